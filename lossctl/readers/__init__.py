@@ -1,0 +1,5 @@
+"""Reader registry: one line per supported format; the first whose ``sniff`` accepts a file reads it."""
+
+from lossctl.readers import csv_reader, json_reader, tensorboard
+
+READERS = [tensorboard.reader, csv_reader.reader, json_reader.reader]

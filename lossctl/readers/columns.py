@@ -1,0 +1,68 @@
+"""Shared by the CSV and JSON readers: which columns index the points, and how cells become
+numbers (an empty or ``NA`` cell is *missing*, ``nan``/``inf`` are *values*, text is *bad*)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# in order of preference: the first present is the step axis
+STEP_COLUMNS = ["step", "global_step", "Step", "trainer/global_step", "_step", "iteration", "iter",
+                "Iteration", "epoch", "Epoch"]
+WALL_COLUMNS = ["wall_time", "Wall time", "timestamp", "_timestamp", "time", "created_at"]
+MISSING = {"", "na", "n/a", "null", "none", "nat", "<na>"}
+NONFINITE = {"nan", "-nan", "+nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+
+
+def to_numbers(cells: pd.Series):
+    """Return ``(values, missing_mask, bad_mask)`` for a column of cells (strings or numbers)."""
+    if cells.dtype.kind in "fiub":
+        values = cells.to_numpy(dtype=np.float64)
+        return values, np.isnan(values), np.zeros(len(values), dtype=bool)
+    text = cells.astype(str).str.strip()
+    lower = text.str.lower()
+    missing = (lower.isin(MISSING) | cells.isna()).to_numpy()
+    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(values) & ~missing & ~lower.isin(NONFINITE).to_numpy()
+    return values, missing, bad
+
+
+def pick(columns, candidates) -> str | None:
+    present = set(columns)
+    return next((c for c in candidates if c in present), None)
+
+
+def wide_to_long(table: pd.DataFrame, step_col: str | None, wall_col: str | None, where: str):
+    """Melt a wide table (one column per metric) into frame arrays; return them and warnings."""
+    warnings = []
+    n = len(table)
+    if step_col is None:
+        steps = np.arange(n, dtype=np.float64)
+    else:
+        steps, smiss, sbad = to_numbers(table[step_col])
+        if (smiss | sbad).any():
+            warnings.append(f"{where}: {(smiss | sbad).sum()} rows without a numeric {step_col!r}; skipped")
+    walls = to_numbers(table[wall_col])[0] if wall_col else np.full(n, np.nan)
+    step_ok = np.isfinite(steps)
+    metrics, all_steps, all_walls, all_values = [], [], [], []
+    for col in table.columns:
+        if col in (step_col, wall_col) or col in STEP_COLUMNS:
+            continue
+        values, missing, bad = to_numbers(table[col])
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            warnings.append(f"{where}: column {col!r} has {int(bad.sum())} non-numeric cells "
+                            f"(first {str(table[col].iloc[first])[:20]!r} in data row {first + 1}); skipped")
+        keep = ~missing & ~bad & step_ok
+        if not keep.any():
+            continue
+        k = int(keep.sum())
+        metrics.append(np.full(k, str(col), dtype=object))
+        all_steps.append(steps[keep])
+        all_walls.append(walls[keep])
+        all_values.append(values[keep])
+    if not metrics:
+        return None, warnings
+    cat = np.concatenate(metrics)
+    return (cat, np.concatenate(all_steps).astype(np.int64), np.concatenate(all_walls),
+            np.concatenate(all_values)), warnings

@@ -1,0 +1,137 @@
+"""CSV logs: Keras ``CSVLogger``, Lightning ``metrics.csv``, wandb/TensorBoard exports and plain CSV.
+
+Wide layouts (one column per metric, a step-like column) and the long layout
+(``step,metric,value``) are both read; empty and ``NA`` cells are missing points, ``nan`` and
+``inf`` are logged values, other text is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lossctl.errors import InputError
+from lossctl.frame import make_frame
+from lossctl.readers.base import FileData
+from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, pick, to_numbers, wide_to_long
+
+SUFFIXES = {".csv", ".tsv", ".log", ".txt"}
+LONG_NAME = ["metric", "tag", "name", "key"]
+LONG_VALUE = ["value", "Value"]
+
+
+def _separator(first_line: str) -> str:
+    counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
+    return max(counts, key=counts.get)
+
+
+def _looks_like_header(line: str) -> bool:
+    cells = [c.strip() for c in line.split(_separator(line))]
+    if len(cells) < 2 and not any(c in STEP_COLUMNS for c in cells):
+        return False
+    return any(c and not _is_number(c) for c in cells)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def _tolerant_table(text: str, sep: str) -> pd.DataFrame:
+    """Parse rows whose field count varies (a header that grew mid-file, ragged rows)."""
+    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    header, records = rows[0], []
+    for row in rows[1:]:
+        if not row:
+            continue
+        if row != header and set(row) >= set(header) and not any(_is_number(c) for c in row if c):
+            header = row  # the header was rewritten with more columns
+            continue
+        records.append(dict(zip(header, row)))
+    return pd.DataFrame.from_records(records).fillna("")
+
+
+class CsvReader:
+    format = "csv"
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if path.suffix.lower() not in SUFFIXES or b"\x00" in head:
+            return False
+        try:
+            first = head.decode("utf-8-sig").splitlines()[0]
+        except (UnicodeDecodeError, IndexError):
+            return False
+        return _looks_like_header(first)
+
+    def read(self, path: Path) -> FileData:
+        try:
+            text = path.read_text(encoding="utf-8-sig", errors="replace")
+        except OSError as exc:
+            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        lines = text.splitlines()
+        if not lines or not lines[0].strip():
+            raise InputError(path, "empty CSV file")
+        if not _looks_like_header(lines[0]):
+            raise InputError(path, "no header row (the first line holds no column names)")
+        sep = _separator(lines[0])
+        try:
+            table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                na_filter=False, skipinitialspace=True)
+        except pd.errors.ParserError:
+            table = _tolerant_table(text, sep)
+        except (pd.errors.EmptyDataError, ValueError) as exc:
+            raise InputError(path, f"malformed CSV: {exc}") from None
+        table.columns = [str(c).strip() for c in table.columns]
+        if table.empty:
+            raise InputError(path, "CSV has a header but no data rows")
+        fmt = _layout(table.columns)
+        step_col = pick(table.columns, STEP_COLUMNS)
+        wall_col = pick(table.columns, WALL_COLUMNS)
+        warnings = []
+        name_col, value_col = pick(table.columns, LONG_NAME), pick(table.columns, LONG_VALUE)
+        if name_col and value_col and step_col:
+            arrays = _long(table, step_col, wall_col, name_col, value_col, str(path), warnings)
+        else:
+            if value_col == "Value" and step_col == "Step" and len(table.columns) <= 3:
+                table = table.rename(columns={"Value": path.stem})  # TensorBoard's CSV export
+            if step_col is None:
+                warnings.append(f"{path}: no step column ({', '.join(STEP_COLUMNS[:4])}...); "
+                                "using the row number as step")
+            arrays, more = wide_to_long(table, step_col, wall_col, str(path))
+            warnings += more
+        if arrays is None:
+            raise InputError(path, "no numeric metric values in any column")
+        metric, step, wall, value = arrays
+        return FileData(make_frame(pd.Categorical(metric), step, wall, value), fmt, warnings)
+
+
+def _layout(columns) -> str:
+    cols = set(columns)
+    if {"epoch", "step"} <= cols:
+        return "lightning_csv"
+    if "epoch" in cols and pick(columns, STEP_COLUMNS) == "epoch":
+        return "keras_csv"
+    return "csv"
+
+
+def _long(table, step_col, wall_col, name_col, value_col, where, warnings):
+    steps, smiss, sbad = to_numbers(table[step_col])
+    values, missing, bad = to_numbers(table[value_col])
+    keep = np.isfinite(steps) & ~missing & ~bad
+    if bad.any():
+        warnings.append(f"{where}: {int(bad.sum())} non-numeric values in {value_col!r}; skipped")
+    if not keep.any():
+        return None
+    walls = to_numbers(table[wall_col])[0][keep] if wall_col else None
+    return (table[name_col].astype(str).to_numpy()[keep], steps[keep].astype(np.int64), walls,
+            values[keep])
+
+
+reader = CsvReader()

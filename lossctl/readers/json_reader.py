@@ -1,0 +1,65 @@
+"""JSON logs: Keras ``history.history`` (plain, wrapped as ``{"history": ...}`` or a list of
+per-epoch dicts) and Hugging Face ``trainer_state.json`` (``log_history``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from lossctl.errors import InputError
+from lossctl.frame import make_frame
+from lossctl.readers.base import FileData
+from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, pick, wide_to_long
+
+
+class JsonReader:
+    format = "keras_json"
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        return path.suffix.lower() == ".json" and head.lstrip()[:1] in (b"{", b"[")
+
+    def read(self, path: Path) -> FileData:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        except OSError as exc:
+            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(path, f"malformed JSON: {exc}") from None
+        warnings: list[str] = []
+        fmt = self.format
+        if isinstance(doc, dict) and isinstance(doc.get("log_history"), list):
+            fmt, doc = "hf_trainer", doc["log_history"]
+        elif isinstance(doc, dict) and isinstance(doc.get("history"), dict):
+            doc = doc["history"]
+        if isinstance(doc, dict):
+            table = _from_columns(doc, str(path), warnings)
+        elif isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
+            table = pd.DataFrame.from_records(doc)
+        else:
+            raise InputError(path, f"not a training history (top level is a {type(doc).__name__}, "
+                             "expected a dict of lists or a list of dicts)")
+        table = table.map(lambda x: x if isinstance(x, (int, float, str)) or x is None else str(x))
+        step_col = pick(table.columns, STEP_COLUMNS)
+        arrays, more = wide_to_long(table, step_col, pick(table.columns, WALL_COLUMNS), str(path))
+        warnings += more
+        if arrays is None:
+            raise InputError(path, "no numeric metric values")
+        metric, step, wall, value = arrays
+        return FileData(make_frame(pd.Categorical(metric), step, wall, value), fmt, warnings)
+
+
+def _from_columns(doc: dict, where: str, warnings: list[str]) -> pd.DataFrame:
+    cols = {k: v for k, v in doc.items() if isinstance(v, list)}
+    if not cols:
+        raise InputError(where, "JSON object holds no lists of values")
+    lengths = {len(v) for v in cols.values()}
+    if len(lengths) > 1:
+        warnings.append(f"{where}: metric lists have unequal lengths ({min(lengths)}-{max(lengths)}); "
+                        "shorter ones end early")
+    n = max(lengths)
+    return pd.DataFrame({k: list(v) + [None] * (n - len(v)) for k, v in cols.items()})
+
+
+reader = JsonReader()

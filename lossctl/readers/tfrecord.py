@@ -1,0 +1,98 @@
+"""TFRecord framing: ``uint64 length, uint32 masked_crc32c(length), payload, uint32 masked_crc32c(payload)``.
+
+Streams records from a file with bounded memory, verifies both CRCs, resynchronises after a
+damaged length field and reports every problem with its byte offset instead of stopping.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator
+
+import crc32c as _crc32c
+
+HEADER = 12
+FOOTER = 4
+_MASK_DELTA = 0xA282EAD8
+_LEN = struct.Struct("<QI")
+_U32 = struct.Struct("<I")
+_RESYNC_WINDOW = 1 << 20
+
+
+def masked_crc(data: bytes) -> int:
+    crc = _crc32c.crc32c(data)
+    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+def header_ok(header: bytes) -> bool:
+    """True when 12 bytes look like a record header (the length's CRC checks)."""
+    if len(header) < HEADER:
+        return False
+    (length, crc) = _LEN.unpack_from(header)
+    return masked_crc(header[:8]) == crc
+
+
+@dataclass
+class Damage:
+    offset: int
+    problem: str
+    payload: bytes | None = None  # the record's bytes when they were read but failed the CRC
+
+
+@dataclass
+class ScanState:
+    records: int = 0
+    damaged: list[Damage] = field(default_factory=list)
+    truncated_at: int | None = None  # offset of an incomplete last record (a run still being written)
+    bytes_read: int = 0
+
+
+def iter_records(f: BinaryIO, size: int, state: ScanState, verify: bool = True) -> Iterator[bytes]:
+    """Yield each good record's payload; note damage and truncation in ``state``."""
+    offset = 0
+    while offset < size:
+        f.seek(offset)
+        header = f.read(HEADER)
+        if len(header) < HEADER:
+            state.truncated_at = offset
+            return
+        length, len_crc = _LEN.unpack(header)
+        if verify and masked_crc(header[:8]) != len_crc:
+            nxt = _resync(f, offset + 1, size)
+            state.damaged.append(Damage(offset, "length CRC mismatch; "
+                                        + (f"skipped {nxt - offset} bytes to the next record"
+                                           if nxt is not None else "no further record found")))
+            if nxt is None:
+                return
+            offset = nxt
+            continue
+        end = offset + HEADER + length + FOOTER
+        if end > size:
+            state.truncated_at = offset
+            return
+        payload = f.read(length)
+        (data_crc,) = _U32.unpack(f.read(FOOTER))
+        if verify and masked_crc(payload) != data_crc:
+            state.damaged.append(Damage(offset, "payload CRC mismatch", payload))
+        else:
+            state.records += 1
+            yield payload
+        offset = end
+    state.bytes_read = offset
+
+
+def _resync(f: BinaryIO, start: int, size: int) -> int | None:
+    """Offset of the next plausible header at or after ``start`` (its length CRC checks)."""
+    pos = start
+    while pos + HEADER <= size:
+        f.seek(pos)
+        window = f.read(_RESYNC_WINDOW + HEADER)
+        for i in range(max(0, len(window) - HEADER + 1)):
+            hdr = window[i:i + HEADER]
+            if header_ok(hdr):
+                (length,) = struct.unpack_from("<Q", hdr)
+                if pos + i + HEADER + length + FOOTER <= size:
+                    return pos + i
+        pos += _RESYNC_WINDOW
+    return None
