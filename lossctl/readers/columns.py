@@ -16,9 +16,11 @@ NONFINITE = {"nan", "-nan", "+nan", "inf", "+inf", "-inf", "infinity", "+infinit
 
 def to_numbers(cells: pd.Series):
     """Return ``(values, missing_mask, bad_mask)`` for a column of cells (strings or numbers)."""
-    if cells.dtype.kind in "fiub":
+    if cells.dtype.kind in "fiub":  # parsed numbers: NaN here is a logged NaN, not a gap
         values = cells.to_numpy(dtype=np.float64)
-        return values, np.isnan(values), np.zeros(len(values), dtype=bool)
+        return values, np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
+    if cells.dtype == object:  # JSON: None is a gap, float('nan') a logged value
+        cells = cells.map(lambda x: "" if x is None else x if isinstance(x, str) else repr(x))
     text = cells.astype(str).str.strip()
     lower = text.str.lower()
     missing = (lower.isin(MISSING) | cells.isna()).to_numpy()

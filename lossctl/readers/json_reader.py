@@ -36,7 +36,8 @@ class JsonReader:
         if isinstance(doc, dict):
             table = _from_columns(doc, str(path), warnings)
         elif isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
-            table = pd.DataFrame.from_records(doc)
+            keys = list(dict.fromkeys(k for row in doc for k in row))
+            table = pd.DataFrame({k: pd.Series([row.get(k) for row in doc], dtype=object) for k in keys})
         else:
             raise InputError(path, f"not a training history (top level is a {type(doc).__name__}, "
                              "expected a dict of lists or a list of dicts)")
@@ -59,7 +60,7 @@ def _from_columns(doc: dict, where: str, warnings: list[str]) -> pd.DataFrame:
         warnings.append(f"{where}: metric lists have unequal lengths ({min(lengths)}-{max(lengths)}); "
                         "shorter ones end early")
     n = max(lengths)
-    return pd.DataFrame({k: list(v) + [None] * (n - len(v)) for k, v in cols.items()})
+    return pd.DataFrame({k: pd.Series(list(v) + [None] * (n - len(v)), dtype=object) for k, v in cols.items()})
 
 
 reader = JsonReader()
