@@ -1,0 +1,55 @@
+"""Runs in, findings out: builds each run's view, assigns roles, runs the enabled detectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lossctl.config import Config
+from lossctl.detectors import DETECTORS
+from lossctl.detectors.base import RunView, Series
+from lossctl.findings import Finding, severity_rank
+from lossctl.roles import assign_roles
+from lossctl.runs import Run
+
+
+@dataclass
+class RunReport:
+    run: Run
+    view: RunView
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if not self.findings:
+            return "ok"
+        return max((f.severity for f in self.findings), key=severity_rank)
+
+
+def view_of(run: Run, overrides: dict[str, str] | None = None) -> RunView:
+    series = {}
+    for metric, g in run.frame.groupby("metric", observed=True, sort=False):
+        series[str(metric)] = Series(str(metric), g["step"].to_numpy(), g["value"].to_numpy())
+    roles = assign_roles({m: len(s) for m, s in series.items()}, overrides)
+    return RunView(run.name, series, roles)
+
+
+def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = None) -> RunReport:
+    view = view_of(run, overrides)
+    for role, metric in (overrides or {}).items():
+        if metric and metric not in view.series:
+            run.warnings.append(f"{run.name}: --{role.replace('_', '-')} {metric!r} is not logged in this run "
+                                f"(metrics: {', '.join(sorted(view.series)) or 'none'})")
+    if view.role("loss") is None and view.role("val_loss") is None:
+        run.warnings.append(f"{run.name}: no loss series recognised among {', '.join(sorted(view.series))}; "
+                            "name one with --loss TAG")
+    findings = []
+    for cls in DETECTORS:
+        if not config.enabled(cls.kind):
+            continue
+        det = cls(config.thresholds.get(cls.kind), config.severities.get(cls.kind))
+        with np.errstate(all="ignore"):
+            findings += det.detect(view)
+    findings.sort(key=lambda f: (-severity_rank(f.severity), f.start_step if f.start_step is not None else -1))
+    return RunReport(run, view, findings)

@@ -1,0 +1,165 @@
+"""Command line: wiring only. Reading, detection and rendering live in their own modules."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from lossctl import __version__
+from lossctl.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Diagnose misbehaving training-loss curves from the logs you already have.")
+
+
+class Format(str, Enum):
+    terminal = "terminal"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"lossctl: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _kinds(values: list[str] | None) -> list[str]:
+    from lossctl.detectors import BY_KIND
+
+    out = [k.strip() for v in values or [] for k in v.split(",") if k.strip()]
+    bad = [k for k in out if k not in BY_KIND]
+    if bad:
+        _fail(f"unknown kind(s): {', '.join(bad)} (see `lossctl rules`)")
+    return out
+
+
+def _color(stream) -> bool:
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+@app.command()
+def analyze(
+    paths: List[Path] = typer.Argument(..., help="Run directories, trees of runs, or log files."),
+    format: Format = typer.Option(Format.terminal, "--format", "-f", help="Output format."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity [default: error]."),
+    loss: Optional[str] = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
+    val_loss: Optional[str] = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these kinds (comma-separated)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files (faster)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
+):
+    """Read training logs, detect pathologies, report them. Exit 0 ok, 1 findings, 2 unreadable."""
+    from lossctl.analysis import analyze_run
+    from lossctl.config import load_config
+    from lossctl.renderers import RENDERERS
+    from lossctl.report import exit_code
+    from lossctl.runs import load_runs
+
+    try:
+        config = load_config()
+    except InputError as exc:
+        _fail(str(exc))
+    if select:
+        config.select = _kinds(select)
+    if ignore:
+        config.ignore = config.ignore + _kinds(ignore)
+    if fail_on is not None:
+        config.fail_on = fail_on.value
+    overrides = {"loss": loss, "val_loss": val_loss}
+    runs, errors = [], []
+    for p in paths:
+        try:
+            res = load_runs(p, verify=not no_verify)
+        except InputError as exc:
+            errors.append(str(exc))
+            continue
+        runs += res.runs
+        errors += res.errors
+    if not runs:
+        for e in errors:
+            typer.echo(f"lossctl: {e}", err=True)
+        raise typer.Exit(2)
+    reports = [analyze_run(r, config, overrides) for r in runs]
+    for e in errors:
+        typer.echo(f"lossctl: {e}", err=True)
+    render = RENDERERS[format.value]
+    width = min(120, max(60, _terminal_width()))
+    if output is not None:
+        try:
+            output.write_text(render(reports, errors, color=False, width=width), encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{output}: cannot write: {exc.strerror or exc}")
+        if format is not Format.terminal:
+            render = RENDERERS["terminal"]
+    sys.stdout.write(render(reports, errors, color=_color(sys.stdout), width=width))
+    raise typer.Exit(exit_code(reports, config.fail_on))
+
+
+@app.command()
+def rules():
+    """List the pathology kinds with their default severity."""
+    from lossctl.detectors import DETECTORS
+
+    for d in DETECTORS:
+        typer.echo(f"{d.kind:20s} {d.severity:8s} {d.summary}")
+
+
+@app.command()
+def explain(kind: str = typer.Argument(..., help="A kind from `lossctl rules`.")):
+    """Explain a kind: what it means, how it is detected (thresholds in force), what to do."""
+    from lossctl.config import load_config
+    from lossctl.detectors import BY_KIND
+
+    if kind not in BY_KIND:
+        _fail(f"unknown kind {kind!r} (see `lossctl rules`)")
+    try:
+        cfg = load_config()
+    except InputError as exc:
+        _fail(str(exc))
+    d = BY_KIND[kind]
+    sev = cfg.severities.get(kind, d.severity)
+    typer.echo(f"{kind} ({sev})\n")
+    typer.echo(d.explain(cfg.thresholds.get(kind)))
+    t = {**d.thresholds, **cfg.thresholds.get(kind, {})}
+    if t:
+        typer.echo("\nThresholds in force" + (f" (from {cfg.source})" if cfg.source else "") + ":")
+        for k, v in t.items():
+            typer.echo(f"  {k} = {v:g}")
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 100
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"lossctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit.")):
+    pass
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,88 @@
+"""What a detector is, and the view of a run it receives.
+
+A detector is a class with a stable ``kind``, a default ``severity``, a one-line ``summary``,
+its ``thresholds`` (defaults, overridable from config) and a ``detect`` method. Its docstring
+is the documentation ``lossctl explain KIND`` prints; ``{threshold}`` fields in it are filled
+with the values in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from lossctl.findings import Finding
+
+
+@dataclass
+class Series:
+    metric: str
+    steps: np.ndarray  # int64, sorted
+    values: np.ndarray  # float64, NaN/Inf kept
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def finite(self) -> "Series":
+        ok = np.isfinite(self.values)
+        return self if ok.all() else Series(self.metric, self.steps[ok], self.values[ok])
+
+
+@dataclass
+class RunView:
+    """One run as detectors see it: its series by metric name, and the roles."""
+
+    run: str
+    series: dict[str, Series]
+    roles: dict[str, str] = field(default_factory=dict)
+
+    def role(self, name: str) -> Series | None:
+        metric = self.roles.get(name)
+        return self.series.get(metric) if metric else None
+
+    def losses(self) -> list[Series]:
+        """Training loss first, then validation loss (those present)."""
+        return [s for r in ("loss", "val_loss") if (s := self.role(r)) is not None]
+
+
+class Detector:
+    kind: ClassVar[str]
+    severity: ClassVar[str]
+    summary: ClassVar[str]
+    thresholds: ClassVar[dict[str, float]] = {}
+
+    def __init__(self, thresholds: dict | None = None, severity: str | None = None):
+        self.t = {**type(self).thresholds, **(thresholds or {})}
+        self.level = severity or type(self).severity
+
+    def detect(self, run: RunView) -> list[Finding]:
+        raise NotImplementedError
+
+    def finding(self, run: RunView, series: Series, start, end, message: str, evidence: dict,
+                suggestions: list[str], severity: str | None = None) -> Finding:
+        return Finding(
+            kind=self.kind, severity=severity or self.level, run=run.run, metric=series.metric,
+            start_step=None if start is None else int(start), end_step=None if end is None else int(end),
+            message=message, evidence={k: _plain(v) for k, v in evidence.items()},
+            suggestions=suggestions,
+        )
+
+    @classmethod
+    def explain(cls, thresholds: dict | None = None) -> str:
+        import inspect
+
+        doc = inspect.cleandoc(cls.__doc__ or "")
+        values = {**cls.thresholds, **(thresholds or {})}
+        return doc.format(**values)
+
+
+def _plain(v):
+    """JSON-friendly scalar: numpy numbers to Python, non-finite floats to strings."""
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        return v if np.isfinite(v) else str(v)
+    return v

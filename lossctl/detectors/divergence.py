@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import numpy as np
+
+from lossctl.detectors.base import Detector, RunView
+from lossctl.detectors.schedule import grad_growth, lr_context
+from lossctl.detectors.stats import binned, diff_noise, fmt
+
+
+class Divergence(Detector):
+    """The loss rises persistently well above its best and does not recover.
+
+    What it flags: a training loss (validation loss when no training loss is logged) whose level
+    over the last {tail_fraction:.0%} of the run is at least {min_ratio}x its best level and has
+    given back at least {min_progress_lost:.0%} of the progress made from the start to the
+    best, by more than {noise_k} times the curve's own noise. A loss that explodes to NaN after
+    rising counts too. Spikes that recover, warm-up bumps and warm restarts do not.
+
+    How: the curve is reduced to at most 200 step-range bins (median per bin, so one bad batch
+    does not move the trend and the logging interval does not matter); levels are compared on a
+    log scale when the loss is positive. The onset is where the trend first leaves its best
+    level for good.
+
+    Why it matters: a diverged run is wasted compute, and its checkpoints after the onset are
+    worse than the one at the best step.
+
+    What to do: see the suggestions; they are ranked by the learning-rate and gradient-norm
+    series when the run logs them (an lr that keeps growing is a scheduler bug; a rise right
+    after warm-up ends points at the peak learning rate; exploding gradient norms call for
+    clipping).
+    """
+
+    kind = "divergence"
+    severity = "error"
+    summary = "loss rises persistently well above its best and does not recover"
+    thresholds = {"tail_fraction": 0.1, "min_ratio": 2.0, "min_progress_lost": 0.5, "noise_k": 3.0}
+
+    def detect(self, run: RunView):
+        s = run.role("loss") or run.role("val_loss")
+        if s is None:
+            return []
+        f = s.finite()
+        if len(f) < 2:
+            return []
+        first, last, y = binned(f.steps, f.values)
+        n = len(y)
+        positive = bool(np.all(y > 0))
+        z = np.log(y) if positive else y
+        k = min(n, max(1, int(round(n * self.t["tail_fraction"]))))
+        tail = z[n - k:]
+        head = z[: max(1, min(k, n - k))]
+        i_best = int(np.argmin(z[: n - k])) if n > k else 0
+        best = z[i_best]
+        tail_level = float(np.median(tail))
+        rise = tail_level - best
+        if rise <= 0:
+            return []
+        lin = np.exp if positive else (lambda x: x)
+        best_lin, tail_lin, start_lin = lin(best), lin(tail_level), lin(float(np.median(head)))
+        noise = diff_noise(y)
+        progress = max(start_lin - best_lin, noise, 1e-12 * abs(best_lin))
+        lost = (tail_lin - best_lin) / progress
+        ratio = tail_lin / best_lin if positive else None
+        if positive and ratio < self.t["min_ratio"]:
+            return []
+        if lost < self.t["min_progress_lost"] or (tail_lin - best_lin) < self.t["noise_k"] * noise:
+            return []
+        after = z[i_best:]
+        left = np.flatnonzero(after > best + 0.25 * rise)
+        onset_i = i_best + (int(left[0]) - 1 if len(left) else 0)
+        onset_i = max(onset_i, i_best)
+        sustained = float(np.mean(z[onset_i + 1:] > best + 0.5 * rise)) if onset_i + 1 < n else 1.0
+        if sustained < 0.6:
+            return []
+        onset = int(last[onset_i])
+        ended_nan = not np.isfinite(s.values[-1])
+        ev = {"best": best_lin, "best_step": int(first[i_best]), "last": tail_lin,
+              "ratio": round(ratio, 2) if ratio is not None else None,
+              "progress_lost": round(lost, 2), "onset_step": onset, "ends_nonfinite": ended_nan}
+        ev.update({k: round(v, 6) if isinstance(v, float) else v
+                   for k, v in lr_context(run, onset).items()})
+        g = grad_growth(run, onset, int(s.steps[-1]))
+        if g is not None:
+            ev["grad_norm_growth"] = round(g, 2)
+        how = f"{ratio:,.1f}x" if ratio is not None else f"{lost:.1f}x its progress"
+        msg = (f"{s.metric} diverges from step {onset:,}: best {fmt(best_lin)} at step "
+               f"{int(first[i_best]):,}, ending at {fmt(tail_lin)} ({how} above the best)"
+               + (" and then non-finite" if ended_nan else "") + ".")
+        return [self.finding(run, s, onset, int(s.steps[-1]), msg, ev, _suggest(ev))]
+
+
+def _suggest(ev: dict) -> list[str]:
+    lr10 = "Lower the learning rate about 10x (or halve it until the run is stable)"
+    warm = "Add or lengthen a learning-rate warm-up"
+    clip = "Clip gradients (e.g. clip_grad_norm_ at 1.0)"
+    sched = ("The logged learning rate keeps growing ({:.0f}x from the start to the onset): check the "
+             "scheduler (gamma > 1, a per-epoch scheduler stepped per batch, an LR-range test left on)")
+    data = "Check the data pipeline for scale bugs (unnormalised inputs, a corrupted shard) near the onset"
+    peak = "The rise starts after warm-up ends at step {:,}: the peak learning rate is too high; lower it or warm up longer"
+    out = []
+    growth = ev.get("lr_growth")
+    if growth is not None and growth >= 2 and "warmup_end_step" not in ev:
+        out.append(sched.format(growth))
+    if "warmup_end_step" in ev:
+        out.append(peak.format(ev["warmup_end_step"]))
+    if (ev.get("grad_norm_growth") or 0) >= 10:
+        out += [clip, lr10]
+    else:
+        out += [lr10, clip]
+    out += [warm, data, "Resume from the checkpoint at the best step rather than the last one"]
+    return list(dict.fromkeys(out))

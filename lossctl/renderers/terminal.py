@@ -1,0 +1,2 @@
+def render(reports, errors, *, color=False, width=100):
+    return ""

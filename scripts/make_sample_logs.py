@@ -1,0 +1,386 @@
+"""Generate the sample training logs in ``sample_logs/`` by running real gradient descent.
+
+Every curve here comes from an actual (tiny) training run written in numpy: a small MLP or a
+logistic regression trained with mini-batch SGD, momentum or Adam on a synthetic dataset drawn
+from a fixed seed. Nothing is hand-drawn, so the curves have the noise, plateaus and blow-ups
+real runs have. Each run is written in the layout its framework really produces, one format
+per run, and each demonstrates one behaviour ``lossctl`` should diagnose:
+
+``healthy_tensorboard/``
+    A 2-32-2 tanh MLP on two-moons (600 train / 200 validation), SGD with momentum 0.9, a
+    sensible learning rate with cosine decay, reshuffled every epoch. Training and validation
+    loss fall and level off. TensorBoard event file: ``train/loss`` and ``lr`` every step,
+    ``val/loss`` once per epoch (at the epoch's last global step).
+
+``diverging_lightning/``
+    The same kind of MLP with a learning-rate warm-up that ramps to a peak far too high. The
+    loss falls while the rate is small, then climbs persistently to many times its best value
+    and never recovers; the weights finally overflow and the last rows are ``nan``. Written as
+    Lightning's ``CSVLogger`` ``metrics.csv`` (sparse rows: training rows leave ``val_loss``
+    empty, the one row per epoch end leaves ``train_loss`` empty) plus ``hparams.yaml``.
+
+``oscillating_keras/``
+    Full-batch logistic regression on features that were not standardised (one column is on a
+    10x larger scale), trained with momentum SGD at a learning rate above the stability limit
+    of that direction. The gradient of the logistic loss is bounded, so instead of diverging
+    the weights bounce around the minimum forever: the epoch loss swings up and down by a
+    large fraction of its level with no downward or upward trend. Keras ``CSVLogger``
+    ``training.log`` (``epoch,loss,lr,val_loss``; one row per epoch).
+
+``overfitting_keras_json/``
+    A wide 2-256-2 ReLU MLP trained with Adam on only 40 two-moons points, 20 % of them with
+    flipped labels. The training loss keeps falling towards 0 as the net memorises the noise,
+    while the validation loss reaches its minimum early and then rises for the rest of the run.
+    Keras ``history.history`` dumped as ``history.json`` (``{"loss": [...], "val_loss": [...]}``).
+
+Regenerate with ``make samples`` (which runs
+``.venv/bin/python scripts/make_sample_logs.py sample_logs``). The output is deterministic
+apart from the TensorBoard file name and its header record, which TensorBoard's writer stamps
+with the host name and current time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+TRAIN, VAL = 600, 200
+WALL_START = 1.7e9  # deterministic wall clock for the TensorBoard run: start + 0.05 s per step
+WALL_PER_STEP = 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+
+
+def two_moons(n: int, noise: float, rng: np.random.Generator):
+    """The classic two interleaving half circles, with gaussian noise, shuffled."""
+    n1 = n // 2
+    t1, t2 = rng.uniform(0, np.pi, n1), rng.uniform(0, np.pi, n - n1)
+    x = np.concatenate([np.c_[np.cos(t1), np.sin(t1)], np.c_[1 - np.cos(t2), 0.5 - np.sin(t2)]])
+    y = np.r_[np.zeros(n1, dtype=np.int64), np.ones(n - n1, dtype=np.int64)]
+    x = x + rng.normal(0.0, noise, x.shape)
+    order = rng.permutation(n)
+    return x[order], y[order]
+
+
+def standardise(x_train, *others):
+    mu, sd = x_train.mean(0), x_train.std(0)
+    return [(a - mu) / sd for a in (x_train, *others)]
+
+
+# ---------------------------------------------------------------------------------------------
+# models: each has ``params`` (a dict of arrays) and ``loss_grad(x, y) -> (loss, grads)``
+
+
+class MLP:
+    """One hidden layer, softmax cross-entropy output."""
+
+    def __init__(self, sizes, act: str, rng: np.random.Generator):
+        d, h, c = sizes
+        gain = 1.0 if act == "tanh" else math.sqrt(2.0)
+        self.act = act
+        self.params = {
+            "W1": rng.normal(0.0, gain / math.sqrt(d), (d, h)),
+            "b1": np.zeros(h),
+            "W2": rng.normal(0.0, 1.0 / math.sqrt(h), (h, c)),
+            "b2": np.zeros(c),
+        }
+
+    def loss_grad(self, x, y):
+        p = self.params
+        z = x @ p["W1"] + p["b1"]
+        h = np.tanh(z) if self.act == "tanh" else np.maximum(z, 0.0)
+        logits = h @ p["W2"] + p["b2"]
+        loss, dlogits = softmax_xent(logits, y)
+        grads = {"W2": h.T @ dlogits, "b2": dlogits.sum(0)}
+        dh = dlogits @ p["W2"].T
+        dz = dh * (1.0 - h * h) if self.act == "tanh" else dh * (z > 0)
+        grads["W1"] = x.T @ dz
+        grads["b1"] = dz.sum(0)
+        return loss, grads
+
+    def loss(self, x, y):
+        return self.loss_grad(x, y)[0]
+
+
+class Logistic:
+    """Binary logistic regression (``sigmoid(x @ w + b)``, mean binary cross-entropy)."""
+
+    def __init__(self, d: int, rng: np.random.Generator):
+        self.params = {"w": rng.normal(0.0, 1.0, d), "b": np.zeros(1)}  # Keras-style random init
+
+    def loss_grad(self, x, y):
+        z = x @ self.params["w"] + self.params["b"][0]
+        loss = float(np.mean(np.logaddexp(0.0, z) - y * z))
+        r = (1.0 / (1.0 + np.exp(-z)) - y) / len(y)
+        return loss, {"w": x.T @ r, "b": np.array([r.sum()])}
+
+    def loss(self, x, y):
+        return self.loss_grad(x, y)[0]
+
+
+def softmax_xent(logits, y):
+    """Mean cross-entropy and its gradient w.r.t. the logits (numerically stable)."""
+    n = len(y)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-logp[np.arange(n), y].mean())
+    d = np.exp(logp)
+    d[np.arange(n), y] -= 1.0
+    return loss, d / n
+
+
+# ---------------------------------------------------------------------------------------------
+# optimisers (PyTorch conventions)
+
+
+class SGD:
+    def __init__(self, params, momentum: float = 0.0):
+        self.momentum = momentum
+        self.buf = {k: np.zeros_like(v) for k, v in params.items()}
+
+    def step(self, params, grads, lr: float):
+        for k, g in grads.items():
+            self.buf[k] = self.momentum * self.buf[k] + g
+            params[k] -= lr * self.buf[k]
+
+
+class Adam:
+    def __init__(self, params, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-7):
+        self.b1, self.b2, self.eps, self.t = b1, b2, eps, 0
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+
+    def step(self, params, grads, lr: float):
+        self.t += 1
+        for k, g in grads.items():
+            self.m[k] = self.b1 * self.m[k] + (1 - self.b1) * g
+            self.v[k] = self.b2 * self.v[k] + (1 - self.b2) * g * g
+            mhat = self.m[k] / (1 - self.b1 ** self.t)
+            vhat = self.v[k] / (1 - self.b2 ** self.t)
+            params[k] -= lr * mhat / (np.sqrt(vhat) + self.eps)
+
+
+# ---------------------------------------------------------------------------------------------
+# the training loop
+
+
+def train(model, opt, data, *, epochs: int, batch: int, lr_at, seed: int, stop_after_nan: int = 3):
+    """Mini-batch training; returns per-step ``(epoch, step, loss, lr)`` and per-epoch
+    ``(epoch, last_step, mean_train_loss, val_loss)`` records.
+
+    ``lr_at(step)`` gives the learning rate of each optimiser step. Once the training loss is
+    NaN the run goes on for ``stop_after_nan`` more epochs and then stops (like a job whose
+    owner noticed, or a NaN guard that fires at the next epoch check).
+    """
+    x, y, xv, yv = data
+    rng = np.random.default_rng(seed)
+    steps, epochs_out = [], []
+    step, nan_epochs = 0, 0
+    for epoch in range(epochs):
+        order = rng.permutation(len(x))
+        losses = []
+        for i in range(0, len(x), batch):
+            idx = order[i:i + batch]
+            lr = lr_at(step)
+            loss, grads = model.loss_grad(x[idx], y[idx])
+            opt.step(model.params, grads, lr)
+            steps.append((epoch, step, float(loss), float(lr)))
+            losses.append(loss)
+            step += 1
+        epochs_out.append((epoch, step - 1, float(np.mean(losses)), float(model.loss(xv, yv))))
+        if not math.isfinite(losses[-1]):
+            nan_epochs += 1
+            if nan_epochs >= stop_after_nan:
+                break
+    return steps, epochs_out
+
+
+# ---------------------------------------------------------------------------------------------
+# the four runs
+
+
+def healthy():
+    rng = np.random.default_rng(1)
+    x, y = two_moons(TRAIN + VAL, 0.2, rng)
+    x, xv = standardise(x[:TRAIN], x[TRAIN:])
+    data = (x, y[:TRAIN], xv, y[TRAIN:])
+    model = MLP((2, 32, 2), "tanh", np.random.default_rng(2))
+    epochs, batch, peak = 30, 32, 0.05
+    total = epochs * math.ceil(TRAIN / batch)
+
+    def lr_at(step):  # cosine decay from peak to 5 % of it
+        return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / total)))
+
+    return train(model, SGD(model.params, momentum=0.9), data, epochs=epochs, batch=batch,
+                 lr_at=lr_at, seed=3)
+
+
+DIVERGE = {"hidden": 64, "batch_size": 32, "epochs": 40, "peak_lr": 3.0, "warmup_steps": 400,
+           "momentum": 0.9, "optimizer": "SGD"}
+
+
+def diverging():
+    rng = np.random.default_rng(11)
+    x, y = two_moons(TRAIN + VAL, 0.2, rng)
+    x, xv = standardise(x[:TRAIN], x[TRAIN:])
+    data = (x, y[:TRAIN], xv, y[TRAIN:])
+    h = DIVERGE
+    model = MLP((2, h["hidden"], 2), "relu", np.random.default_rng(12))
+
+    def lr_at(step):  # linear warm-up to a peak that is far too high, then constant
+        return h["peak_lr"] * min(1.0, (step + 1) / h["warmup_steps"])
+
+    return train(model, SGD(model.params, momentum=h["momentum"]), data, epochs=h["epochs"],
+                 batch=h["batch_size"], lr_at=lr_at, seed=13)
+
+
+OSCILLATE = {"epochs": 50, "lr": 0.35, "momentum": 0.8, "feature_scale": 10.0}
+
+
+def oscillating():
+    rng = np.random.default_rng(21)
+    n, d = TRAIN + VAL, 4
+    x = rng.normal(0.0, 1.0, (n, d))
+    true_w = np.array([1.5, -1.0, 0.8, 0.6])
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(x @ true_w + 0.3)))).astype(np.float64)
+    x[:, -1] *= OSCILLATE["feature_scale"]  # this column was never standardised
+    data = (x[:TRAIN], y[:TRAIN], x[TRAIN:], y[TRAIN:])
+    model = Logistic(d, np.random.default_rng(22))
+    lr = OSCILLATE["lr"]
+    return train(model, SGD(model.params, momentum=OSCILLATE["momentum"]), data,
+                 epochs=OSCILLATE["epochs"], batch=TRAIN, lr_at=lambda step: lr, seed=23)
+
+
+def overfitting():
+    rng = np.random.default_rng(31)
+    n_train = 40
+    x, y = two_moons(n_train + VAL, 0.25, rng)
+    flip = rng.random(n_train) < 0.2  # label noise in the tiny training set
+    y[:n_train] = np.where(flip, 1 - y[:n_train], y[:n_train])
+    x, xv = standardise(x[:n_train], x[n_train:])
+    data = (x, y[:n_train], xv, y[n_train:])
+    model = MLP((2, 256, 2), "relu", np.random.default_rng(32))
+    return train(model, Adam(model.params), data, epochs=200, batch=16,
+                 lr_at=lambda step: 0.01, seed=33)
+
+
+# ---------------------------------------------------------------------------------------------
+# writers
+
+
+def fresh_dir(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def write_tensorboard(run_dir: Path, steps, epochs) -> Path:
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    def event(tag, value, step, wall):
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])
+        return event_pb2.Event(summary=summary, step=step, wall_time=wall)
+
+    writer = EventFileWriter(str(run_dir))
+    val_at = {last_step: val for _, last_step, _, val in epochs}
+    for _, step, loss, lr in steps:
+        wall = WALL_START + WALL_PER_STEP * step
+        writer.add_event(event("train/loss", loss, step, wall))
+        writer.add_event(event("lr", lr, step, wall))
+        if step in val_at:
+            writer.add_event(event("val/loss", val_at[step], step, wall + 0.5 * WALL_PER_STEP))
+    writer.close()
+    return next(run_dir.glob("events.out.tfevents.*"))
+
+
+def fmt(v: float) -> str:
+    return "nan" if math.isnan(v) else repr(v)
+
+
+def write_lightning(run_dir: Path, steps, epochs, hparams) -> Path:
+    path = run_dir / "metrics.csv"
+    val_after = {last_step: (epoch, val) for epoch, last_step, _, val in epochs}
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["epoch", "step", "train_loss", "val_loss"])
+        for epoch, step, loss, _ in steps:
+            w.writerow([epoch, step, fmt(loss), ""])
+            if step in val_after:
+                w.writerow([epoch, step, "", fmt(val_after[step][1])])
+    with open(run_dir / "hparams.yaml", "w") as f:
+        for k, v in hparams.items():
+            f.write(f"{k}: {v}\n")
+    return path
+
+
+def write_keras_csv(run_dir: Path, epochs, lr) -> Path:
+    path = run_dir / "training.log"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["epoch", "loss", "lr", "val_loss"])
+        for epoch, _, loss, val in epochs:
+            w.writerow([epoch, repr(loss), repr(float(lr)), repr(val)])
+    return path
+
+
+def write_keras_json(run_dir: Path, epochs) -> Path:
+    path = run_dir / "history.json"
+    history = {"loss": [float(e[2]) for e in epochs], "val_loss": [float(e[3]) for e in epochs]}
+    with open(path, "w") as f:
+        json.dump(history, f)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def describe(values) -> str:
+    v = np.asarray(values, dtype=np.float64)
+    finite = v[np.isfinite(v)]
+    nan = int(np.isnan(v).sum())
+    return (f"first {v[0]:.3g}, best {finite.min():.3g}, last {v[-1]:.3g}"
+            + (f", {nan} nan" if nan else ""))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: make_sample_logs.py OUTPUT_DIR", file=sys.stderr)
+        return 2
+    out = Path(argv[0])
+    out.mkdir(parents=True, exist_ok=True)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        runs = [healthy(), diverging(), oscillating(), overfitting()]
+
+    steps, epochs = runs[0]
+    path = write_tensorboard(fresh_dir(out / "healthy_tensorboard"), steps, epochs)
+    print(f"{path}: {len(steps)} steps, train loss {describe([s[2] for s in steps])}")
+
+    steps, epochs = runs[1]
+    hparams = {**DIVERGE, "lr_schedule": "linear_warmup"}
+    path = write_lightning(fresh_dir(out / "diverging_lightning"), steps, epochs, hparams)
+    print(f"{path}: {len(steps)} steps, train loss {describe([s[2] for s in steps])}")
+
+    _, epochs = runs[2]
+    path = write_keras_csv(fresh_dir(out / "oscillating_keras"), epochs, OSCILLATE["lr"])
+    print(f"{path}: {len(epochs)} epochs, loss {describe([e[2] for e in epochs])}")
+
+    _, epochs = runs[3]
+    path = write_keras_json(fresh_dir(out / "overfitting_keras_json"), epochs)
+    val = [e[3] for e in epochs]
+    print(f"{path}: {len(epochs)} epochs, loss {describe([e[2] for e in epochs])}; "
+          f"val_loss {describe(val)} (min at epoch {int(np.argmin(val))})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

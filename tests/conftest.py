@@ -1,0 +1,15 @@
+"""Shared test setup: make ``tests/writers.py`` importable and keep hypothesis fast."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is a dev extra
+    pass
+else:
+    settings.register_profile("lossctl", deadline=None, max_examples=60,
+                              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    settings.load_profile("lossctl")
