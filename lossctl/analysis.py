@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lossctl.config import Config
-from lossctl.detectors import DETECTORS
+from lossctl.detectors import BY_KIND, DETECTORS
 from lossctl.detectors.base import RunView, Series
 from lossctl.findings import Finding, severity_rank
 from lossctl.roles import assign_roles
@@ -51,5 +51,8 @@ def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = Non
         det = cls(config.thresholds.get(cls.kind), config.severities.get(cls.kind))
         with np.errstate(all="ignore"):
             findings += det.detect(view)
+    found = {(f.kind, f.metric) for f in findings}
+    findings = [f for f in findings
+                if not any((k, f.metric) in found for k in BY_KIND[f.kind].suppressed_by)]
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.start_step if f.start_step is not None else -1))
     return RunReport(run, view, findings)

@@ -13,25 +13,29 @@ per run, and each demonstrates one behaviour ``lossctl`` should diagnose:
     ``val/loss`` once per epoch (at the epoch's last global step).
 
 ``diverging_lightning/``
-    The same kind of MLP with a learning-rate warm-up that ramps to a peak far too high. The
-    loss falls while the rate is small, then climbs persistently to many times its best value
-    and never recovers; the weights finally overflow and the last rows are ``nan``. Written as
-    Lightning's ``CSVLogger`` ``metrics.csv`` (sparse rows: training rows leave ``val_loss``
-    empty, the one row per epoch end leaves ``train_loss`` empty) plus ``hparams.yaml``.
+    A 2-64-2 tanh MLP on two-moons, SGD with momentum 0.9 and an ``ExponentialLR`` schedule
+    stepped once per epoch whose gamma is 1.2 instead of below 1, so the learning rate grows
+    from 0.1 to ~50. The loss falls for the first epochs, then climbs persistently to hundreds
+    of times its best value and never recovers. Written as Lightning's ``CSVLogger``
+    ``metrics.csv`` (sparse rows: training rows leave ``val_loss`` empty, the one row per epoch
+    end leaves ``train_loss`` empty) plus the ``hparams.yaml`` Lightning writes beside it.
 
 ``oscillating_keras/``
-    Full-batch logistic regression on features that were not standardised (one column is on a
-    10x larger scale), trained with momentum SGD at a learning rate above the stability limit
-    of that direction. The gradient of the logistic loss is bounded, so instead of diverging
-    the weights bounce around the minimum forever: the epoch loss swings up and down by a
-    large fraction of its level with no downward or upward trend. Keras ``CSVLogger``
-    ``training.log`` (``epoch,loss,lr,val_loss``; one row per epoch).
+    Full-batch logistic regression (4 features, random init) whose last feature was never
+    standardised (10x the scale of the others), trained with momentum-0.8 SGD at a learning
+    rate above the stability limit of that direction. The gradient of the logistic loss is
+    bounded, so instead of diverging the weights keep bouncing around the minimum: after a
+    wild first few epochs the epoch loss settles into swings of about +-30 % of its level that
+    never die out, with no trend up or down. Keras ``CSVLogger`` ``training.log``
+    (``epoch,loss,lr,val_loss``; one row per epoch).
 
 ``overfitting_keras_json/``
-    A wide 2-256-2 ReLU MLP trained with Adam on only 40 two-moons points, 20 % of them with
-    flipped labels. The training loss keeps falling towards 0 as the net memorises the noise,
-    while the validation loss reaches its minimum early and then rises for the rest of the run.
-    Keras ``history.history`` dumped as ``history.json`` (``{"loss": [...], "val_loss": [...]}``).
+    A wide 7-256-2 ReLU MLP trained with Adam for 200 epochs on only 40 points (two-moons plus
+    5 irrelevant noise features, 15 % of the labels flipped). The training loss keeps falling
+    towards 0 as the net memorises the noise, while the validation loss (200 held-out points)
+    reaches its minimum early and then rises for the rest of the run, ending at about twice
+    its minimum. Keras ``history.history`` dumped as ``history.json``
+    (``{"loss": [...], "val_loss": [...]}``).
 
 Regenerate with ``make samples`` (which runs
 ``.venv/bin/python scripts/make_sample_logs.py sample_logs``). The output is deterministic
@@ -192,7 +196,7 @@ def train(model, opt, data, *, epochs: int, batch: int, lr_at, seed: int, stop_a
             lr = lr_at(step)
             loss, grads = model.loss_grad(x[idx], y[idx])
             opt.step(model.params, grads, lr)
-            steps.append((epoch, step, float(loss), float(lr)))
+            steps.append((epoch, step, float(loss) + 0.0, float(lr)))  # + 0.0: no "-0.0"
             losses.append(loss)
             step += 1
         epochs_out.append((epoch, step - 1, float(np.mean(losses)), float(model.loss(xv, yv))))
@@ -223,8 +227,8 @@ def healthy():
                  lr_at=lr_at, seed=3)
 
 
-DIVERGE = {"hidden": 64, "batch_size": 32, "epochs": 40, "peak_lr": 3.0, "warmup_steps": 400,
-           "momentum": 0.9, "optimizer": "SGD"}
+DIVERGE = {"hidden": 64, "batch_size": 32, "max_epochs": 35, "optimizer": "SGD", "lr": 0.1,
+           "momentum": 0.9, "lr_scheduler": "ExponentialLR", "lr_gamma": 1.2}
 
 
 def diverging():
@@ -233,16 +237,17 @@ def diverging():
     x, xv = standardise(x[:TRAIN], x[TRAIN:])
     data = (x, y[:TRAIN], xv, y[TRAIN:])
     h = DIVERGE
-    model = MLP((2, h["hidden"], 2), "relu", np.random.default_rng(12))
+    model = MLP((2, h["hidden"], 2), "tanh", np.random.default_rng(12))
+    per_epoch = math.ceil(TRAIN / h["batch_size"])
 
-    def lr_at(step):  # linear warm-up to a peak that is far too high, then constant
-        return h["peak_lr"] * min(1.0, (step + 1) / h["warmup_steps"])
+    def lr_at(step):  # ExponentialLR stepped once per epoch, but with gamma > 1: the rate grows
+        return h["lr"] * h["lr_gamma"] ** (step // per_epoch)
 
-    return train(model, SGD(model.params, momentum=h["momentum"]), data, epochs=h["epochs"],
+    return train(model, SGD(model.params, momentum=h["momentum"]), data, epochs=h["max_epochs"],
                  batch=h["batch_size"], lr_at=lr_at, seed=13)
 
 
-OSCILLATE = {"epochs": 50, "lr": 0.35, "momentum": 0.8, "feature_scale": 10.0}
+OSCILLATE = {"epochs": 60, "lr": 0.375, "momentum": 0.8, "feature_scale": 10.0}
 
 
 def oscillating():
@@ -253,7 +258,7 @@ def oscillating():
     y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(x @ true_w + 0.3)))).astype(np.float64)
     x[:, -1] *= OSCILLATE["feature_scale"]  # this column was never standardised
     data = (x[:TRAIN], y[:TRAIN], x[TRAIN:], y[TRAIN:])
-    model = Logistic(d, np.random.default_rng(22))
+    model = Logistic(d, np.random.default_rng(4))
     lr = OSCILLATE["lr"]
     return train(model, SGD(model.params, momentum=OSCILLATE["momentum"]), data,
                  epochs=OSCILLATE["epochs"], batch=TRAIN, lr_at=lambda step: lr, seed=23)
@@ -261,15 +266,16 @@ def oscillating():
 
 def overfitting():
     rng = np.random.default_rng(31)
-    n_train = 40
-    x, y = two_moons(n_train + VAL, 0.25, rng)
-    flip = rng.random(n_train) < 0.2  # label noise in the tiny training set
+    n_train, n_noise = 40, 5
+    x, y = two_moons(n_train + VAL, 0.2, rng)
+    x = np.c_[x, rng.normal(0.0, 1.0, (len(x), n_noise))]  # 5 irrelevant input features
+    flip = rng.random(n_train) < 0.15  # label noise in the tiny training set
     y[:n_train] = np.where(flip, 1 - y[:n_train], y[:n_train])
     x, xv = standardise(x[:n_train], x[n_train:])
     data = (x, y[:n_train], xv, y[n_train:])
-    model = MLP((2, 256, 2), "relu", np.random.default_rng(32))
+    model = MLP((2 + n_noise, 256, 2), "relu", np.random.default_rng(32))
     return train(model, Adam(model.params), data, epochs=200, batch=16,
-                 lr_at=lambda step: 0.01, seed=33)
+                 lr_at=lambda step: 7e-4, seed=33)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,8 +324,7 @@ def write_lightning(run_dir: Path, steps, epochs, hparams) -> Path:
             if step in val_after:
                 w.writerow([epoch, step, "", fmt(val_after[step][1])])
     with open(run_dir / "hparams.yaml", "w") as f:
-        for k, v in hparams.items():
-            f.write(f"{k}: {v}\n")
+        f.writelines(f"{k}: {v}\n" for k, v in hparams.items())
     return path
 
 
@@ -366,7 +371,7 @@ def main(argv: list[str]) -> int:
     print(f"{path}: {len(steps)} steps, train loss {describe([s[2] for s in steps])}")
 
     steps, epochs = runs[1]
-    hparams = {**DIVERGE, "lr_schedule": "linear_warmup"}
+    hparams = DIVERGE
     path = write_lightning(fresh_dir(out / "diverging_lightning"), steps, epochs, hparams)
     print(f"{path}: {len(steps)} steps, train loss {describe([s[2] for s in steps])}")
 

@@ -9,6 +9,7 @@ precisely (flip a payload byte, break a length field, cut the file mid-record).
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import os
@@ -163,30 +164,39 @@ def event_name(seq: int) -> str:
     return f"events.out.tfevents.{1_700_000_000 + seq:010d}.testhost.1.{seq}"
 
 
-def write_tensorboardx(logdir, points, purge_step: int | None = None) -> Path:
+def _write_with_summary_writer(make_writer, logdir, points, purge_step, name) -> Path:
+    """Write in a private scratch directory (these writers name files by the second, so two
+    writers in one second would collide), then move the file into ``logdir``."""
+    logdir = Path(logdir)
+    scratch = logdir / f".scratch-{next(_scratch_ids)}"
+    w = make_writer(str(scratch), purge_step)
+    for tag, step, value in points:
+        w.add_scalar(tag, value, global_step=step, walltime=BASE_WALL + step)
+    w.close()
+    (path,) = scratch.glob("events.out.tfevents.*")
+    target = logdir / (name or path.name)
+    os.replace(path, target)
+    scratch.rmdir()
+    return target
+
+
+_scratch_ids = itertools.count()
+
+
+def write_tensorboardx(logdir, points, purge_step: int | None = None, name: str | None = None) -> Path:
     """Write ``[(tag, step, value), ...]`` with tensorboardX's SummaryWriter (caller skips if absent)."""
     from tensorboardX import SummaryWriter
 
-    before = set(Path(logdir).glob("events.out.tfevents.*")) if Path(logdir).exists() else set()
-    w = SummaryWriter(logdir=str(logdir), purge_step=purge_step)
-    for tag, step, value in points:
-        w.add_scalar(tag, value, global_step=step, walltime=BASE_WALL + step)
-    w.close()
-    (path,) = set(Path(logdir).glob("events.out.tfevents.*")) - before
-    return path
+    return _write_with_summary_writer(lambda d, p: SummaryWriter(logdir=d, purge_step=p),
+                                      logdir, points, purge_step, name)
 
 
-def write_torch(logdir, points, purge_step: int | None = None) -> Path:
+def write_torch(logdir, points, purge_step: int | None = None, name: str | None = None) -> Path:
     """Write ``[(tag, step, value), ...]`` with torch's SummaryWriter (caller importorskips torch)."""
     from torch.utils.tensorboard import SummaryWriter
 
-    before = set(Path(logdir).glob("events.out.tfevents.*")) if Path(logdir).exists() else set()
-    w = SummaryWriter(log_dir=str(logdir), purge_step=purge_step)
-    for tag, step, value in points:
-        w.add_scalar(tag, value, global_step=step, walltime=BASE_WALL + step)
-    w.close()
-    (path,) = set(Path(logdir).glob("events.out.tfevents.*")) - before
-    return path
+    return _write_with_summary_writer(lambda d, p: SummaryWriter(log_dir=d, purge_step=p),
+                                      logdir, points, purge_step, name)
 
 
 # --------------------------------------------------------------------------- TFRecord surgery

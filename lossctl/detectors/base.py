@@ -52,6 +52,9 @@ class Detector:
     severity: ClassVar[str]
     summary: ClassVar[str]
     thresholds: ClassVar[dict[str, float]] = {}
+    # kinds that, found on the same metric, explain this one away (e.g. a diverging loss also
+    # swings; a saw-tooth also oscillates): the stronger diagnosis is reported alone
+    suppressed_by: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, thresholds: dict | None = None, severity: str | None = None):
         self.t = {**type(self).thresholds, **(thresholds or {})}

@@ -4,7 +4,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
 from lossctl.detectors.schedule import grad_growth, lr_context
-from lossctl.detectors.stats import binned, diff_noise, fmt
+from lossctl.detectors.stats import binned, diff_noise, fmt, rolling_median
 
 
 class Divergence(Detector):
@@ -33,19 +33,20 @@ class Divergence(Detector):
     kind = "divergence"
     severity = "error"
     summary = "loss rises persistently well above its best and does not recover"
-    thresholds = {"tail_fraction": 0.1, "min_ratio": 2.0, "min_progress_lost": 0.5, "noise_k": 3.0}
+    thresholds = {"tail_fraction": 0.1, "min_ratio": 2.0, "min_progress_lost": 0.5, "noise_k": 3.0,
+                  "min_sustained": 0.8, "min_points": 4}
 
     def detect(self, run: RunView):
         s = run.role("loss") or run.role("val_loss")
         if s is None:
             return []
         f = s.finite()
-        if len(f) < 2:
+        if len(f) < self.t["min_points"]:
             return []
         first, last, y = binned(f.steps, f.values)
         n = len(y)
         positive = bool(np.all(y > 0))
-        z = np.log(y) if positive else y
+        z = rolling_median(np.log(y) if positive else y, 5 if n >= 10 else 3)
         k = min(n, max(1, int(round(n * self.t["tail_fraction"]))))
         tail = z[n - k:]
         head = z[: max(1, min(k, n - k))]
@@ -65,12 +66,13 @@ class Divergence(Detector):
             return []
         if lost < self.t["min_progress_lost"] or (tail_lin - best_lin) < self.t["noise_k"] * noise:
             return []
-        after = z[i_best:]
-        left = np.flatnonzero(after > best + 0.25 * rise)
-        onset_i = i_best + (int(left[0]) - 1 if len(left) else 0)
-        onset_i = max(onset_i, i_best)
-        sustained = float(np.mean(z[onset_i + 1:] > best + 0.5 * rise)) if onset_i + 1 < n else 1.0
-        if sustained < 0.6:
+        # the rise has clearly begun where the trend first exceeds best + 25% of the rise; the onset
+        # is the last point before that still at the best level
+        exceed = i_best + int(np.argmax(z[i_best:] > best + 0.25 * rise))
+        near = np.flatnonzero(z[i_best:exceed] <= best + 0.05 * rise)
+        onset_i = i_best + (int(near[-1]) if len(near) else 0)
+        sustained = float(np.mean(z[exceed:] > best + 0.25 * rise))
+        if sustained < self.t["min_sustained"]:
             return []
         onset = int(last[onset_i])
         ended_nan = not np.isfinite(s.values[-1])
@@ -82,7 +84,7 @@ class Divergence(Detector):
         g = grad_growth(run, onset, int(s.steps[-1]))
         if g is not None:
             ev["grad_norm_growth"] = round(g, 2)
-        how = f"{ratio:,.1f}x" if ratio is not None else f"{lost:.1f}x its progress"
+        how = f"{fmt(ratio)}x" if ratio is not None else f"{lost:.1f}x its progress"
         msg = (f"{s.metric} diverges from step {onset:,}: best {fmt(best_lin)} at step "
                f"{int(first[i_best]):,}, ending at {fmt(tail_lin)} ({how} above the best)"
                + (" and then non-finite" if ended_nan else "") + ".")

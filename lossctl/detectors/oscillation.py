@@ -30,8 +30,9 @@ class Oscillation(Detector):
     kind = "oscillation"
     severity = "warning"
     summary = "large swings relative to the loss level that do not settle"
-    thresholds = {"bins": 60, "min_swing_level": 0.10, "min_swing_range": 0.12,
-                  "min_alternation": 0.4, "noise_k": 3.0, "min_points": 8}
+    suppressed_by = ("divergence", "epoch_periodic")
+    thresholds = {"bins": 60, "min_amplitude_level": 0.3, "min_amplitude_range": 0.2,
+                  "min_back_and_forth": 3.0, "noise_k": 2.0, "min_points": 8}
 
     def detect(self, run: RunView):
         s = run.role("loss") or run.role("val_loss")
@@ -46,37 +47,34 @@ class Oscillation(Detector):
         if n < self.t["min_points"]:
             return []
         h = y[n // 2:]
-        d = np.diff(h)
-        d = d[d != 0]
-        if len(d) < 4:
-            return []
-        swing = float(np.median(np.abs(d)))
-        alternation = float(np.mean(np.sign(d[1:]) != np.sign(d[:-1])))
+        x = np.arange(len(h))
+        resid = h - np.polyval(np.polyfit(x, h, 1), x)  # swings around the half's own trend
+        amplitude = float(np.percentile(resid, 90) - np.percentile(resid, 10))
+        travel = float(np.abs(np.diff(h)).sum())
+        back_and_forth = travel / max(abs(float(h[-1] - h[0])), 1e-300)
         span = float(np.percentile(y, 95) - np.percentile(y, 5))
         positive = bool(np.all(y > 0))
         level = float(np.median(h)) if positive else None
-        noise_swing = 0.0
-        if len(f) > n:  # points were averaged into bins: how much would noise alone move a bin?
+        noise_amp = 0.0
+        if len(f) > n:  # points were averaged into bins: how far would noise alone spread them?
             idx = bin_index(f.steps, bins)
-            resid = f.values - y[np.searchsorted(np.unique(idx), idx)]
-            per_bin = len(f) / n
-            noise_swing = robust_sigma(resid) * 1.2533 / np.sqrt(per_bin) * np.sqrt(2) * 0.6745
-        ev = {"swing": swing, "swing_to_range": round(swing / span, 3) if span > 0 else None,
-              "alternation": round(alternation, 2), "points_judged": len(h),
-              "from_step": int(first[n // 2]), "noise_swing": noise_swing}
+            point_resid = f.values - y[np.searchsorted(np.unique(idx), idx)]
+            noise_amp = 2 * 1.2816 * 1.2533 * robust_sigma(point_resid) / np.sqrt(len(f) / n)
+        ev = {"amplitude": amplitude, "amplitude_to_range": round(amplitude / span, 3) if span > 0 else None,
+              "back_and_forth": round(back_and_forth, 2), "points_judged": len(h),
+              "from_step": int(first[n // 2]), "noise_amplitude": noise_amp}
         if level:
             ev["level"] = level
-            ev["swing_to_level"] = round(swing / level, 3)
-        if alternation < self.t["min_alternation"] or span <= 0 or swing / span < self.t["min_swing_range"]:
+            ev["amplitude_to_level"] = round(amplitude / level, 3)
+        if span <= 0 or amplitude / span < self.t["min_amplitude_range"]:
             return []
-        if level is not None and swing / level < self.t["min_swing_level"]:
+        if back_and_forth < self.t["min_back_and_forth"] or amplitude < self.t["noise_k"] * noise_amp:
             return []
-        if swing < self.t["noise_k"] * noise_swing:
+        if level is not None and amplitude / level < self.t["min_amplitude_level"]:
             return []
-        rel = f"{swing / level:.0%} of its level" if level else f"{swing / span:.0%} of its range"
-        msg = (f"{s.metric} swings up and down by a typical {fmt(swing)} ({rel}) from step "
-               f"{int(first[n // 2]):,} to the end, changing direction {alternation:.0%} of the time, "
-               "without settling.")
+        rel = f"{amplitude / level:.0%} of its level" if level else f"{amplitude / span:.0%} of its range"
+        msg = (f"{s.metric} keeps swinging over a band of {fmt(amplitude)} ({rel}) from step "
+               f"{int(first[n // 2]):,} to the end without settling.")
         return [self.finding(run, s, int(first[n // 2]), int(last[-1]), msg, ev, _suggest(run))]
 
 

@@ -67,3 +67,12 @@ def bin_index(steps: np.ndarray, max_bins: int = MAX_BINS) -> np.ndarray:
         return np.arange(len(steps))
     span = int(steps[-1] - steps[0]) + 1
     return ((steps - steps[0]) * max_bins // span).astype(np.int64)
+
+
+def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred rolling median, edges padded with the edge value (for short, binned series)."""
+    if len(x) < 3 or window < 2:
+        return x
+    w = min(window, len(x)) | 1
+    padded = np.pad(x, w // 2, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
