@@ -1,2 +1,86 @@
-def render(reports, errors, *, color=False, width=100):
-    return ""
+"""The report a person reads: per run a header, the loss curves drawn, then the findings with
+their evidence and fixes; a summary line across runs. Plain aligned text when not a terminal."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.padding import Padding
+from rich.text import Text
+
+from lossctl.detectors.stats import fmt
+from lossctl.renderers.plot import plot
+
+STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
+ICON = {"error": "✖", "warning": "▲", "info": "●", "ok": "✔"}
+MAX_SUGGESTIONS = 3
+
+
+def _evidence(ev: dict) -> str:
+    parts = []
+    for k, v in ev.items():
+        if v is None:
+            continue
+        if isinstance(v, float):
+            v = fmt(v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            v = f"{v:,}"
+        parts.append(f"{k}={v}")
+    return " · ".join(parts)
+
+
+def _run(console: Console, r, width: int) -> None:
+    run = r.run
+    head = Text()
+    head.append(f"{run.name if run.name != '.' else run.path}", style="bold")
+    head.append(f"  {run.format} · {len(run.frame):,} points", style="dim")
+    status = r.status
+    head.append(f"  {ICON[status]} {status.upper()}", style=STYLE[status])
+    console.print(head)
+    roles = "  ".join(f"{k}={v}" for k, v in r.view.roles.items())
+    console.print(Text(f"roles: {roles or 'none recognised'}", style="dim"))
+    series = [(lbl, s.steps, s.values, style) for lbl, s, style in
+              ((r.view.roles.get("loss"), r.view.role("loss"), "cyan"),
+               (r.view.roles.get("val_loss"), r.view.role("val_loss"), "magenta")) if s is not None]
+    main = r.findings[0] if r.findings else None
+    mark = (main.start_step, main.end_step) if main and main.start_step is not None else None
+    for line in plot(series, width=max(30, width - 12), height=8, mark=mark,
+                     mark_style=STYLE[main.severity] if main else "red"):
+        console.print(line)
+    for f in r.findings:
+        t = Text("  ")
+        t.append(f"{ICON[f.severity]} {f.severity:<7}", style=STYLE[f.severity])
+        t.append(f" {f.kind:<18}", style="bold")
+        where = f"steps {f.start_step:,}–{f.end_step:,}" if f.start_step is not None else ""
+        t.append(f" {f.metric}  {where}", style="dim")
+        console.print(t)
+        console.print(Padding(Text(f.message), (0, 0, 0, 4), expand=False))
+        console.print(Padding(Text("evidence: " + _evidence(f.evidence), style="dim"), (0, 0, 0, 4), expand=False))
+        for i, s in enumerate(f.suggestions[:MAX_SUGGESTIONS], 1):
+            console.print(Padding(Text(f"{i}. {s}"), (0, 0, 0, 4), expand=False))
+    for w in run.warnings:
+        console.print(Padding(Text(f"! {w}", style="yellow"), (0, 0, 0, 2), expand=False))
+    console.print()
+
+
+def render(reports, errors, *, color: bool = False, width: int = 100) -> str:
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
+                      color_system="standard" if color else None, highlight=False, soft_wrap=False,
+                      emoji=False)
+    for r in reports:
+        _run(console, r, width)
+    for e in errors:
+        console.print(Text(f"! {e}", style="yellow"))
+    counts = {s: sum(1 for r in reports for f in r.findings if f.severity == s)
+              for s in ("error", "warning", "info")}
+    bad = sum(1 for r in reports if r.findings)
+    summary = Text(f"{len(reports)} run{'s' * (len(reports) != 1)} analysed, {bad} with findings: ",
+                   style="bold")
+    for s in ("error", "warning", "info"):
+        plural = "s" * (counts[s] != 1 and s != "info")
+        summary.append(f"{counts[s]} {s}{plural}", style=STYLE[s] if counts[s] else "dim")
+        summary.append(", " if s != "info" else "")
+    console.print(summary)
+    return buf.getvalue()
