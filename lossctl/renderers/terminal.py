@@ -83,4 +83,4 @@ def render(reports, errors, *, color: bool = False, width: int = 100) -> str:
         summary.append(f"{counts[s]} {s}{plural}", style=STYLE[s] if counts[s] else "dim")
         summary.append(", " if s != "info" else "")
     console.print(summary)
-    return buf.getvalue()
+    return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
