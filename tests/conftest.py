@@ -1,5 +1,9 @@
-"""Shared test setup: make ``tests/writers.py`` importable and keep hypothesis fast."""
+"""Shared test setup: make ``tests/writers.py`` importable and keep hypothesis fast.
 
+``HYPOTHESIS_PROFILE=thorough`` runs the property tests with many more examples.
+"""
+
+import os
 import sys
 from pathlib import Path
 
@@ -12,4 +16,6 @@ except ImportError:  # pragma: no cover - hypothesis is a dev extra
 else:
     settings.register_profile("lossctl", deadline=None, max_examples=60,
                               suppress_health_check=[HealthCheck.function_scoped_fixture])
-    settings.load_profile("lossctl")
+    settings.register_profile("thorough", deadline=None, max_examples=2000,
+                              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "lossctl"))

@@ -75,10 +75,12 @@ class Detector:
     @classmethod
     def explain(cls, thresholds: dict | None = None) -> str:
         import inspect
+        import textwrap
 
-        doc = inspect.cleandoc(cls.__doc__ or "")
         values = {**cls.thresholds, **(thresholds or {})}
-        return doc.format(**values)
+        doc = inspect.cleandoc(cls.__doc__ or "").format(**values)
+        paragraphs = [" ".join(p.split()) for p in doc.split("\n\n")]
+        return "\n\n".join(textwrap.fill(p, 88) for p in paragraphs)
 
 
 def _plain(v):

@@ -10,10 +10,12 @@ class Oscillation(Detector):
     """Large swings relative to the loss level that do not settle.
 
     What it flags: over the second half of the run, the loss trend moves up and down from one
-    point to the next (the direction flips in at least {min_alternation:.0%} of the moves), by a
-    typical {min_swing_level:.0%} or more of its level and {min_swing_range:.0%} or more of the
-    range the curve covers, and by more than {noise_k} times what batch-to-batch noise alone
-    would produce.
+    point to the next without a trend to explain it: at least {min_up_fraction:.0%} of its moves
+    go up, it travels {min_back_and_forth:.0f}x or more the net distance it covers, and its band
+    of swings around its own trend is {min_amplitude_level:.0%} or more of the loss level,
+    {min_amplitude_range:.0%} or more of the range the whole curve covers, and more than
+    {noise_k} times what batch-to-batch noise alone would produce. Rises where the logged
+    learning rate jumps up (warm restarts) are not counted.
 
     How: the curve is reduced to at most {bins:.0f} step-range bins (median per bin): a per-epoch
     log is used as it is, a per-step log is averaged so that mini-batch noise cancels and only
@@ -32,7 +34,7 @@ class Oscillation(Detector):
     summary = "large swings relative to the loss level that do not settle"
     suppressed_by = ("divergence", "epoch_periodic")
     thresholds = {"bins": 60, "min_amplitude_level": 0.3, "min_amplitude_range": 0.2,
-                  "min_back_and_forth": 3.0, "noise_k": 2.0, "min_points": 8}
+                  "min_back_and_forth": 3.0, "min_up_fraction": 0.3, "noise_k": 2.0, "min_points": 8}
 
     def detect(self, run: RunView):
         s = run.role("loss") or run.role("val_loss")
@@ -50,7 +52,10 @@ class Oscillation(Detector):
         x = np.arange(len(h))
         resid = h - np.polyval(np.polyfit(x, h, 1), x)  # swings around the half's own trend
         amplitude = float(np.percentile(resid, 90) - np.percentile(resid, 10))
-        travel = float(np.abs(np.diff(h)).sum())
+        d = np.diff(h)
+        d = d[~_lr_jumps(run, first[n // 2:], last[n // 2:])]  # a scheduled restart is not a swing
+        travel = float(np.abs(d).sum())
+        up_fraction = float(np.mean(d > 0)) if len(d) else 0.0
         back_and_forth = travel / max(abs(float(h[-1] - h[0])), 1e-300)
         span = float(np.percentile(y, 95) - np.percentile(y, 5))
         positive = bool(np.all(y > 0))
@@ -61,13 +66,15 @@ class Oscillation(Detector):
             point_resid = f.values - y[np.searchsorted(np.unique(idx), idx)]
             noise_amp = 2 * 1.2816 * 1.2533 * robust_sigma(point_resid) / np.sqrt(len(f) / n)
         ev = {"amplitude": amplitude, "amplitude_to_range": round(amplitude / span, 3) if span > 0 else None,
-              "back_and_forth": round(back_and_forth, 2), "points_judged": len(h),
+              "back_and_forth": round(back_and_forth, 2), "up_fraction": round(up_fraction, 2), "points_judged": len(h),
               "from_step": int(first[n // 2]), "noise_amplitude": noise_amp}
         if level:
             ev["level"] = level
             ev["amplitude_to_level"] = round(amplitude / level, 3)
         if span <= 0 or amplitude / span < self.t["min_amplitude_range"]:
             return []
+        if up_fraction < self.t["min_up_fraction"]:
+            return []  # few, large rises between long descents: restarts or a saw-tooth, not swings
         if back_and_forth < self.t["min_back_and_forth"] or amplitude < self.t["noise_k"] * noise_amp:
             return []
         if level is not None and amplitude / level < self.t["min_amplitude_level"]:
@@ -76,6 +83,23 @@ class Oscillation(Detector):
         msg = (f"{s.metric} keeps swinging over a band of {fmt(amplitude)} ({rel}) from step "
                f"{int(first[n // 2]):,} to the end without settling.")
         return [self.finding(run, s, int(first[n // 2]), int(last[-1]), msg, ev, _suggest(run))]
+
+
+def _lr_jumps(run: RunView, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """For each move between consecutive bins: does the logged lr jump up (x1.5) in between?"""
+    moves = np.zeros(max(len(first) - 1, 0), dtype=bool)
+    lr = run.role("lr")
+    if lr is None or len(moves) == 0:
+        return moves
+    ok = np.isfinite(lr.values) & (lr.values > 0)
+    steps, vals = lr.steps[ok], lr.values[ok]
+    jumps = steps[1:][vals[1:] > 1.5 * vals[:-1]]
+    if len(jumps):
+        # move i goes from bin i to bin i+1; it crosses a jump in (last[i], last[i+1]]
+        pos = np.searchsorted(last, jumps, side="left")
+        pos = pos[(pos >= 1) & (pos <= len(moves))] - 1
+        moves[pos] = True
+    return moves
 
 
 def _suggest(run: RunView) -> list[str]:

@@ -1,0 +1,155 @@
+"""Detectors on synthetic curves of known shape: verdicts, invariances, scheduled events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synth import decay, findings, kinds
+
+
+def diverging(n=400, at=0.5, seed=1):
+    y = decay(n, seed=seed)
+    k = int(n * at)
+    y[k:] = y[k] * np.exp(np.linspace(0, 4, n - k)) * np.exp(np.random.default_rng(seed).normal(0, 0.05, n - k))
+    return y
+
+
+def oscillating(n=60, seed=2):
+    rng = np.random.default_rng(seed)
+    base = decay(n, start=1.2, floor=0.4, noise=0.0)
+    return base * (1 + 0.45 * np.sign(np.sin(np.arange(n) * 1.7)) * rng.uniform(0.5, 1, n))
+
+
+def test_healthy_per_step_and_per_epoch_have_no_findings():
+    assert kinds({"train/loss": decay(5000), "val/loss": decay(50, noise=0.01)},
+                 {"val/loss": np.arange(50) * 100 + 99}) == set()
+    assert kinds({"loss": decay(20, noise=0.01), "val_loss": decay(20, start=2.0, floor=0.15, noise=0.01)}) == set()
+
+
+def test_divergence_found_with_onset_and_evidence():
+    fs = findings({"train/loss": diverging()})
+    (f,) = [f for f in fs if f.kind == "divergence"]
+    assert f.severity == "error"
+    assert 180 <= f.start_step <= 215
+    assert f.evidence["ratio"] > 10
+    assert "diverges from step" in f.message
+    assert any("learning rate" in s for s in f.suggestions)
+
+
+def test_divergence_ending_in_nan_reports_both():
+    y = diverging()
+    y[-30:] = np.nan
+    assert {"divergence", "nonfinite"} <= kinds({"train/loss": y})
+
+
+def test_spike_that_recovers_is_not_divergence():
+    y = decay(1000)
+    y[600:615] *= 30
+    assert "divergence" not in kinds({"train/loss": y})
+
+
+@pytest.mark.parametrize("shape", ["step_decay", "warm_restart", "warmup"])
+def test_scheduled_events_raise_nothing(shape):
+    n = 3000
+    t = np.arange(n)
+    rng = np.random.default_rng(3)
+    if shape == "step_decay":  # the loss drops at each lr decay
+        y = decay(n, floor=0.6) * np.where(t < 1000, 1.0, np.where(t < 2000, 0.6, 0.45))
+    elif shape == "warm_restart":  # SGDR: a jump at each restart, then a fresh decay
+        y = np.concatenate([decay(1000, start=2.3 - 0.5 * i, floor=0.3, seed=i) for i in range(3)])
+    else:  # warm-up: a bump in the first 5% of the run, then a normal decay
+        y = decay(n)
+        y[:150] = 2.3 + 0.8 * np.sin(np.linspace(0, np.pi, 150))
+    y = y * np.exp(rng.normal(0, 0.02, n))
+    assert kinds({"train/loss": y}) == set()
+
+
+def test_oscillation_on_per_epoch_log():
+    fs = findings({"loss": oscillating()})
+    assert [f.kind for f in fs] == ["oscillation"]
+    assert fs[0].severity == "warning"
+
+
+def test_mini_batch_noise_is_not_oscillation():
+    y = decay(20000, noise=0.4, seed=5)
+    assert "oscillation" not in kinds({"train/loss": y})
+
+
+def test_nonfinite_single_nan_flagged_with_story():
+    y = decay(500)
+    y[250] = np.nan
+    (f,) = findings({"train/loss": y})
+    assert f.kind == "nonfinite" and f.start_step == 250 and f.evidence["recovered"] is True
+    assert f.evidence["count"] == 1
+
+
+def test_nonfinite_in_grad_norm_alone_is_not_a_finding():
+    g = np.ones(500)
+    g[100] = np.inf  # an AMP step skipped by the loss scaler
+    assert kinds({"train/loss": decay(500), "grad_norm": g}) == set()
+
+
+def test_divergence_fix_points_at_growing_lr_schedule():
+    n = 400
+    lr = 1e-3 * 1.02 ** np.arange(n)
+    (f,) = [f for f in findings({"train/loss": diverging(n), "lr": lr}) if f.kind == "divergence"]
+    assert f.suggestions[0].startswith("The logged learning rate keeps growing")
+
+
+def test_divergence_fix_points_at_warmup_peak():
+    n = 400
+    lr = np.minimum(np.arange(n) / 150, 1.0) * 0.5
+    (f,) = [f for f in findings({"train/loss": diverging(n, at=0.5), "lr": lr}) if f.kind == "divergence"]
+    assert "warm-up ends at step" in f.suggestions[0]
+
+
+# --- invariances (hypothesis) -------------------------------------------------------------
+
+curves = st.sampled_from(["healthy", "diverging", "oscillating", "nan"])
+
+
+def _curve(kind, seed):
+    if kind == "healthy":
+        return decay(300, seed=seed)
+    if kind == "diverging":
+        return diverging(300, seed=seed)
+    if kind == "oscillating":
+        return oscillating(60, seed=seed)
+    y = decay(300, seed=seed)
+    y[seed % 300] = np.nan
+    return y
+
+
+@settings(max_examples=40, deadline=None)
+@given(curves, st.integers(0, 1000), st.sampled_from([1e-3, 0.5, 7.0, 1000.0]))
+def test_scale_invariance(kind, seed, scale):
+    y = _curve(kind, seed)
+    assert kinds({"loss": y}) == kinds({"loss": y * scale})
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(["healthy", "diverging"]), st.integers(0, 1000), st.sampled_from([2, 5, 10]))
+def test_resampling_invariance(kind, seed, every):
+    n = 3000
+    y = decay(n, seed=seed) if kind == "healthy" else diverging(n, seed=seed)
+    steps = np.arange(n)
+    assert kinds({"loss": y}) == kinds({"loss": y[::every]}, {"loss": steps[::every]})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(20, 5000), st.floats(0.0, 0.3), st.integers(0, 10_000),
+       st.floats(1e-4, 1e4))
+def test_monotone_decreasing_with_noise_never_flagged(n, noise, seed, scale):
+    assert kinds({"loss": scale * decay(n, noise=noise, seed=seed)}) == set()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 3000), st.data())
+def test_nan_anywhere_is_flagged(n, data):
+    y = decay(n)
+    i = data.draw(st.integers(0, n - 1))
+    y[i] = data.draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    assert "nonfinite" in kinds({"train_loss": y})
