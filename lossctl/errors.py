@@ -12,3 +12,10 @@ class InputError(Exception):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class NotALog(InputError):
+    """A file that parsed but is not a training log (a config JSON beside the logs, say).
+
+    Ignored while other logs are found; reported when nothing readable is.
+    """

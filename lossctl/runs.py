@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from lossctl.errors import InputError
+from lossctl.errors import InputError, NotALog
 from lossctl.frame import concat, drop_superseded
 from lossctl.readers import READERS
 
-SNIFF_BYTES = 64
+SNIFF_BYTES = 4096
 SKIP_DIRS = {"__pycache__", "node_modules"}
 
 
@@ -85,17 +85,19 @@ def load_runs(target: str | os.PathLike, verify: bool = True) -> LoadResult:
         groups = [(root.parent, [root], root.name)]
     else:
         groups = [(d, files, _rel(d, root)) for d, files in _walk(root)]
-    runs, errors = [], []
+    runs, errors, skipped = [], [], []
     for d, files, name in groups:
         logs = [(p, r) for p in files if (r := reader_for(p)) is not None]
         if not logs:
             continue
         path = os.path.normpath(os.path.join(str(target), name)) if root.is_dir() else str(root)
-        run = _read_run(logs, name, path, verify)
+        run = _read_run(logs, name, path, verify, skipped)
         if run.frame.empty:
             errors.extend(run.warnings)
         else:
             runs.append(run)
+    if not runs and not errors:
+        errors = skipped
     if not runs and not errors:
         errors.append(f"{target}: no training logs found (looked for TensorBoard event files, "
                       "CSV and JSON histories)")
@@ -107,14 +109,17 @@ def _rel(d: Path, root: Path) -> str:
     return rel.replace(os.sep, "/")
 
 
-def _read_run(logs, name: str, path: str, verify: bool) -> Run:
+def _read_run(logs, name: str, path: str, verify: bool, skipped: list[str]) -> Run:
     frames, warnings, formats, purges, files = [], [], [], [], []
     offset = 0
     for p, reader in logs:
         try:
             data = reader.read(p, verify) if reader.format == "tensorboard" else reader.read(p)
+        except NotALog as exc:
+            skipped.append(str(exc))
+            continue
         except InputError as exc:
-            warnings.append(f"{exc.path}: {exc.problem}")
+            warnings.append(str(exc))
             continue
         warnings += data.warnings
         frames.append(data.frame)

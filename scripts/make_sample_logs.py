@@ -15,8 +15,9 @@ per run, and each demonstrates one behaviour ``lossctl`` should diagnose:
 ``diverging_lightning/``
     A 2-64-2 tanh MLP on two-moons, SGD with momentum 0.9 and an ``ExponentialLR`` schedule
     stepped once per epoch whose gamma is 1.2 instead of below 1, so the learning rate grows
-    from 0.1 to ~50. The loss falls for the first epochs, then climbs persistently to hundreds
-    of times its best value and never recovers. Written as Lightning's ``CSVLogger``
+    from 0.1 to ~50. The loss falls for the first epochs, then climbs persistently (epoch
+    means from 0.13 to ~200) and never recovers; once the logits are huge single batches
+    swing between ~0 and hundreds, as in real blow-ups. No NaN is reached. Written as Lightning's ``CSVLogger``
     ``metrics.csv`` (sparse rows: training rows leave ``val_loss`` empty, the one row per epoch
     end leaves ``train_loss`` empty) plus the ``hparams.yaml`` Lightning writes beside it.
 

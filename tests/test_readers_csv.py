@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pytest
-
 import writers as W
+
 from lossctl.errors import InputError
 from lossctl.readers.csv_reader import reader
 from lossctl.runs import load_runs
@@ -172,8 +172,8 @@ def test_tensorboard_csv_export(tmp_path):
     text = "Wall time,Step,Value\n1700000000.123,0,2.5\n1700000010.456,100,1.25\n1700000020.789,200,0.625\n"
     path = W.write_text(tmp_path / "run-x-tag-train_loss.csv", text)
     data = read(path)
-    assert set(data.frame["metric"]) == {"run-x-tag-train_loss"}  # named after the file stem
-    assert W.triples(data.frame, "run-x-tag-train_loss") == [
+    assert set(data.frame["metric"]) == {"train_loss"}  # the tag, from run-<run>-tag-<tag>.csv
+    assert W.triples(data.frame, "train_loss") == [
         (0, 1700000000.123, 2.5), (100, 1700000010.456, 1.25), (200, 1700000020.789, 0.625)]
 
 

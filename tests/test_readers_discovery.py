@@ -6,17 +6,20 @@ import json
 import os
 
 import pytest
-
 import writers as W
+
 from lossctl import load
 from lossctl.errors import InputError
 from lossctl.runs import load_runs
 
-NOISE_BUG = (
-    "sniffing: every *.json starting with '{' is claimed by the JSON reader and every *.log/*.txt "
-    "whose first line has a comma by the CSV reader, so a Hugging Face output dir (config.json, "
-    "generation_config.json, tokenizer_config.json, all_results.json) or a Python-logging "
-    "training.log adds spurious warnings or even bogus metrics to the run")
+NUMERIC_LIST_BUG = (
+    "json_reader: any *.json whose top level is an object holding a list of numbers is taken as a "
+    "history, e.g. generation_config.json {'suppress_tokens': [1, 5, 7]} becomes metric "
+    "'suppress_tokens' with steps 0..2 and the run format becomes 'keras_json+hf_trainer'")
+LOGGING_LOG_BUG = (
+    "csv_reader.sniff: a Python-logging training.log ('2024-01-01 12:00:00,123 INFO ...') has a comma "
+    "in its first line, so it is claimed as CSV and the run gets the warning "
+    "'training.log: no numeric metric values in any column'")
 
 
 def make_tree(root):
@@ -155,24 +158,33 @@ def test_one_dir_with_csv_and_event_file_is_one_run(tmp_path):
     assert len(run.files) == 2
 
 
-@pytest.mark.xfail(reason=NOISE_BUG, strict=True)
-def test_hf_output_dir_side_files_ignored(tmp_path):
-    out = tmp_path / "out"
+def _hf_output_dir(root):
+    out = root / "out"
     W.write_json(out / "trainer_state.json", {"log_history": [{"loss": 1.0, "step": 5}, {"loss": 0.5, "step": 10}]})
+    (out / "training_args.bin").write_bytes(b"\x80\x04junk")
+    return out
+
+
+def test_hf_output_dir_side_json_files_add_no_warnings(tmp_path):
+    out = _hf_output_dir(tmp_path)
     W.write_json(out / "config.json", {"architectures": ["BertForSequenceClassification"], "hidden_size": 768})
-    W.write_json(out / "generation_config.json", {"bos_token_id": 0, "suppress_tokens": [1, 5, 7]})
     W.write_json(out / "tokenizer_config.json", {"do_lower_case": True, "model_max_length": 512})
     W.write_json(out / "all_results.json", {"epoch": 3.0, "eval_loss": 0.5, "train_loss": 0.75})
-    (out / "training_args.bin").write_bytes(b"\x80\x04junk")
     (run,) = load_runs(tmp_path).runs
-    # actual: metric 'suppress_tokens' at steps 0..2, format 'keras_json+hf_trainer',
-    # and warnings for config.json / tokenizer_config.json / all_results.json
-    assert set(run.frame["metric"]) == {"loss"}
-    assert run.format == "hf_trainer"
+    assert W.points(run.frame, "loss") == [(5, 1.0), (10, 0.5)]
+    # side JSON files that are no history are ignored (errors.NotALog), not reported
     assert run.warnings == []
 
 
-@pytest.mark.xfail(reason=NOISE_BUG, strict=True)
+def test_json_config_with_numeric_list_is_not_a_metric(tmp_path):
+    out = _hf_output_dir(tmp_path)
+    W.write_json(out / "generation_config.json", {"bos_token_id": 0, "suppress_tokens": [1, 5, 7]})
+    (run,) = load_runs(tmp_path).runs
+    # actual: {'loss', 'suppress_tokens'} and format 'keras_json+hf_trainer'
+    assert set(run.frame["metric"]) == {"loss"}
+    assert run.format == "hf_trainer"
+
+
 def test_python_logging_training_log_ignored(tmp_path):
     W.write_csv(tmp_path / "metrics.csv", ["step", "loss"], [[0, 1.0], [1, 0.5]])
     W.write_text(tmp_path / "training.log", "2024-01-01 12:00:00,123 INFO Starting training\n"

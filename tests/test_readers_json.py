@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pytest
-
 import writers as W
+
 from lossctl.errors import InputError
 from lossctl.readers.json_reader import reader
 from lossctl.runs import load_runs
@@ -67,7 +67,6 @@ def test_history_list_of_epoch_dicts_without_epoch_key(tmp_path):
     assert W.points(data.frame, "loss") == [(0, 3.0), (1, 2.0), (2, 1.0)]
 
 
-@pytest.mark.xfail(reason=JSON_NONE_BUG, strict=True)
 def test_history_list_of_epoch_dicts_with_missing_key(tmp_path):
     rows = [{"loss": 1.0, "val_loss": 1.5}, {"loss": 0.8}, {"loss": 0.6, "val_loss": 1.1}]
     data = read(W.write_json(tmp_path / "history.json", rows))
@@ -105,7 +104,6 @@ def test_hf_trainer_state_reads(tmp_path):
     assert "epoch" not in set(data.frame["metric"]) and "step" not in set(data.frame["metric"])
 
 
-@pytest.mark.xfail(reason=JSON_NONE_BUG, strict=True)
 def test_hf_trainer_state_train_and_eval_rows(tmp_path):
     data = read(W.write_json(tmp_path / "trainer_state.json", TRAINER_STATE))
     f = data.frame
@@ -116,7 +114,6 @@ def test_hf_trainer_state_train_and_eval_rows(tmp_path):
     assert not f["value"].isna().any()  # no NaN was logged
 
 
-@pytest.mark.xfail(reason=JSON_NONE_BUG, strict=True)
 def test_hf_trainer_state_through_load_runs(tmp_path):
     W.write_json(tmp_path / "checkpoint-30" / "trainer_state.json", TRAINER_STATE)
     (run,) = load_runs(tmp_path).runs
@@ -155,7 +152,6 @@ def test_unequal_lengths_warn(tmp_path):
     assert W.points(data.frame, "loss") == [(0, 3.0), (1, 2.0), (2, 1.0), (3, 0.5)]
 
 
-@pytest.mark.xfail(reason=JSON_NONE_BUG, strict=True)
 def test_unequal_lengths_short_list_not_padded_with_nan(tmp_path):
     path = W.write_json(tmp_path / "history.json", {"loss": [3.0, 2.0, 1.0, 0.5], "val_loss": [3.5, 2.5]})
     data = read(path)

@@ -6,10 +6,10 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import writers as W
 from hypothesis import given
 from hypothesis import strategies as st
 
-import writers as W
 from lossctl.frame import drop_superseded, make_frame
 from lossctl.readers.csv_reader import reader as csv_reader
 from lossctl.readers.json_reader import reader as json_reader
@@ -18,10 +18,11 @@ from lossctl.readers.tensorboard import reader as tb_reader
 # steps read from text go through float64: keep them where float64 is exact (2**53)
 TEXT_STEP = st.integers(min_value=-(2**53), max_value=2**53)
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+ANY_FLOAT = st.floats()  # finite, NaN, +/-inf, -0.0, subnormals
 
 
 @st.composite
-def series(draw, values=st.floats(), steps=TEXT_STEP, max_size=40):
+def series(draw, values=ANY_FLOAT, steps=TEXT_STEP, max_size=40):
     """Strictly increasing steps with a value (finite, NaN or +/-inf) for each."""
     xs = draw(st.lists(steps, min_size=1, max_size=max_size, unique=True))
     xs.sort()

@@ -8,9 +8,9 @@ import struct
 
 import numpy as np
 import pytest
+import writers as W
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-import writers as W
 from lossctl import load
 from lossctl.errors import InputError
 from lossctl.readers.tensorboard import reader
@@ -146,7 +146,7 @@ def test_file_with_no_scalars_gives_no_run(tmp_path):
 
 
 def test_several_event_files_in_one_dir_are_one_run(tmp_path):
-    W.write_scalars(tmp_path, [("loss", s, 1.0) for s in range(0, 50)], name=W.event_name(1))
+    W.write_scalars(tmp_path, [("loss", s, 1.0) for s in range(50)], name=W.event_name(1))
     W.write_scalars(tmp_path, [("loss", s, 2.0) for s in range(50, 100)], name=W.event_name(2))
     W.write_scalars(tmp_path, [("acc", s, 0.5) for s in range(0, 100, 10)], name=W.event_name(3))
     (run,) = load_runs(tmp_path).runs

@@ -14,8 +14,8 @@ import json
 import math
 import os
 import struct
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
@@ -135,7 +135,7 @@ def write_events(logdir, events: Iterable[event_pb2.Event], name: str | None = N
     for ev in events:
         writer.add_event(ev)
     writer.close()
-    path = Path(writer._file_name)  # noqa: SLF001 - the writer exposes no public accessor
+    path = Path(writer._file_name)
     if name is not None:
         target = logdir / name
         os.replace(path, target)

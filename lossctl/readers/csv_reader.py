@@ -31,9 +31,24 @@ def _separator(first_line: str) -> str:
 
 def _looks_like_header(line: str) -> bool:
     cells = [c.strip() for c in line.split(_separator(line))]
-    if len(cells) < 2 and not any(c in STEP_COLUMNS for c in cells):
-        return False
     return any(c and not _is_number(c) for c in cells)
+
+
+def _looks_like_csv(text: str) -> bool:
+    """A header line, then (if the head holds one complete) a data line with a number in it.
+
+    Keeps out look-alikes such as Python ``logging`` output, whose ``12:00:00,123`` timestamps
+    put a comma in every line but no number in any field."""
+    lines = text.splitlines()
+    if not lines or not _looks_like_header(lines[0]):
+        return False
+    sep = _separator(lines[0])
+    header = lines[0].split(sep)
+    complete = [ln for ln in (lines[1:] if text.endswith("\n") else lines[1:-1]) if ln.strip()]
+    if not complete:
+        return len(header) >= 2  # header only: claim it, so the user hears it has no rows
+    row = [c.strip() for c in complete[0].split(sep)]
+    return (len(row) >= 2 or len(header) == 1) and any(c and _is_number(c) for c in row)
 
 
 def _is_number(cell: str) -> bool:
@@ -65,10 +80,10 @@ class CsvReader:
         if path.suffix.lower() not in SUFFIXES or b"\x00" in head:
             return False
         try:
-            first = head.decode("utf-8-sig").splitlines()[0]
-        except (UnicodeDecodeError, IndexError):
-            return False
-        return _looks_like_header(first)
+            text = head.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = head[: len(head) - 3].decode("utf-8-sig", errors="ignore")  # a cut multi-byte char
+        return _looks_like_csv(text)
 
     def read(self, path: Path) -> FileData:
         try:
@@ -100,7 +115,8 @@ class CsvReader:
             arrays = _long(table, step_col, wall_col, name_col, value_col, str(path), warnings)
         else:
             if value_col == "Value" and step_col == "Step" and len(table.columns) <= 3:
-                table = table.rename(columns={"Value": path.stem})  # TensorBoard's CSV export
+                # TensorBoard's "download CSV": run-<run>-tag-<tag>.csv holds one tag
+                table = table.rename(columns={"Value": _exported_tag(path.stem)})
             if step_col is None:
                 warnings.append(f"{path}: no step column ({', '.join(STEP_COLUMNS[:4])}...); "
                                 "using the row number as step")
@@ -110,6 +126,10 @@ class CsvReader:
             raise InputError(path, "no numeric metric values in any column")
         metric, step, wall, value = arrays
         return FileData(make_frame(pd.Categorical(metric), step, wall, value), fmt, warnings)
+
+
+def _exported_tag(stem: str) -> str:
+    return stem.split("-tag-", 1)[1] if "-tag-" in stem else stem
 
 
 def _layout(columns) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lossctl.errors import InputError
+from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers.base import FileData
 from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, pick, wide_to_long
@@ -39,22 +39,22 @@ class JsonReader:
             keys = list(dict.fromkeys(k for row in doc for k in row))
             table = pd.DataFrame({k: pd.Series([row.get(k) for row in doc], dtype=object) for k in keys})
         else:
-            raise InputError(path, f"not a training history (top level is a {type(doc).__name__}, "
+            raise NotALog(path, f"not a training history (top level is a {type(doc).__name__}, "
                              "expected a dict of lists or a list of dicts)")
-        table = table.map(lambda x: x if isinstance(x, (int, float, str)) or x is None else str(x))
         step_col = pick(table.columns, STEP_COLUMNS)
         arrays, more = wide_to_long(table, step_col, pick(table.columns, WALL_COLUMNS), str(path))
         warnings += more
         if arrays is None:
-            raise InputError(path, "no numeric metric values")
+            raise NotALog(path, "not a training history (no numeric values)")
         metric, step, wall, value = arrays
         return FileData(make_frame(pd.Categorical(metric), step, wall, value), fmt, warnings)
 
 
 def _from_columns(doc: dict, where: str, warnings: list[str]) -> pd.DataFrame:
     cols = {k: v for k, v in doc.items() if isinstance(v, list)}
-    if not cols:
-        raise InputError(where, "JSON object holds no lists of values")
+    if not cols or len(cols) < len(doc):  # history.history maps every metric to a list
+        raise NotALog(where, "not a training history (expected a JSON object mapping each metric "
+                      "to a list of values)")
     lengths = {len(v) for v in cols.values()}
     if len(lengths) > 1:
         warnings.append(f"{where}: metric lists have unequal lengths ({min(lengths)}-{max(lengths)}); "

@@ -73,8 +73,9 @@ def plot(series, width: int = 72, height: int = 10, mark: tuple[int, int] | None
     log = lo > 0 and hi / lo > 30
     tf = np.log10 if log else (lambda v: v)
     tlo, thi = tf(lo), tf(hi)
-    if thi - tlo <= 0:
-        thi, tlo = thi + 0.5, tlo - 0.5
+    if not thi - tlo > 0:  # a flat curve: give it a band around its value
+        pad = max(abs(thi), 1.0) * 0.05
+        thi, tlo = thi + pad, tlo - pad
     rows = height * 4
     cells = np.zeros((height, width), dtype=np.int64)
     cell_style = [[None] * width for _ in range(height)]
