@@ -1,0 +1,59 @@
+"""Golden output of the renderers on sample_logs/ (regenerate: LOSSCTL_UPDATE_GOLDEN=1 pytest)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from lossctl.analysis import analyze_run
+from lossctl.config import Config
+from lossctl.renderers import RENDERERS
+from lossctl.runs import load_runs
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden"
+
+
+@pytest.fixture(scope="module")
+def reports():
+    old = os.getcwd()
+    os.chdir(ROOT)  # run paths in the output are relative to where lossctl is called
+    try:
+        result = load_runs("sample_logs")
+    finally:
+        os.chdir(old)
+    return [analyze_run(r, Config()) for r in result.runs], result.errors
+
+
+def check(name: str, text: str):
+    path = GOLDEN / name
+    if os.environ.get("LOSSCTL_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; LOSSCTL_UPDATE_GOLDEN=1 to accept"
+
+
+def test_terminal_plain(reports):
+    text = RENDERERS["terminal"](*reports, color=False, width=100)
+    assert "\x1b[" not in text
+    check("sample_logs.terminal.txt", text)
+
+
+def test_terminal_colour_has_ansi(reports):
+    text = RENDERERS["terminal"](*reports, color=True, width=100)
+    assert "\x1b[" in text
+
+
+def test_json(reports):
+    text = RENDERERS["json"](*reports, color=False, width=100)
+    json.loads(text)
+    check("sample_logs.json", text)
+
+
+def test_sample_logs_show_what_they_were_made_to_show(reports):
+    kinds = {r.run.name: {f.kind for f in r.findings} for r in reports[0]}
+    assert kinds["healthy_tensorboard"] == set()
+    assert "divergence" in kinds["diverging_lightning"]
+    assert "oscillation" in kinds["oscillating_keras"]
