@@ -65,7 +65,6 @@ def analyze(
     from lossctl.config import load_config
     from lossctl.renderers import RENDERERS
     from lossctl.report import exit_code
-    from lossctl.runs import load_runs
 
     try:
         config = load_config()
@@ -78,15 +77,7 @@ def analyze(
     if fail_on is not None:
         config.fail_on = fail_on.value
     overrides = {"loss": loss, "val_loss": val_loss}
-    runs, errors = [], []
-    for p in paths:
-        try:
-            res = load_runs(p, verify=not no_verify)
-        except InputError as exc:
-            errors.append(str(exc))
-            continue
-        runs += res.runs
-        errors += res.errors
+    runs, errors = _load(paths, not no_verify)
     if not runs:
         for e in errors:
             typer.echo(f"lossctl: {e}", err=True)
@@ -105,6 +96,56 @@ def analyze(
             render = RENDERERS["terminal"]
     sys.stdout.write(render(reports, errors, color=_color(sys.stdout), width=width))
     raise typer.Exit(exit_code(reports, config.fail_on))
+
+
+@app.command()
+def export(
+    path: Path = typer.Argument(..., help="A run directory, a tree of runs, or a log file."),
+    out: Path = typer.Argument(..., help="File to write."),
+    to: str = typer.Option("csv", "--to", help="csv or parquet (parquet needs pyarrow)."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files."),
+):
+    """Write every point of every run as the common frame (run, metric, step, wall_time, value)."""
+    from lossctl.frame import concat
+
+    if to not in ("csv", "parquet"):
+        _fail(f"--to must be csv or parquet (got {to!r})")
+    runs, errors = _load([path], not no_verify)
+    for e in errors:
+        typer.echo(f"lossctl: {e}", err=True)
+    if not runs:
+        raise typer.Exit(2)
+    frame = concat([r.frame for r in runs])
+    try:
+        if to == "csv":
+            frame.to_csv(out, index=False)
+        else:
+            frame.to_parquet(out, index=False)
+    except ImportError:
+        _fail("parquet output needs pyarrow: pip install 'lossctl[parquet]'")
+    except OSError as exc:
+        _fail(f"{out}: cannot write: {exc.strerror or exc}")
+    typer.echo(f"wrote {len(frame):,} points of {len(runs)} run{'s' * (len(runs) != 1)} to {out}", err=True)
+
+
+def _load(paths, verify: bool):
+    from lossctl.progress import ReadProgress
+    from lossctl.runs import load_runs
+
+    runs, errors = [], []
+    progress = ReadProgress()
+    try:
+        for p in paths:
+            try:
+                res = load_runs(p, verify=verify, progress=progress)
+            except InputError as exc:
+                errors.append(str(exc))
+                continue
+            runs += res.runs
+            errors += res.errors
+    finally:
+        progress.close()
+    return runs, errors
 
 
 @app.command()

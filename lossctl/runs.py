@@ -7,7 +7,10 @@ rule of :func:`lossctl.frame.drop_superseded`.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,10 +18,11 @@ import pandas as pd
 
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import concat, drop_superseded
-from lossctl.readers import READERS
+from lossctl.readers import BY_FORMAT, READERS
 
 SNIFF_BYTES = 4096
 SKIP_DIRS = {"__pycache__", "node_modules"}
+PARALLEL_MIN_BYTES = 32 << 20  # below this, starting processes costs more than it saves
 
 
 @dataclass
@@ -76,8 +80,13 @@ def _walk(root: Path):
         stack.extend(reversed(subdirs))
 
 
-def load_runs(target: str | os.PathLike, verify: bool = True) -> LoadResult:
-    """Read every run below ``target`` (a run directory, a tree of runs, or one log file)."""
+def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
+              jobs: int | None = None) -> LoadResult:
+    """Read every run below ``target`` (a run directory, a tree of runs, or one log file).
+
+    Runs are read in parallel processes when there are several and enough bytes to pay for
+    them (a sweep of hundreds of runs); ``progress(done, total)`` is called as runs finish.
+    """
     root = Path(target)
     if not root.exists():
         raise InputError(root, "no such file or directory")
@@ -85,13 +94,15 @@ def load_runs(target: str | os.PathLike, verify: bool = True) -> LoadResult:
         groups = [(root.parent, [root], root.name)]
     else:
         groups = [(d, files, _rel(d, root)) for d, files in _walk(root)]
-    runs, errors, skipped = [], [], []
+    work = []
     for d, files, name in groups:
-        logs = [(p, r) for p in files if (r := reader_for(p)) is not None]
-        if not logs:
-            continue
-        path = os.path.normpath(os.path.join(str(target), name)) if root.is_dir() else str(root)
-        run = _read_run(logs, name, path, verify, skipped)
+        logs = [(p, r.format) for p in files if (r := reader_for(p)) is not None]
+        if logs:
+            path = os.path.normpath(os.path.join(str(target), name)) if root.is_dir() else str(root)
+            work.append((logs, name, path, verify))
+    runs, errors, skipped = [], [], []
+    for run, skip in _map(_read_job, work, progress, jobs):
+        skipped += skip
         if run.frame.empty:
             errors.extend(run.warnings)
         else:
@@ -102,6 +113,39 @@ def load_runs(target: str | os.PathLike, verify: bool = True) -> LoadResult:
         errors.append(f"{target}: no training logs found (looked for TensorBoard event files, "
                       "CSV and JSON histories)")
     return LoadResult(runs, errors)
+
+
+def _map(fn, work: list, progress, jobs: int | None):
+    """``map(fn, work)`` in order, over processes when it pays."""
+    total = len(work)
+    size = sum(_size(p) for logs, *_ in work for p, _ in logs)
+    workers = min(jobs or os.cpu_count() or 1, total)
+    if workers < 2 or size < PARALLEL_MIN_BYTES:
+        for i, item in enumerate(work, 1):
+            yield fn(item)
+            if progress:
+                progress(i, total)
+        return
+    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for i, result in enumerate(pool.map(fn, work, chunksize=max(1, total // (workers * 8))), 1):
+            yield result
+            if progress:
+                progress(i, total)
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_job(item):
+    logs, name, path, verify = item
+    skipped: list[str] = []
+    run = _read_run([(p, BY_FORMAT[f]) for p, f in logs], name, path, verify, skipped)
+    return run, skipped
 
 
 def _rel(d: Path, root: Path) -> str:

@@ -3,3 +3,4 @@
 from lossctl.readers import csv_reader, json_reader, tensorboard
 
 READERS = [tensorboard.reader, csv_reader.reader, json_reader.reader]
+BY_FORMAT = {r.format: r for r in READERS}

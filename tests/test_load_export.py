@@ -1,0 +1,64 @@
+"""The public API (`lossctl.load`), parallel reading of many runs, and `lossctl export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import lossctl
+from lossctl import runs as runs_mod
+from lossctl.cli import app
+from lossctl.errors import InputError
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_logs"
+
+
+def make_tree(root: Path, n: int) -> None:
+    for i in range(n):
+        d = root / f"sweep/lr_{i}"
+        d.mkdir(parents=True)
+        y = np.exp(-np.arange(50) / (10 + i))
+        (d / "metrics.csv").write_text("step,train_loss\n" + "".join(f"{s},{v!r}\n" for s, v in enumerate(y)))
+
+
+def test_load_returns_the_common_frame():
+    df = lossctl.load(SAMPLES)
+    assert list(df.columns[:5]) == ["run", "metric", "step", "wall_time", "value"]
+    assert df["step"].dtype == np.int64 and df["value"].dtype == np.float64
+    assert set(df["run"]) == {"healthy_tensorboard", "diverging_lightning", "oscillating_keras",
+                              "overfitting_keras_json"}
+
+
+def test_load_raises_input_error_when_nothing_readable(tmp_path):
+    with pytest.raises(InputError, match="no training logs found"):
+        lossctl.load(tmp_path)
+
+
+def test_parallel_reading_equals_sequential(tmp_path, monkeypatch):
+    make_tree(tmp_path, 12)
+    seq = runs_mod.load_runs(tmp_path, jobs=1)
+    monkeypatch.setattr(runs_mod, "PARALLEL_MIN_BYTES", 0)
+    calls = []
+    par = runs_mod.load_runs(tmp_path, jobs=2, progress=lambda d, t: calls.append((d, t)))
+    assert [r.name for r in par.runs] == [r.name for r in seq.runs]
+    for a, b in zip(seq.runs, par.runs):
+        pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert calls[-1] == (12, 12)
+
+
+def test_export_csv_round_trips(tmp_path):
+    out = tmp_path / "all.csv"
+    r = CliRunner().invoke(app, ["export", str(SAMPLES), str(out)])
+    assert r.exit_code == 0, r.output
+    back = pd.read_csv(out)
+    assert len(back) == len(lossctl.load(SAMPLES))
+    assert list(back.columns[:5]) == ["run", "metric", "step", "wall_time", "value"]
+
+
+def test_export_bad_format_and_empty_input(tmp_path):
+    assert CliRunner().invoke(app, ["export", str(SAMPLES), str(tmp_path / "x"), "--to", "xls"]).exit_code == 2
+    assert CliRunner().invoke(app, ["export", str(tmp_path), str(tmp_path / "x.csv")]).exit_code == 2
