@@ -38,6 +38,15 @@ print(n, time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_m
 """
 
 
+def _writer() -> list[str]:
+    """PyTorch's SummaryWriter when torch is installed, else tensorboardX's (same bytes)."""
+    try:
+        import torch  # noqa: F401
+        return ["--writer", "torch"]
+    except ImportError:
+        return ["--writer", "tbx"]
+
+
 def ensure_inputs(medium_events: int, large_bytes: float) -> dict[str, Path]:
     want = {
         "1M simple_value": (DATA / "medium" / "scalars", ["--what", "medium", "--medium-events", str(medium_events)]),
@@ -47,7 +56,8 @@ def ensure_inputs(medium_events: int, large_bytes: float) -> dict[str, Path]:
     for name, (path, args) in want.items():
         if not path.is_dir() or not any(path.iterdir()):
             print(f"generating {name} ...", file=sys.stderr)
-            subprocess.run([sys.executable, str(GENERATOR), *args, "--out", str(DATA)], check=True)
+            subprocess.run([sys.executable, str(GENERATOR), *args, *_writer(), "--out", str(DATA)],
+                           check=True)
     return {name: path for name, (path, _) in want.items()}
 
 
