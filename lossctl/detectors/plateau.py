@@ -1,15 +1,247 @@
 from __future__ import annotations
 
-from lossctl.detectors.base import Detector, RunView
+import numpy as np
+
+from lossctl.detectors.base import Detector, RunView, Series
+from lossctl.detectors.stats import binned, fmt
 
 
 class Plateau(Detector):
-    """PLACEHOLDER: being written."""
+    """The training loss stops improving while still far from good.
+
+    What it flags: a training loss that (a) barely moves: it ends less than {max_progress:.0%}
+    below where it started ({max_progress_epoch_log:.0%} for per-epoch logs, whose first point
+    already averages the first epoch) and stays within {flat_band:.0%} of its final level for at
+    least {min_flat_fraction:.0%} of the run; or (b) stalls early: after a first drop of less
+    than {stall_max_drop:.0f}x from its start, it stays within {flat_band:.0%} of one level for
+    the last {stall_flat_fraction:.0%} or more of the run (per-step logs only); or (c) sits dead
+    flat (within {chance_band:.0%}) for at least {chance_flat_fraction:.0%} of the run at the
+    cross-entropy of a uniform guess, ln(number of classes): chance level. A run that fell far
+    below its start (3x or more) and then flattened is not a plateau, nor is a flat stretch
+    over which the validation loss still improves by more than {flat_band:.0%}; a late flat
+    stretch where a schedule anneals the learning rate is too short to count.
+
+    How: "far from good" is judged from the curve itself: the first logged loss stands in for
+    chance (what the untrained model scores), so (a) and (b) are judged only when the log
+    starts at the beginning of training. The curve is reduced to at most 200 step-range bins
+    (median per bin), smoothed with a running median and compared on a log scale, so the
+    verdict does not depend on the loss's scale or on how often it is logged; only (c) looks at
+    the loss's value itself, as a cross-entropy.
+
+    Why it matters: the run spends its compute without learning: the model is stuck at or near
+    where it started and the final checkpoint is barely better than the first.
+
+    What to do: see the suggestions, ranked by the evidence: a loss that never moved calls for a
+    higher learning rate first (an LR range test), especially when the logged lr is tiny; a loss
+    dead flat at chance points at regularisation that holds the weights at zero or at dead
+    units; an early stall at a high level at the learning rate (too high as often as too low),
+    regularisation and capacity. Frozen layers, initialisation, input scaling and how the loss
+    and labels are wired are the other usual causes. When the logged learning rate had already
+    decayed below {lr_decayed:.0%} of its peak where the loss flattened, the schedule ending too
+    early comes first.
+    """
 
     kind = "plateau"
     severity = "warning"
     summary = "loss stops improving while still far from good"
-    thresholds = {}
+    suppressed_by = ("divergence", "oscillation")
+    thresholds = {"min_points": 8, "max_progress": 0.2, "max_progress_epoch_log": 0.05, "flat_band": 0.1,
+                  "min_flat_fraction": 0.5, "stall_max_drop": 3.0, "stall_flat_fraction": 0.85,
+                  "chance_band": 0.01, "chance_flat_fraction": 0.5, "chance_tolerance": 0.003,
+                  "max_classes": 1000, "lr_decayed": 0.05, "tiny_lr": 1e-5}
 
     def detect(self, run: RunView):
-        return []
+        s = run.role("loss")
+        if s is None:
+            return []
+        f = s.finite()
+        t = self.t
+        if len(f) < t["min_points"]:
+            return []
+        first, last, y = binned(f.steps, f.values)
+        n = len(y)
+        if n < t["min_points"] or not np.all(y > 0):
+            return []
+        z = np.log(y)
+        zs = _smooth(z, max(3, n // 20) | 1)
+        span = float(last[-1] - first[0])
+        if span <= 0:
+            return []
+        # does the log start at the beginning of training (so its first value stands in for chance)?
+        dt = float(np.median(np.diff(f.steps)))
+        from_start = f.steps[0] <= max(2 * dt, 0.02 * f.steps[-1])
+        y0 = float(np.max(f.values[:3]))  # the highest of the first points: noise cannot shrink the start
+        from_start = from_start and y0 > 0
+        z_end = float(np.median(zs[-max(3, n // 10):]))
+        fi = _flat_start(zs, z_end, np.log1p(t["flat_band"]))
+        flat_frac = (last[-1] - first[fi]) / span if fi < n else 0.0
+        level = float(np.exp(np.median(z[fi:]))) if fi < n else float(np.exp(z_end))
+        best = float(np.exp(zs.min()))
+        ev = {"start": y0 if from_start else None, "best": best, "level": level}
+
+        # a per-epoch log (validation beside every training point) starts with an average over
+        # the first epoch: part of the early progress is hidden, and the early drop cannot be timed
+        per_epoch = _per_epoch(run, f.steps)
+        max_progress = t["max_progress_epoch_log"] if per_epoch else t["max_progress"]
+        pattern = None
+        if from_start:
+            progress = 1 - level / y0
+            ev["relative_improvement"] = round(progress, 4)
+            if (abs(progress) < max_progress and best >= y0 * (1 - 1.5 * max_progress)
+                    and flat_frac >= t["min_flat_fraction"]):
+                pattern = "no_progress"
+            elif (not per_epoch and flat_frac >= t["stall_flat_fraction"] and progress > 0
+                  and y0 / level < t["stall_max_drop"]):
+                pattern = "stalled"
+        chance = _chance(zs, z, first, last, span, t)
+        if chance is not None:
+            cfi = chance.pop("flat_index")
+            ev.update(chance)
+            if pattern is None and chance["chance_flat_fraction"] >= t["chance_flat_fraction"]:
+                pattern, fi, flat_frac = "at_chance", cfi, chance["chance_flat_fraction"]
+                ev["level"] = chance["chance_level_observed"]
+        if pattern is None or fi >= n:
+            return []
+
+        flat_start, flat_end = int(first[fi]), int(last[-1])
+        zz, ss = z[fi:], first[fi:].astype(np.float64)
+        slope = float(np.polyfit(ss - ss[0], zz, 1)[0]) if len(zz) >= 3 and ss[-1] > ss[0] else 0.0
+        ev.update({"pattern": pattern, "flat_start_step": flat_start, "flat_end_step": flat_end,
+                   "flat_fraction": round(float(flat_frac), 3),
+                   "flat_change": round(float(np.expm1(slope * (flat_end - flat_start))), 4)})
+        lr = _lr_facts(run, flat_start)
+        ev.update(lr)
+        vc = _val_change(run, flat_start, flat_end)
+        if vc is not None:
+            ev["val_change"] = round(vc, 4)
+            if vc < -t["flat_band"]:
+                return []  # validation still improving: the model is learning
+        msg = _message(s, ev, pattern, t)
+        return [self.finding(run, s, flat_start, flat_end, msg, ev, _suggest(ev, pattern, t))]
+
+
+def _smooth(z: np.ndarray, window: int) -> np.ndarray:
+    """Centred running median whose window shrinks at the ends (never padded with an end value,
+    so one noisy last bin cannot pull the final level away)."""
+    if len(z) < 3:
+        return z
+    w = min(window, len(z)) | 1
+    padded = np.pad(z, w // 2, constant_values=np.nan)
+    return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+
+
+def _flat_start(zs: np.ndarray, z_end: float, band: float) -> int:
+    """First index of the final stretch where the smoothed curve stays within ``band`` of ``z_end``."""
+    outside = np.flatnonzero(np.abs(zs - z_end) > band)
+    return int(outside[-1] + 1) if len(outside) else 0
+
+
+def _chance(zs, z, first, last, span, t) -> dict | None:
+    """The final dead-flat stretch, if its level is ln(k), the loss of a uniform guess over k classes."""
+    z_end = float(np.median(zs[-max(3, len(zs) // 10):]))
+    fi = _flat_start(zs, z_end, np.log1p(t["chance_band"]))
+    if fi >= len(zs):
+        return None
+    observed = float(np.exp(np.median(z[fi:])))
+    if not np.log(2) * 0.9 < observed < np.log(t["max_classes"] + 0.5):
+        return None
+    k = round(np.exp(observed))
+    ln_k = float(np.log(k))
+    tol = min(t["chance_tolerance"] * ln_k, 0.25 * (np.log(k + 1) - ln_k))
+    if abs(observed - ln_k) > tol:
+        return None
+    return {"chance_classes": k, "chance_level": ln_k, "chance_level_observed": observed,
+            "chance_flat_fraction": round(float((last[-1] - first[fi]) / span), 3), "flat_index": fi}
+
+
+def _per_epoch(run: RunView, steps: np.ndarray) -> bool:
+    """Is the validation loss logged beside (nearly) every training point, as per-epoch logs do?"""
+    v = run.role("val_loss")
+    if v is None or len(v) < 3:
+        return False
+    return len(v) >= 0.9 * len(steps) and bool(np.isin(steps, v.steps).mean() >= 0.9)
+
+
+def _lr_facts(run: RunView, flat_start: int) -> dict:
+    lr = run.role("lr")
+    if lr is None:
+        return {}
+    ok = np.isfinite(lr.values) & (lr.values > 0)
+    steps, vals = lr.steps[ok], lr.values[ok]
+    if len(vals) == 0:
+        return {}
+    before = vals[steps <= flat_start]
+    at = float(before[-1]) if len(before) else float(vals[0])
+    top = float(vals.max())
+    return {"lr_max": top, "lr_at_flat_start": at, "lr_last": float(vals[-1]),
+            "lr_constant": bool(top <= float(vals.min()) * 1.0001),
+            "lr_decayed_at_flat_start": round(at / top, 6)}
+
+
+def _val_change(run: RunView, start: int, end: int) -> float | None:
+    """Relative change of the validation loss over the flat stretch (first third vs last third)."""
+    v = run.role("val_loss")
+    if v is None:
+        return None
+    ok = np.isfinite(v.values) & (v.steps >= start) & (v.steps <= end)
+    vals = v.values[ok]
+    if len(vals) < 3 or not np.all(vals > 0):
+        return None
+    k = max(1, len(vals) // 3)
+    return float(np.median(vals[-k:]) / np.median(vals[:k]) - 1)
+
+
+def _message(s: Series, ev: dict, pattern: str, t: dict) -> str:
+    where = (f"from step {ev['flat_start_step']:,} to {ev['flat_end_step']:,} "
+             f"({ev['flat_fraction']:.0%} of the run)")
+    lr = ""
+    if "lr_max" in ev:
+        lr = (f", with a constant learning rate of {fmt(ev['lr_max'])}" if ev["lr_constant"]
+              else f", learning rate {fmt(ev['lr_at_flat_start'])} at its start")
+    chance = (f", the chance level for {ev['chance_classes']} classes (ln {ev['chance_classes']} = "
+              f"{fmt(ev['chance_level'])})" if "chance_classes" in ev else "")
+    if pattern == "no_progress":
+        p = ev["relative_improvement"]
+        how = f"{p:.1%} lower" if p >= 0 else f"{-p:.1%} higher"
+        return (f"{s.metric} barely improves: from {fmt(ev['start'])} at the start to {fmt(ev['level'])} "
+                f"({how}){chance}, flat {where}{lr}.")
+    if pattern == "at_chance":
+        return (f"{s.metric} sits dead flat at {fmt(ev['level'])}{chance}, {where}{lr}.")
+    return (f"{s.metric} stalls at {fmt(ev['level'])} {where} after falling only "
+            f"{ev['start'] / ev['level']:.1f}x from its start ({fmt(ev['start'])}){lr}.")
+
+
+def _suggest(ev: dict, pattern: str, t: dict) -> list[str]:
+    lr_max = ev.get("lr_max")
+    tiny = lr_max is not None and lr_max <= t["tiny_lr"]
+    only = f" (the logged lr is only {fmt(lr_max)})" if tiny else ""
+    raise_lr = (f"Raise the learning rate 10-100x{only}: run an LR range test (lr_find) and use about a "
+                "tenth of the lr where the loss falls fastest")
+    tune_lr = ("Run an LR range test: after a fast first drop, a too-high learning rate keeps the loss "
+               "bouncing at a high level (lower it 3-10x or add decay), a too-low one barely moves it")
+    frozen = ("Check that the layers meant to train are trainable: count parameters with requires_grad=True "
+              "(PyTorch) or model.trainable_weights (Keras), and that the optimizer was given them; unfreeze "
+              "frozen layers")
+    reg = ("Reduce regularisation (L2 / weight decay, dropout): a too-strong penalty holds the weights "
+           "near zero and the loss at a high level")
+    init = ("Check initialisation and activations: dead ReLUs (large negative biases, a bad init) pass no "
+            "gradient; use He (Kaiming) init, zero biases, LeakyReLU or GELU")
+    norm = ("Normalise the inputs (StandardScaler, per-channel mean and std): unscaled inputs start badly "
+            "and stick")
+    wiring = ("Check that the loss and labels are wired correctly: labels aligned with inputs, the right "
+              "target column, logits vs probabilities (from_logits), optimizer.step() and zero_grad() called")
+    capacity = "If all of that is fine, the model may lack capacity for the task: widen or deepen it"
+    decayed = ev.get("lr_decayed_at_flat_start", 1.0) <= t["lr_decayed"] and not ev.get("lr_constant")
+    annealed = (f"The learning rate had already decayed to {fmt(ev.get('lr_at_flat_start'))} "
+                f"({ev.get('lr_decayed_at_flat_start', 0):.1%} of its peak) when the loss flattened at step "
+                f"{ev['flat_start_step']:,}: the schedule ends far too early (check T_max / total steps, "
+                "a per-epoch scheduler stepped per batch, the decay factor)")
+    if pattern == "no_progress":
+        out = [raise_lr, frozen, init, reg, norm, wiring]
+        if "chance_classes" in ev and not tiny:
+            out = [raise_lr, init, reg, frozen, wiring, norm]
+    elif pattern == "at_chance":
+        out = [reg, init, raise_lr, frozen, wiring, norm]
+    else:
+        out = [tune_lr, reg, frozen, init, norm, wiring, capacity]
+    return [annealed, *out] if decayed else out

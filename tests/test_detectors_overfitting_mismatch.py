@@ -1,0 +1,348 @@
+"""overfitting and train_val_mismatch on synthetic runs of known shape: verdicts, onsets,
+evidence, ranked fixes, scheduled events, invariances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from synth import decay, kinds
+from synth import findings as all_findings
+
+from lossctl.config import Config
+
+MINE = {"overfitting", "train_val_mismatch"}
+ONLY_MINE = Config(select=sorted(MINE))  # other kinds are tested elsewhere
+
+
+def mine(series, steps=None, **relaxed) -> set[str]:
+    """My kinds found; ``relaxed`` overrides overfitting thresholds (to show which one decides)."""
+    config = Config(select=sorted(MINE), thresholds={"overfitting": relaxed}) if relaxed else ONLY_MINE
+    return kinds(series, steps, config)
+
+
+def findings(series, steps=None):
+    return all_findings(series, steps, ONLY_MINE)
+
+
+def val_steps(epochs: int, per_epoch: int) -> np.ndarray:
+    """Validation once per epoch, at the epoch's last step."""
+    return np.arange(1, epochs + 1) * per_epoch - 1
+
+
+def u_curve(n, best_at=0.15, rise=0.35, start=2.3, floor=0.3, noise=0.01, seed=0, level_at=None):
+    """A validation loss that falls to its best at ``best_at`` (fraction of the run) and then rises
+    by ``rise`` (0.35 = +35%) by the end, in log space; with ``level_at`` the rise stops there and
+    the curve holds a late level."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, n)
+    down = np.where(t < best_at, start * (floor / start) ** (t / max(best_at, 1e-9)), floor)
+    up = np.clip((t - best_at) / ((level_at or 1.0) - best_at), 0, 1)
+    return down * (1 + rise) ** up * np.exp(rng.normal(0, noise, n))
+
+
+def train_curve(n, floor=0.005, noise=0.2, seed=0):
+    return decay(n, start=2.3, floor=floor, rate=8, noise=noise, seed=seed)
+
+
+def overfit_run(epochs=100, per_epoch=50, seed=0, **kw):
+    series = {"train/loss": train_curve(epochs * per_epoch, seed=seed),
+              "val/loss": u_curve(epochs, seed=seed + 1, **kw)}
+    return series, {"val/loss": val_steps(epochs, per_epoch)}
+
+
+def one(fs, kind):
+    (f,) = [f for f in fs if f.kind == kind]
+    return f
+
+
+# --- overfitting: positives -----------------------------------------------------------------
+
+def test_overfitting_per_epoch_val_against_per_step_train():
+    series, steps = overfit_run(best_at=0.15, rise=0.6)
+    f = one(findings(series, steps), "overfitting")
+    assert f.severity == "warning" and f.metric == "val/loss"
+    best_epoch = 15  # the validation minimum: epoch 15 of 100, 50 steps per epoch
+    assert abs(f.start_step - (best_epoch * 50 - 1)) <= 3 * 50
+    assert f.end_step == 100 * 50 - 1
+    ev = f.evidence
+    assert ev["best_step"] == f.start_step
+    assert 1.4 < ev["rise_ratio"] < 1.7 and ev["train_change"] < 0.5
+    assert ev["val_last"] > ev["val_best"] and ev["gap_last"] > ev["gap_at_best"]
+    assert f"step {f.start_step:,}" in f.message and "+" in f.message and "train/loss" in f.message
+    assert f"step {f.start_step:,}" in f.suggestions[0] and "early stopping" in f.suggestions[0]
+    assert any("more training data" in s for s in f.suggestions)
+    assert any("weight decay" in s for s in f.suggestions)
+
+
+def test_mild_overfitting_on_a_log_scale_is_flagged():
+    # +30% over 85% of the run, smooth (full-batch style): mild but unmistakable
+    n = 300
+    series = {"loss": train_curve(n, noise=0.01), "val_loss": u_curve(n, best_at=0.1, rise=0.3, floor=0.035)}
+    f = one(findings(series), "overfitting")
+    assert 20 <= f.start_step <= 40
+    assert 1.2 <= f.evidence["rise_ratio"] <= 1.35
+
+
+def test_overfitting_keras_short_log():
+    n = 25  # per-epoch Keras history, training loss an epoch average at the same steps
+    series = {"loss": train_curve(n, noise=0.02), "val_loss": u_curve(n, best_at=0.2, rise=0.4, noise=0.01)}
+    f = one(findings(series), "overfitting")
+    assert 3 <= f.start_step <= 7
+
+
+def test_overfitting_that_rises_to_a_clear_late_level():
+    # the validation loss rises from the first evaluation to a level it then holds (noisily)
+    series, steps = overfit_run(epochs=400, per_epoch=6, best_at=0.0, rise=0.5, noise=0.03, level_at=0.25)
+    f = one(findings(series, steps), "overfitting")
+    assert f.start_step <= 3 * 6
+    assert f.evidence["sustained"] >= 0.8
+
+
+def test_label_noise_is_suggested_when_validation_ends_above_its_first_value():
+    n = 80
+    series = {"loss": train_curve(n, noise=0.02), "val_loss": u_curve(n, best_at=0.08, rise=0.9, start=0.8,
+                                                                       floor=0.65, noise=0.03)}
+    f = one(findings(series), "overfitting")
+    assert f.evidence["label_noise_suspected"] is True
+    assert "label noise" in f.suggestions[1]
+
+
+def test_strong_but_later_rise_is_flagged():
+    # doubling over the last 45% of the run: strong enough to need a shorter stretch only
+    series, steps = overfit_run(best_at=0.55, rise=1.0)
+    assert "overfitting" in mine(series, steps)
+
+
+# --- overfitting: negatives -----------------------------------------------------------------
+
+def test_only_one_loss_is_not_judged():
+    series, steps = overfit_run(rise=1.0)
+    assert mine({"val/loss": series["val/loss"]}, steps) == set()
+    assert mine({"train/loss": series["train/loss"]}) == set()
+
+
+def test_mild_late_rise_is_not_overfitting():
+    # +40% over the last 38% of the run: the start of something, not a sustained stretch yet
+    series, steps = overfit_run(best_at=0.62, rise=0.4, noise=0.02)
+    assert "overfitting" not in mine(series, steps)
+    assert "overfitting" in mine(series, steps, min_stretch=0.3)  # the stretch is what decides
+
+
+def test_small_rise_is_not_overfitting():
+    # a healthy validation floor that creeps up 10% (common with long runs)
+    series, steps = overfit_run(best_at=0.1, rise=0.1, noise=0.005)
+    assert "overfitting" not in mine(series, steps)
+    assert "overfitting" in mine(series, steps, min_ratio=1.05)
+
+
+def test_single_validation_bump_is_not_overfitting():
+    series, steps = overfit_run(best_at=0.2, rise=0.0, noise=0.02)
+    series["val/loss"][50:56] *= 1.8
+    assert "overfitting" not in mine(series, steps)
+
+
+def test_rise_shared_by_training_loss_is_divergence_not_overfitting():
+    series, steps = overfit_run(best_at=0.3, rise=3.0)
+    tr = series["train/loss"]
+    k = int(0.3 * len(tr))
+    tr[k:] = tr[k] * np.exp(np.linspace(0, 3, len(tr) - k))
+    assert "overfitting" not in mine(series, steps)
+    assert "overfitting" in mine(series, steps, max_train_change=100)
+
+
+def test_noisy_validation_with_a_rise_inside_its_noise_is_not_flagged():
+    # a +40-50% rise under 12% point-to-point noise on a 30-epoch log: not told from wobble
+    series, steps = overfit_run(epochs=30, per_epoch=40, best_at=0.15, rise=0.5, noise=0.12, seed=2)
+    assert "overfitting" not in mine(series, steps)
+    assert "overfitting" in mine(series, steps, noise_k=1.0)  # the noise is what decides
+
+
+def _wobble(n, rho, sigma, rng):
+    e = rng.normal(0, sigma * np.sqrt(1 - rho ** 2), n)
+    x = np.empty(n)
+    x[0] = rng.normal(0, sigma)
+    for i in range(1, n):
+        x[i] = rho * x[i - 1] + e[i]
+    return x
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([12, 40, 150]), st.sampled_from([0.0, 0.8, 0.9]),
+       st.floats(0.0, 0.1), st.sampled_from([1e-3, 1.0, 500.0]))
+def test_healthy_validation_wobbling_around_its_floor_is_never_flagged(seed, epochs, rho, sigma, scale):
+    rng = np.random.default_rng(seed)
+    per_epoch = 20
+    train = train_curve(epochs * per_epoch, floor=0.05, noise=0.3, seed=seed)
+    val = decay(epochs, start=1.9, floor=0.3, rate=6, noise=0.0) * np.exp(_wobble(epochs, rho, sigma, rng))
+    series = {"train/loss": scale * train, "val/loss": scale * val}
+    assert mine(series, {"val/loss": val_steps(epochs, per_epoch)}) == set()
+
+
+@pytest.mark.parametrize("shape", ["step_decay", "warm_restart", "warmup", "plateau_lr"])
+def test_scheduled_events_raise_neither_kind(shape):
+    epochs, per_epoch = 60, 50
+    n = epochs * per_epoch
+    t = np.arange(n)
+    te = val_steps(epochs, per_epoch)
+    rng = np.random.default_rng(7)
+    lr = np.full(n, 0.1)
+    if shape == "step_decay":
+        factor = lambda s: np.where(s < n / 3, 1.0, np.where(s < 2 * n / 3, 0.6, 0.45))
+        train, val = decay(n, floor=0.6) * factor(t), decay(epochs, start=2.2, floor=0.7, noise=0.01) * factor(te)
+        lr = 0.1 * factor(t) ** 4
+    elif shape == "warm_restart":  # SGDR: both losses jump at each restart, then fall further
+        train = np.concatenate([decay(n // 3, start=2.3 - 0.6 * i, floor=0.3 - 0.05 * i, seed=i) for i in range(3)])
+        val = np.concatenate([decay(epochs // 3, start=1.6 - 0.4 * i, floor=0.4 - 0.05 * i, noise=0.01, seed=i)
+                              for i in range(3)])
+        lr = np.tile(0.1 * (1 + np.cos(np.linspace(0, np.pi, n // 3))) / 2 + 1e-4, 3)
+    elif shape == "warmup":
+        train = decay(n)
+        train[:150] = 2.3 + 0.8 * np.sin(np.linspace(0, np.pi, 150))
+        val = decay(epochs, start=2.0, floor=0.15, noise=0.01)
+        lr = np.minimum(t / 150, 1.0) * 0.1
+    else:  # ReduceLROnPlateau: the validation floor steps up slightly, then everything freezes
+        train = decay(n, floor=0.03)
+        val = decay(epochs, start=1.5, floor=0.046, noise=0.005)
+        val[10:] *= 1.08
+        lr = np.where(t < 1500, 1e-3, 1e-6)
+    train = train * np.exp(rng.normal(0, 0.02, n))
+    assert mine({"train/loss": train, "val/loss": val, "lr": lr}, {"val/loss": te}) == set()
+
+
+def test_negative_losses_still_judged_for_overfitting():
+    # a Gaussian negative log-likelihood can go below zero: no ratios, same shape verdicts
+    series, steps = overfit_run(best_at=0.15, rise=1.5, floor=1.0, start=4.0)
+    series = {k: np.log(v) - 1.0 for k, v in series.items()}
+    assert "overfitting" in mine(series, steps)
+    healthy = {"train/loss": np.log(train_curve(5000)) - 1.0,
+               "val/loss": np.log(decay(100, start=2.0, floor=0.5, noise=0.01)) - 1.0}
+    assert mine(healthy, {"val/loss": val_steps(100, 50)}) == set()
+
+
+# --- train_val_mismatch -----------------------------------------------------------------------
+
+def healthy_run(epochs=50, per_epoch=40, seed=0, val_factor=1.1):
+    train = train_curve(epochs * per_epoch, floor=0.2, noise=0.2, seed=seed)
+    val = val_factor * decay(epochs, start=2.1, floor=0.25, rate=8, noise=0.01, seed=seed + 1)
+    return {"train/loss": train, "val/loss": val}, {"val/loss": val_steps(epochs, per_epoch)}
+
+
+def test_mismatch_validation_inputs_scaled_by_100():
+    series, steps = healthy_run()
+    # unscaled validation features: far above training from the first evaluation, improving little
+    series["val/loss"] = 30 * decay(50, start=2.1, floor=1.2, rate=4, noise=0.01)
+    f = one(findings(series, steps), "train_val_mismatch")
+    assert f.severity == "warning" and f.metric == "val/loss"
+    assert f.start_step == steps["val/loss"][0] and f.end_step == steps["val/loss"][-1]
+    assert f.evidence["ratio_at_start"] > 10 and f.evidence["val_vs_train_initial"] > 1
+    assert f.evidence["constant_ratio"] is False and f.evidence["val_flat"] is False
+    assert "above train/loss" in f.message
+    assert "preprocessing" in f.suggestions[0]
+
+
+def test_mismatch_flat_huge_validation_points_at_targets():
+    # a target scaler applied to the training split only: validation is huge and never moves
+    n = 60
+    series = {"loss": decay(n, start=1.25, floor=0.37, rate=6, noise=0.01), "val_loss": np.full(n, 2.66e4)}
+    f = one(findings(series), "train_val_mismatch")
+    assert f.evidence["val_flat"] is True
+    assert "targets" in f.suggestions[0]
+    assert "stays flat" in f.message
+
+
+def test_mismatch_constant_ratio_points_at_the_loss_reduction():
+    series, steps = healthy_run()
+    series["val/loss"] = 32 * series["val/loss"]  # reduction='sum' over batches of 32
+    f = one(findings(series, steps), "train_val_mismatch")
+    assert f.evidence["constant_ratio"] is True
+    assert "reduction" in f.suggestions[0]
+
+
+def test_mismatch_keras_per_epoch_log():
+    # validation inputs x100: val several times train at the same epochs, worse than the start
+    n = 30
+    train = decay(n, start=1.7, floor=0.01, rate=8, noise=0.01)
+    val = decay(n, start=4.5, floor=0.4, rate=5, noise=0.01)
+    assert "train_val_mismatch" in mine({"loss": train, "val_loss": val})
+
+
+def test_mismatch_and_overfitting_together():
+    n_ep, per = 60, 9
+    series = {"train_loss": train_curve(n_ep * per, noise=0.2),
+              "val_loss": 70 * np.exp(np.linspace(0, np.log(11), n_ep)) ** 1}
+    assert mine(series, {"val_loss": val_steps(n_ep, per)}) == MINE
+
+
+def test_gap_that_opens_later_is_overfitting_not_mismatch():
+    series, steps = overfit_run(best_at=0.05, rise=0.8)
+    assert mine(series, steps) == {"overfitting"}
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.8, 1.5, 2.0])
+def test_validation_somewhat_above_or_below_training_is_healthy(factor):
+    # dropout (val below) or a harder validation set (val somewhat above) is not a mismatch
+    series, steps = healthy_run(val_factor=factor)
+    assert mine(series, steps) == set()
+
+
+def test_fast_learner_far_below_its_start_is_not_a_mismatch():
+    # training loss collapses within the first epoch; validation is 5x above it but far below
+    # the untrained loss: the model generalises, it just fits training faster
+    n = 9000
+    train = decay(n, start=2.3, floor=0.0005, rate=400, noise=0.3)
+    val = 0.22 * np.exp(np.random.default_rng(1).normal(0, 0.03, 50))
+    assert "train_val_mismatch" not in mine({"train/loss": train, "val/loss": val},
+                                            {"val/loss": np.arange(1, 51) * 180 - 1})
+
+
+def test_mismatch_needs_a_positive_loss():
+    series, steps = healthy_run()
+    series = {"train/loss": np.log(series["train/loss"]) - 2, "val/loss": np.log(40 * series["val/loss"]) - 2}
+    assert "train_val_mismatch" not in mine(series, steps)
+
+
+def test_validation_only_run_is_not_a_mismatch():
+    assert mine({"val_loss": 1000 * decay(40)}) == set()
+
+
+# --- invariances --------------------------------------------------------------------------------
+
+def _case(kind, seed):
+    if kind == "healthy":
+        return healthy_run(seed=seed)
+    if kind == "overfit":
+        return overfit_run(seed=seed, best_at=0.15, rise=0.5, noise=0.02)
+    series, steps = healthy_run(seed=seed)
+    series["val/loss"] = 30 * series["val/loss"]
+    return series, steps
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(["healthy", "overfit", "mismatch"]), st.integers(0, 1000),
+       st.sampled_from([1e-3, 0.5, 7.0, 1000.0]))
+def test_scale_invariance(kind, seed, scale):
+    series, steps = _case(kind, seed)
+    expected = {"healthy": set(), "overfit": {"overfitting"}, "mismatch": {"train_val_mismatch"}}[kind]
+    assert mine(series, steps) == expected
+    assert mine({k: v * scale for k, v in series.items()}, steps) == expected
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from(["healthy", "overfit", "mismatch"]), st.integers(0, 1000), st.sampled_from([2, 5, 10]))
+def test_resampling_invariance(kind, seed, every):
+    series, steps = _case(kind, seed)
+    n = len(series["train/loss"])
+    thinned = {"train/loss": series["train/loss"][::every], "val/loss": series["val/loss"]}
+    thin_steps = {"train/loss": np.arange(n)[::every], "val/loss": steps["val/loss"]}
+    assert mine(series, steps) == mine(thinned, thin_steps)
+
+
+def test_onset_does_not_depend_on_training_log_density():
+    series, steps = overfit_run(best_at=0.2, rise=0.5, noise=0.01)
+    a = one(findings(series, steps), "overfitting").start_step
+    thin = {"train/loss": series["train/loss"][::10], "val/loss": series["val/loss"]}
+    b = one(findings(thin, {"train/loss": np.arange(len(series["train/loss"]))[::10], **steps}),
+            "overfitting").start_step
+    assert a == b
