@@ -1,6 +1,8 @@
 """Shared test setup: make ``tests/writers.py`` importable and keep hypothesis fast.
 
-``HYPOTHESIS_PROFILE=thorough`` runs the property tests with many more examples.
+The default profile is derandomised: detector properties hold for all but rare noise draws,
+and CI must not fail on the draw of the day. ``HYPOTHESIS_PROFILE=thorough`` runs the property
+tests with many more, random examples (rare failures there are worth a look).
 """
 
 import os
@@ -14,7 +16,7 @@ try:
 except ImportError:  # pragma: no cover - hypothesis is a dev extra
     pass
 else:
-    settings.register_profile("lossctl", deadline=None, max_examples=60,
+    settings.register_profile("lossctl", deadline=None, max_examples=60, derandomize=True,
                               suppress_health_check=[HealthCheck.function_scoped_fixture])
     settings.register_profile("thorough", deadline=None, max_examples=2000,
                               suppress_health_check=[HealthCheck.function_scoped_fixture])
