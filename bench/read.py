@@ -21,10 +21,11 @@ GENERATOR = HERE.parent.parent / "shared" / "bench" / "make_event_files.py"
 READERS = {
     "lossctl": "import lossctl; df = lossctl.load(PATH); n = len(df)",
     "lossctl --no-verify": "import lossctl; df = lossctl.load(PATH, verify=False); n = len(df)",
-    "tbparse": "from tbparse import SummaryReader; df = SummaryReader(PATH).scalars; n = len(df)",
+    # tbparse and EventAccumulator file TF2 scalars under tensors: count both, keep every point
+    "tbparse": "from tbparse import SummaryReader; r = SummaryReader(PATH); n = len(r.scalars) + len(r.tensors)",
     "EventAccumulator": (
         "from tensorboard.backend.event_processing.event_accumulator import EventAccumulator\n"
-        "acc = EventAccumulator(PATH, size_guidance={'scalars': 0}); acc.Reload()\n"
+        "acc = EventAccumulator(PATH, size_guidance={'scalars': 0, 'tensors': 0}); acc.Reload()\n"
         "tags = acc.Tags()\n"
         "n = sum(len(acc.Scalars(t)) for t in tags['scalars'])"
         " + sum(len(acc.Tensors(t)) for t in tags['tensors'])"),
@@ -75,7 +76,8 @@ def run_one(body: str, path: Path, timeout: float) -> dict:
     return {"points": int(n), "seconds": wall, "read_seconds": float(inner), "rss_mb": int(rss_kb) / 1024}
 
 
-def main(readers=None, inputs=None, medium_events=1_000_000, large_bytes=1e9, timeout=900) -> list[dict]:
+def main(readers=None, inputs=None, medium_events=1_000_000, large_bytes=1e9, timeout=900,
+         progress=True) -> list[dict]:
     paths = ensure_inputs(medium_events, large_bytes)
     rows = []
     for name, path in paths.items():
@@ -92,7 +94,8 @@ def main(readers=None, inputs=None, medium_events=1_000_000, large_bytes=1e9, ti
             if base and "seconds" in r and "seconds" in base:
                 r["x_lossctl"] = r["seconds"] / base["seconds"]
             rows.append(r)
-            print(json.dumps(r), file=sys.stderr)
+            if progress:
+                print(json.dumps(r), file=sys.stderr)
     return rows
 
 

@@ -21,13 +21,19 @@ def make_frame(metric, step, wall_time, value, run: str = ".") -> pd.DataFrame:
     metric = pd.Categorical(metric) if not isinstance(metric, pd.Categorical) else metric
     return pd.DataFrame(
         {
-            "run": pd.Categorical([run] * n) if n else pd.Categorical([]),
+            "run": constant_category(run, n),
             "metric": metric,
             "step": step,
             "wall_time": wall,
             "value": np.asarray(value, dtype=np.float64),
         }
     )
+
+
+def constant_category(value: str, n: int) -> pd.Categorical:
+    """``n`` copies of one label, built from codes (a Python list of n strings would cost more
+    than reading the file they came from)."""
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
 def empty_frame(run: str = ".") -> pd.DataFrame:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from lossctl.errors import InputError, NotALog
-from lossctl.frame import concat, drop_superseded
+from lossctl.frame import concat, constant_category, drop_superseded
 from lossctl.readers import BY_FORMAT, READERS
 
 SNIFF_BYTES = 4096
@@ -176,5 +176,5 @@ def _read_run(logs, name: str, path: str, verify: bool, skipped: list[str]) -> R
     frame, replaced = drop_superseded(frame, purges)
     if replaced:
         warnings.append(f"{name}: {replaced:,} points replaced by data logged again after a restart")
-    frame["run"] = pd.Categorical([name] * len(frame))
+    frame["run"] = constant_category(name, len(frame))
     return Run(name, path, "+".join(formats) or "unknown", frame, files, warnings, replaced)

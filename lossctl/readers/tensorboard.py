@@ -164,18 +164,8 @@ class TensorBoardReader:
 
 
 def _frame(res: fastscan.ScanResult) -> pd.DataFrame:
-    """The frame :func:`make_frame` builds, from the scanner's arrays without a Python list of
-    one run name per point (``pd.Categorical([run] * n)`` costs more than scanning the file)."""
-    n = len(res.steps)
-    if n == 0:
-        return make_frame(pd.Categorical([]), [], [], [])
-    return pd.DataFrame({
-        "run": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=["."]),
-        "metric": pd.Categorical.from_codes(res.codes, categories=res.tags),
-        "step": res.steps,
-        "wall_time": res.wall_times,
-        "value": res.values,
-    })
+    metric = pd.Categorical.from_codes(res.codes, categories=res.tags)
+    return make_frame(metric, res.steps, res.wall_times, res.values)
 
 
 def _check(path: Path, size: int, records: int, damaged: list, truncated_at: int | None) -> None:
