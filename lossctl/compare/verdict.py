@@ -16,7 +16,7 @@ import numpy as np
 
 from lossctl.compare.align import LOSS_ROLES, views_on_common_axis
 from lossctl.compare.metrics import compare_metric
-from lossctl.compare.model import MetricComparison, Verdict, delta, fmt_pct
+from lossctl.compare.model import MetricComparison, Verdict, delta, fmt_pct, fmt_signed
 from lossctl.detectors.stats import fmt
 from lossctl.errors import InputError
 
@@ -89,8 +89,8 @@ def judge(base, run, *, max_regression: float = 0.0, target: float | None = None
         beyond_tol = abs(gain_pct) > max_regression
         verdict = "same" if not (beyond_noise and beyond_tol) else "better" if gain > 0 else "worse"
         head = (f"{name} ends at {fmt(b.final)} vs {fmt(a.final)} for the baseline "
-                f"({fmt_pct(pct)}, {where})")
-        noise_txt = f"the noise (±{fmt_pct(noise_pct, sign=False)})"
+                f"({fmt_pct(pct) if pct is not None else fmt_signed(change)}, {where})")
+        noise_txt = f"the noise (±{fmt_pct(noise_pct, sign=False) if noise_pct is not None else fmt(noise)})"
         if verdict != "same":
             why = f"beyond {noise_txt}" + (f" and {tol}" if max_regression > 0 else "")
         elif not beyond_noise:
