@@ -122,9 +122,14 @@ def compare(
     config = _config(None, None)
     overrides = {"loss": loss, "val_loss": val_loss}
     base = _baseline(paths[0], config, overrides, not no_verify)
-    runs, errors = _load(paths[1:], not no_verify)
-    if errors:
-        _fail(errors[0])
+    runs = []
+    for p in paths[1:]:  # every path must hold a run; a bad file beside good runs is a warning
+        found, errors = _load([p], not no_verify)
+        if not found:
+            _fail(errors[0])
+        for e in errors:
+            typer.echo(f"lossctl: {e}", err=True)
+        runs += found
     runs = [r for r in runs if not _same_run(r, base.run)]
     if not runs:
         _fail("nothing to compare: the other paths hold only the baseline run")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from synth import decay
 
 
 def keras_csv(run_dir: Path, loss, val_loss=None) -> Path:
@@ -35,7 +36,5 @@ def lightning_csv(run_dir: Path, train_loss, steps_per_epoch: int, val_loss=None
 
 
 def curve(n: int, floor=0.1, start=2.3, rate=5.0, noise=0.03, seed=0) -> np.ndarray:
-    """A healthy loss: exponential decay to ``floor`` with multiplicative noise."""
-    rng = np.random.default_rng(seed)
-    t = np.linspace(0, 1, n)
-    return (floor + (start - floor) * np.exp(-rate * t)) * np.exp(rng.normal(0, noise, n))
+    """:func:`synth.decay` with the floor first and milder noise (3 %, an eval-set loss)."""
+    return decay(n, start=start, floor=floor, rate=rate, noise=noise, seed=seed)

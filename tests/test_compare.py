@@ -303,3 +303,14 @@ def test_a_million_points_compare_quickly():
     c = compare([base, run])
     assert time.perf_counter() - t0 < 5.0
     assert c.verdicts[0].verdict == "worse"
+
+
+def test_an_unreadable_log_beside_good_runs_is_a_warning(tmp_path):
+    keras_csv(tmp_path / "a", curve(50))
+    keras_csv(tmp_path / "runs" / "b", curve(50, seed=1))
+    (tmp_path / "runs" / "c").mkdir()
+    (tmp_path / "runs" / "c" / "history.json").write_text('{"loss": [1.0, 0.5')
+    r = invoke("compare", tmp_path / "a", tmp_path / "runs", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert "malformed JSON" in r.stderr
+    assert [v["run"] for v in json.loads(r.stdout)["verdicts"]] == ["b"]
