@@ -103,7 +103,7 @@ def compare(
     paths: List[Path] = typer.Argument(..., help="The baseline run first, then the runs to compare with it (run directories or trees of runs)."),
     format: CompareFormat = typer.Option(CompareFormat.terminal, "--format", "-f", help="Output format."),
     max_regression: float = typer.Option(0.0, "--max-regression", min=0.0, metavar="PCT", help="How much worse than the baseline (percent of its value) still counts as the same; beyond it, and beyond the curves' noise, a run is worse (exit 1)."),
-    target: Optional[float] = typer.Option(None, "--target", help="Loss to reach for 'steps to target' on the judged metric [default: the baseline's final value]."),
+    target: Optional[float] = typer.Option(None, "--target", help="Loss to reach for 'steps to target' on the judged metric (default: the baseline's final value)."),
     loss: Optional[str] = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
     val_loss: Optional[str] = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files (faster)."),
