@@ -19,6 +19,14 @@ class RunReport:
     run: Run
     view: RunView
     findings: list[Finding] = field(default_factory=list)
+    checked: tuple[str, ...] = ()  # the kinds that were looked for (the rest were not enabled)
+    fail_on: str = "error"  # the severity at which this analysis fails (CI formats show it)
+    baseline: object | None = None  # a compare.Verdict when judged against a baseline run
+
+    @property
+    def label(self) -> str:
+        """The run's name for people: its path when it was given as the run directory itself."""
+        return self.run.path if self.run.name == "." else self.run.name
 
     @property
     def status(self) -> str:
@@ -44,10 +52,11 @@ def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = Non
     if view.role("loss") is None and view.role("val_loss") is None:
         run.warnings.append(f"{run.name}: no loss series recognised among {', '.join(sorted(view.series))}; "
                             "name one with --loss TAG")
-    findings = []
+    findings, checked = [], []
     for cls in DETECTORS:
         if not config.enabled(cls.kind):
             continue
+        checked.append(cls.kind)
         det = cls(config.thresholds.get(cls.kind), config.severities.get(cls.kind))
         with np.errstate(all="ignore"):
             findings += det.detect(view)
@@ -55,4 +64,4 @@ def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = Non
     findings = [f for f in findings
                 if not any((k, f.metric) in found for k in BY_KIND[f.kind].suppressed_by)]
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.start_step if f.start_step is not None else -1))
-    return RunReport(run, view, findings)
+    return RunReport(run, view, findings, tuple(checked), config.fail_on)

@@ -20,6 +20,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 class Format(str, Enum):
     terminal = "terminal"
     json = "json"
+    github = "github"
+    junit = "junit"
+    markdown = "markdown"
+
+
+class CompareFormat(str, Enum):
+    terminal = "terminal"
+    json = "json"
 
 
 class FailOn(str, Enum):
@@ -59,12 +67,83 @@ def analyze(
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files (faster)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="A run to judge every run against (as `lossctl compare` does): exit 1 also when a run is worse."),
+    max_regression: float = typer.Option(0.0, "--max-regression", min=0.0, metavar="PCT", help="With --baseline: how much worse than the baseline (percent) still passes."),
+    summary: Optional[Path] = typer.Option(None, "--summary", help="Also append the markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY)."),
 ):
     """Read training logs, detect pathologies, report them. Exit 0 ok, 1 findings, 2 unreadable."""
     from lossctl.analysis import analyze_run
-    from lossctl.config import load_config
     from lossctl.renderers import RENDERERS
     from lossctl.report import exit_code
+
+    config = _config(select, ignore)
+    if fail_on is not None:
+        config.fail_on = fail_on.value
+    overrides = {"loss": loss, "val_loss": val_loss}
+    base = _baseline(baseline, config, overrides, not no_verify) if baseline is not None else None
+    runs, errors = _load(paths, not no_verify)
+    if not runs:
+        for e in errors:
+            typer.echo(f"lossctl: {e}", err=True)
+        raise typer.Exit(2)
+    reports = [analyze_run(r, config, overrides) for r in runs]
+    if base is not None:
+        _judge_all(base, reports, max_regression)
+    for e in errors:
+        typer.echo(f"lossctl: {e}", err=True)
+    width = min(120, max(60, _terminal_width()))
+    if summary is not None:
+        _write(summary, RENDERERS["markdown"](reports, errors, color=False, width=width), append=True)
+    _emit(RENDERERS, format.value, output, width, reports, errors)
+    raise typer.Exit(exit_code(reports, config.fail_on))
+
+
+@app.command()
+def compare(
+    paths: List[Path] = typer.Argument(..., help="The baseline run first, then the runs to compare with it (run directories or trees of runs)."),
+    format: CompareFormat = typer.Option(CompareFormat.terminal, "--format", "-f", help="Output format."),
+    max_regression: float = typer.Option(0.0, "--max-regression", min=0.0, metavar="PCT", help="How much worse than the baseline (percent of its value) still counts as the same; beyond it, and beyond the curves' noise, a run is worse (exit 1)."),
+    target: Optional[float] = typer.Option(None, "--target", help="Loss to reach for 'steps to target' on the judged metric (default: the baseline's final value)."),
+    loss: Optional[str] = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
+    val_loss: Optional[str] = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files (faster)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
+):
+    """Compare runs with a baseline: final, best, steps to target, AUC, stability; better/same/worse.
+
+    Exit 0 when no run is worse than the baseline, 1 when one is, 2 on bad input.
+    """
+    from lossctl.analysis import analyze_run
+    from lossctl.compare import compare as compare_runs
+    from lossctl.renderers import COMPARE_RENDERERS
+
+    if len(paths) < 2:
+        _fail("compare needs a baseline run and at least one run to compare with it")
+    config = _config(None, None)
+    overrides = {"loss": loss, "val_loss": val_loss}
+    base = _baseline(paths[0], config, overrides, not no_verify)
+    runs = []
+    for p in paths[1:]:  # every path must hold a run; a bad file beside good runs is a warning
+        found, errors = _load([p], not no_verify)
+        if not found:
+            _fail(errors[0])
+        for e in errors:
+            typer.echo(f"lossctl: {e}", err=True)
+        runs += found
+    runs = [r for r in runs if not _same_run(r, base.run)]
+    if not runs:
+        _fail("nothing to compare: the other paths hold only the baseline run")
+    reports = [base] + [analyze_run(r, config, overrides) for r in runs]
+    try:
+        result = compare_runs(reports, max_regression=max_regression, target=target)
+    except InputError as exc:
+        _fail(str(exc))
+    _emit(COMPARE_RENDERERS, format.value, output, min(120, max(60, _terminal_width())), result, [])
+    raise typer.Exit(1 if result.worse else 0)
+
+
+def _config(select, ignore):
+    from lossctl.config import load_config
 
     try:
         config = load_config()
@@ -74,28 +153,56 @@ def analyze(
         config.select = _kinds(select)
     if ignore:
         config.ignore = config.ignore + _kinds(ignore)
-    if fail_on is not None:
-        config.fail_on = fail_on.value
-    overrides = {"loss": loss, "val_loss": val_loss}
-    runs, errors = _load(paths, not no_verify)
-    if not runs:
-        for e in errors:
-            typer.echo(f"lossctl: {e}", err=True)
-        raise typer.Exit(2)
-    reports = [analyze_run(r, config, overrides) for r in runs]
-    for e in errors:
-        typer.echo(f"lossctl: {e}", err=True)
-    render = RENDERERS[format.value]
-    width = min(120, max(60, _terminal_width()))
-    if output is not None:
+    return config
+
+
+def _baseline(path: Path, config, overrides, verify: bool):
+    """The baseline's report: ``path`` must hold exactly one readable run."""
+    from lossctl.analysis import analyze_run
+
+    runs, errors = _load([path], verify)
+    if errors and not runs:
+        _fail(f"baseline {errors[0]}")
+    if len(runs) != 1:
+        _fail(f"baseline {path}: holds {len(runs)} runs ({', '.join(r.name for r in runs[:3])}"
+              f"{', ...' if len(runs) > 3 else ''}); name one run directory")
+    return analyze_run(runs[0], config, overrides)
+
+
+def _judge_all(base, reports, max_regression: float) -> None:
+    from lossctl.compare import judge
+
+    for r in reports:
+        if _same_run(r.run, base.run):
+            continue
         try:
-            output.write_text(render(reports, errors, color=False, width=width), encoding="utf-8")
-        except OSError as exc:
-            _fail(f"{output}: cannot write: {exc.strerror or exc}")
-        if format is not Format.terminal:
-            render = RENDERERS["terminal"]
-    sys.stdout.write(render(reports, errors, color=_color(sys.stdout), width=width))
-    raise typer.Exit(exit_code(reports, config.fail_on))
+            r.baseline = judge(base, r, max_regression=max_regression)
+        except InputError as exc:
+            _fail(str(exc))
+
+
+def _same_run(a, b) -> bool:
+    try:
+        return os.path.samefile(a.path, b.path)
+    except OSError:
+        return a.path == b.path
+
+
+def _emit(renderers, name: str, output: Path | None, width: int, *data) -> None:
+    """The chosen format to stdout, or to ``output`` with the terminal report on the screen."""
+    render = renderers[name]
+    if output is not None:
+        _write(output, render(*data, color=False, width=width))
+        render = renderers["terminal"]
+    sys.stdout.write(render(*data, color=_color(sys.stdout), width=width))
+
+
+def _write(path: Path, text: str, append: bool = False) -> None:
+    try:
+        with open(path, "a" if append else "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        _fail(f"{path}: cannot write: {exc.strerror or exc}")
 
 
 @app.command()

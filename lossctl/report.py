@@ -32,6 +32,7 @@ def run_dict(r: RunReport) -> dict:
         "status": r.status,
         "findings": [f.to_dict() for f in r.findings],
         "warnings": list(r.run.warnings),
+        **({"baseline": r.baseline.to_dict()} if r.baseline is not None else {}),
     }
 
 
@@ -40,13 +41,24 @@ def report_dict(reports: list[RunReport], errors: list[str] | None = None) -> di
     out = {"schema": 1, "lossctl_version": __version__, "runs": [run_dict(r) for r in reports],
            "summary": {"runs": len(reports), "error": counts["error"], "warning": counts["warning"],
                        "info": counts["info"]}}
+    judged = [r.baseline for r in reports if r.baseline is not None]
+    if judged:
+        out["summary"]["worse_than_baseline"] = sum(v.verdict == "worse" for v in judged)
     if errors:
         out["errors"] = list(errors)
     return out
 
 
+def failing(r: RunReport, fail_on: str | None = None) -> list:
+    """The findings of ``r`` at or above the fail level (the run's own unless given)."""
+    level = fail_on or r.fail_on
+    if level == "never":
+        return []
+    floor = severity_rank(level)
+    return [f for f in r.findings if severity_rank(f.severity) >= floor]
+
+
 def exit_code(reports: list[RunReport], fail_on: str) -> int:
-    if fail_on == "never":
-        return 0
-    floor = severity_rank(fail_on)
-    return int(any(severity_rank(f.severity) >= floor for r in reports for f in r.findings))
+    """1 when a finding is at or above ``fail_on`` or a run is worse than its baseline."""
+    worse = any(r.baseline is not None and r.baseline.verdict == "worse" for r in reports)
+    return int(worse or any(failing(r, fail_on) for r in reports))

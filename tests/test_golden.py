@@ -57,3 +57,52 @@ def test_sample_logs_show_what_they_were_made_to_show(reports):
     assert kinds["healthy_tensorboard"] == set()
     assert "divergence" in kinds["diverging_lightning"]
     assert "oscillation" in kinds["oscillating_keras"]
+
+
+# --- CI formats and compare (built from the same sample_logs) --------------------------------
+
+
+@pytest.mark.parametrize("fmt,name", [("github", "sample_logs.github.txt"), ("junit", "sample_logs.junit.xml"),
+                                      ("markdown", "sample_logs.md")])
+def test_ci_formats(reports, fmt, name):
+    text = RENDERERS[fmt](*reports, color=False, width=100)
+    assert text == RENDERERS[fmt](*reports, color=True, width=60)  # neither colour nor width matter
+    check(name, text)
+
+
+@pytest.fixture(scope="module")
+def judged(reports):
+    """The sample runs judged against healthy_tensorboard, as `analyze --baseline` does."""
+    from dataclasses import replace
+
+    from lossctl.compare import judge
+
+    runs = {r.run.name: r for r in reports[0]}
+    base = runs["healthy_tensorboard"]
+    out = [replace(r, baseline=None if r is base else judge(base, r)) for r in reports[0]]
+    return out, reports[1]
+
+
+@pytest.mark.parametrize("fmt,name", [("github", "sample_logs.baseline.github.txt"),
+                                      ("markdown", "sample_logs.baseline.md"),
+                                      ("terminal", "sample_logs.baseline.terminal.txt")])
+def test_ci_formats_with_baseline(judged, fmt, name):
+    check(name, RENDERERS[fmt](*judged, color=False, width=100))
+
+
+@pytest.mark.parametrize("names,golden", [
+    (["healthy_tensorboard", "diverging_lightning"], "compare"),
+    (["oscillating_keras", "overfitting_keras_json", "healthy_tensorboard"], "compare3"),
+])
+def test_compare_golden(reports, names, golden):
+    from lossctl.compare import compare
+    from lossctl.renderers import COMPARE_RENDERERS
+
+    runs = {r.run.name: r for r in reports[0]}
+    c = compare([runs[n] for n in names])
+    text = COMPARE_RENDERERS["terminal"](c, [], color=False, width=100)
+    assert "\x1b[" not in text and "\x1b[" in COMPARE_RENDERERS["terminal"](c, [], color=True, width=100)
+    check(f"{golden}.terminal.txt", text)
+    text = COMPARE_RENDERERS["json"](c, [], color=False, width=100)
+    json.loads(text)
+    check(f"{golden}.json", text)

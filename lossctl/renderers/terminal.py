@@ -15,6 +15,8 @@ from lossctl.renderers.plot import plot
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 ICON = {"error": "✖", "warning": "▲", "info": "●", "ok": "✔"}
 MAX_SUGGESTIONS = 3
+VERDICT_ICON = {"better": "✔", "same": "=", "worse": "✖"}
+VERDICT_STYLE = {"better": "green", "same": "dim", "worse": "bold red"}
 
 
 def _evidence(ev: dict) -> str:
@@ -40,6 +42,12 @@ def _run(console: Console, r, width: int) -> None:
     console.print(head)
     roles = "  ".join(f"{k}={v}" for k, v in r.view.roles.items())
     console.print(Text(f"roles: {roles or 'none recognised'}", style="dim"))
+    if r.baseline is not None:
+        v = r.baseline
+        t = Text(f"vs baseline {v.baseline}: ")
+        t.append(f"{VERDICT_ICON[v.verdict]} {v.verdict}", style=VERDICT_STYLE[v.verdict])
+        t.append(f"  {v.reason}")
+        console.print(t)
     series = [(lbl, s.steps, s.values, style) for lbl, s, style in
               ((r.view.roles.get("loss"), r.view.role("loss"), "cyan"),
                (r.view.roles.get("val_loss"), r.view.role("val_loss"), "magenta")) if s is not None]
@@ -82,5 +90,10 @@ def render(reports, errors, *, color: bool = False, width: int = 100) -> str:
         plural = "s" * (counts[s] != 1 and s != "info")
         summary.append(f"{counts[s]} {s}{plural}", style=STYLE[s] if counts[s] else "dim")
         summary.append(", " if s != "info" else "")
+    judged = [r.baseline for r in reports if r.baseline is not None]
+    if judged:
+        worse = sum(v.verdict == "worse" for v in judged)
+        summary.append(f"; {worse} of {len(judged)} worse than the baseline",
+                       style=VERDICT_STYLE["worse"] if worse else "dim")
     console.print(summary)
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())

@@ -1,0 +1,50 @@
+"""What the CI formats (github, junit, markdown) share: findings across runs in severity
+order, where a finding lies, and the file a run was read from."""
+
+from __future__ import annotations
+
+from lossctl.findings import SEVERITIES, severity_rank
+from lossctl.report import failing
+
+
+def by_severity(reports) -> list:
+    """``(report, finding)`` pairs of all runs, most severe first (run order kept within)."""
+    pairs = [(r, f) for r in reports for f in r.findings]
+    return sorted(pairs, key=lambda p: -severity_rank(p[1].severity))
+
+
+def steps(f) -> str:
+    if f.start_step is None:
+        return ""
+    return f"{f.start_step:,}" if f.end_step in (None, f.start_step) else f"{f.start_step:,}–{f.end_step:,}"
+
+
+def log_file(r) -> str:
+    """The run's first log file as lossctl was given it (a path annotations can point at)."""
+    return r.run.files[0] if r.run.files else r.run.path
+
+
+def run_label(r) -> str:
+    return r.label
+
+
+def counts(reports) -> dict[str, int]:
+    return {s: sum(f.severity == s for r in reports for f in r.findings) for s in SEVERITIES}
+
+
+def summary_line(reports) -> str:
+    c = counts(reports)
+    bad = sum(1 for r in reports if r.findings)
+    text = (f"{len(reports)} run{'s' * (len(reports) != 1)} analysed, {bad} with findings: "
+            f"{c['error']} error{'s' * (c['error'] != 1)}, {c['warning']} warning{'s' * (c['warning'] != 1)}, "
+            f"{c['info']} info")
+    judged = [r.baseline for r in reports if r.baseline is not None]
+    if judged:
+        text += f"; {sum(v.verdict == 'worse' for v in judged)} of {len(judged)} worse than the baseline"
+    return text
+
+
+def failing_count(reports) -> int:
+    """Findings at or above each run's fail level, plus runs worse than their baseline."""
+    return (sum(len(failing(r)) for r in reports)
+            + sum(r.baseline is not None and r.baseline.verdict == "worse" for r in reports))
