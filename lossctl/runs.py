@@ -175,6 +175,7 @@ def _read_run(logs, name: str, path: str, verify: bool, skipped: list[str]) -> R
     frame = concat(frames)
     frame, replaced = drop_superseded(frame, purges)
     if replaced:
-        warnings.append(f"{name}: {replaced:,} points replaced by data logged again after a restart")
+        warnings.append(f"{name}: {replaced:,} points replaced by data logged again at the same or an "
+                        "earlier step (a resumed run, or a metric logged twice per step); the later values are used")
     frame["run"] = constant_category(name, len(frame))
     return Run(name, path, "+".join(formats) or "unknown", frame, files, warnings, replaced)
