@@ -1,10 +1,11 @@
 """Generate the sample training logs in ``sample_logs/`` by running real gradient descent.
 
-Every curve here comes from an actual (tiny) training run written in numpy: a small MLP or a
-logistic regression trained with mini-batch SGD, momentum or Adam on a synthetic dataset drawn
-from a fixed seed. Nothing is hand-drawn, so the curves have the noise, plateaus and blow-ups
+Every curve here comes from an actual (tiny) training run written in numpy: a small MLP
+classifier or regressor, or a logistic regression, trained with mini-batch SGD, momentum or Adam
+on a synthetic dataset drawn from a fixed seed. Nothing is hand-drawn, so the curves have the noise, plateaus and blow-ups
 real runs have. Each run is written in the layout its framework really produces, one format
-per run, and each demonstrates one behaviour ``lossctl`` should diagnose:
+per run, and each demonstrates one behaviour ``lossctl`` should diagnose (one run per finding
+kind, plus a healthy run that must raise nothing):
 
 ``healthy_tensorboard/``
     A 2-32-2 tanh MLP on two-moons (600 train / 200 validation), SGD with momentum 0.9, a
@@ -37,6 +38,54 @@ per run, and each demonstrates one behaviour ``lossctl`` should diagnose:
     reaches its minimum early and then rises for the rest of the run, ending at about twice
     its minimum. Keras ``history.history`` dumped as ``history.json``
     (``{"loss": [...], "val_loss": [...]}``).
+
+``nonfinite_tensorboard/``
+    A 8-64-5 ReLU MLP on five Gaussian clusters, Adam 3e-3, whose forward pass runs in float16
+    (as under autocast) with a hand-written softmax, ``exp(logits) / exp(logits).sum()``,
+    without the max subtraction and without a loss scaler. As the model grows confident its
+    largest logits pass ln(65504) = 11.09, ``exp`` overflows float16 and the softmax is
+    inf / inf = NaN: first for one validation example (the validation loss is NaN from the
+    epoch ending at step 227 while training still looks fine), then, at step 316, for a
+    training batch, whose NaN gradients turn every weight into NaN; from there every loss is
+    NaN, and the job is stopped three epochs later. TensorBoard event file, as the healthy run.
+
+``spike_lightning/``
+    The two-moons MLP (2-64-2 ReLU, Adam 3e-3, batch 32, reshuffled every epoch) fed two
+    batches from a shard that was written without normalisation: at steps 250 and 410 the
+    inputs arrive 100x too large. Those two batches' losses jump to 71 and 17 against a level of
+    about 0.2; Adam's bounded step keeps the damage small and the loss is back at its level the
+    next step, though the run loses a few epochs of progress. Lightning ``metrics.csv`` (every
+    step) plus ``hparams.yaml``.
+
+``plateau_keras/``
+    The two-moons MLP (2-64-2 ReLU) trained with plain SGD at a learning rate of 1e-6 (a typo
+    for 1e-3, or a value meant for fine-tuning) for 50 epochs: the loss goes from 0.648 to
+    0.644 and the validation loss with it. Keras ``CSVLogger`` ``training.log`` with the
+    constant ``lr`` column Keras logs.
+
+``train_val_mismatch_keras_json/``
+    A 4-64-1 ReLU regression (MSE, SGD momentum 0.9, lr 0.01) of house prices from floor area
+    (m2), rooms, age (years) and distance (km). The ``StandardScaler`` was fitted on the
+    training inputs and applied to them only: the validation inputs reach the network in their
+    raw units, up to hundreds of times the scale it was trained on, and the validation loss sits
+    ~10^4-10^5x above the training loss from the first epoch to the last. With the validation
+    inputs scaled too, the same run ends with validation 0.077 vs training 0.064 and lossctl
+    reports nothing. Keras ``history.history`` as ``history.json``.
+
+``noisy_lightning/``
+    A 6-32-1 ReLU regression (MSE) on 300 examples of a target a third of whose variance is
+    noise, trained with SGD (lr 0.01) at batch size 2 for 10 epochs and logged every step:
+    single batches range from ~0 to several times the level, and the batch-to-batch scatter is
+    larger than the loss itself. (At batch size 32 the epoch curve is smooth.) Lightning
+    ``metrics.csv`` plus ``hparams.yaml``.
+
+``epoch_periodic_tensorboard/``
+    The healthy run's two-moons MLP (2-32-2 tanh, SGD momentum 0.9, lr 0.05, batch 32) on a
+    training set that came sorted by label and is fed in that order every epoch
+    (``shuffle=False``): each epoch first sees only class 0, then only class 1, so the model
+    drifts towards whichever class it saw last and the per-step loss draws the same saw-tooth
+    (a factor of ~3 within each epoch) 30 times over. Reshuffled each epoch, the same run is
+    flagged for nothing. TensorBoard event file.
 
 Regenerate with ``make samples`` (which runs
 ``.venv/bin/python scripts/make_sample_logs.py sample_logs``). The output is deterministic
@@ -78,6 +127,36 @@ def two_moons(n: int, noise: float, rng: np.random.Generator):
 def standardise(x_train, *others):
     mu, sd = x_train.mean(0), x_train.std(0)
     return [(a - mu) / sd for a in (x_train, *others)]
+
+
+def blobs(n: int, classes: int, dim: int, spread: float, rng: np.random.Generator):
+    """Gaussian clusters (unit variance) around centres drawn with standard deviation ``spread``."""
+    centres = rng.normal(0.0, spread, (classes, dim))
+    y = rng.integers(0, classes, n)
+    return centres[y] + rng.normal(0.0, 1.0, (n, dim)), y
+
+
+def houses(n: int, rng: np.random.Generator):
+    """A tabular regression in natural units: floor area (m2), rooms, age (years), distance to
+    the centre (km) -> price (in 100k). The inputs' scales differ by two orders of magnitude,
+    so they must be standardised before training."""
+    area = rng.normal(120.0, 40.0, n).clip(30.0)
+    rooms = np.round(area / 30.0 + rng.normal(0.0, 0.8, n)).clip(1.0)
+    age = rng.uniform(0.0, 60.0, n)
+    dist = rng.uniform(1.0, 30.0, n)
+    price = (0.02 * area + 0.15 * rooms - 0.012 * age + 2.5 * np.exp(-dist / 8.0)
+             + rng.normal(0.0, 0.25, n))
+    return np.c_[area, rooms, age, dist], price
+
+
+def noisy_regression(n: int, rng: np.random.Generator):
+    """Six standard-normal inputs (two irrelevant) and a target that is mostly linear with one
+    interaction, a third of whose variance is noise, as in small medical or survey datasets
+    (scikit-learn's diabetes, say); standardised."""
+    x = rng.normal(0.0, 1.0, (n, 6))
+    y = x @ np.array([0.8, -0.5, 0.4, 0.3, 0.0, 0.0]) + 0.3 * np.tanh(2.0 * x[:, 0] * x[:, 1])
+    y = y + rng.normal(0.0, 0.8, n)
+    return x, (y - y.mean()) / y.std()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,6 +210,63 @@ class Logistic:
         return self.loss_grad(x, y)[0]
 
 
+class HalfSoftmaxMLP(MLP):
+    """The MLP with its forward pass in float16 (weights cast from float32 masters, as under
+    autocast) and a hand-written softmax ``exp(logits) / exp(logits).sum()`` that skips the
+    usual max subtraction. float16 overflows above 65504, so as soon as one logit exceeds
+    ln(65504) = 11.09 the softmax is inf / inf = NaN, and so are the loss, the gradients
+    and, one update later, every weight. There is no loss scaler or NaN guard."""
+
+    def loss_grad(self, x, y):
+        p, f16 = self.params, np.float16
+        z = x.astype(f16) @ p["W1"].astype(f16) + p["b1"].astype(f16)
+        h = np.tanh(z) if self.act == "tanh" else np.maximum(z, f16(0.0))
+        logits = h @ p["W2"].astype(f16) + p["b2"].astype(f16)
+        e = np.exp(logits)
+        prob = e / e.sum(axis=1, keepdims=True)
+        n = len(y)
+        loss = float(-np.log(prob[np.arange(n), y]).astype(np.float32).mean())
+        d = prob.astype(np.float64)  # the backward pass runs in float32/64 as autocast does
+        d[np.arange(n), y] -= 1.0
+        d /= n
+        h, z = h.astype(np.float64), z.astype(np.float64)
+        grads = {"W2": h.T @ d, "b2": d.sum(0)}
+        dh = d @ p["W2"].T
+        dz = dh * (1.0 - h * h) if self.act == "tanh" else dh * (z > 0)
+        grads["W1"] = x.T @ dz
+        grads["b1"] = dz.sum(0)
+        return loss, grads
+
+
+class Regressor:
+    """One hidden ReLU layer, one linear output, mean squared error."""
+
+    def __init__(self, sizes, rng: np.random.Generator):
+        d, h = sizes
+        self.params = {
+            "W1": rng.normal(0.0, math.sqrt(2.0 / d), (d, h)),
+            "b1": np.zeros(h),
+            "W2": rng.normal(0.0, 1.0 / math.sqrt(h), (h, 1)),
+            "b2": np.zeros(1),
+        }
+
+    def loss_grad(self, x, y):
+        p = self.params
+        z = x @ p["W1"] + p["b1"]
+        h = np.maximum(z, 0.0)
+        r = (h @ p["W2"] + p["b2"])[:, 0] - y
+        loss = float(np.mean(r * r))
+        dout = (2.0 / len(y)) * r[:, None]
+        grads = {"W2": h.T @ dout, "b2": dout.sum(0)}
+        dz = (dout @ p["W2"].T) * (z > 0)
+        grads["W1"] = x.T @ dz
+        grads["b1"] = dz.sum(0)
+        return loss, grads
+
+    def loss(self, x, y):
+        return self.loss_grad(x, y)[0]
+
+
 def softmax_xent(logits, y):
     """Mean cross-entropy and its gradient w.r.t. the logits (numerically stable)."""
     n = len(y)
@@ -177,25 +313,31 @@ class Adam:
 # the training loop
 
 
-def train(model, opt, data, *, epochs: int, batch: int, lr_at, seed: int, stop_after_nan: int = 3):
+def train(model, opt, data, *, epochs: int, batch: int, lr_at, seed: int, stop_after_nan: int = 3,
+          shuffle: bool = True, corrupt=None):
     """Mini-batch training; returns per-step ``(epoch, step, loss, lr)`` and per-epoch
     ``(epoch, last_step, mean_train_loss, val_loss)`` records.
 
     ``lr_at(step)`` gives the learning rate of each optimiser step. Once the training loss is
     NaN the run goes on for ``stop_after_nan`` more epochs and then stops (like a job whose
-    owner noticed, or a NaN guard that fires at the next epoch check).
+    owner noticed, or a NaN guard that fires at the next epoch check). ``shuffle=False`` feeds
+    the batches in dataset order every epoch (``DataLoader(shuffle=False)``); ``corrupt(step,
+    xb, yb) -> (xb, yb)`` lets a run replace what the data pipeline delivers at some steps.
     """
     x, y, xv, yv = data
     rng = np.random.default_rng(seed)
     steps, epochs_out = [], []
     step, nan_epochs = 0, 0
     for epoch in range(epochs):
-        order = rng.permutation(len(x))
+        order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
         losses = []
         for i in range(0, len(x), batch):
             idx = order[i:i + batch]
             lr = lr_at(step)
-            loss, grads = model.loss_grad(x[idx], y[idx])
+            xb, yb = x[idx], y[idx]
+            if corrupt is not None:
+                xb, yb = corrupt(step, xb, yb)
+            loss, grads = model.loss_grad(xb, yb)
             opt.step(model.params, grads, lr)
             steps.append((epoch, step, float(loss) + 0.0, float(lr)))  # + 0.0: no "-0.0"
             losses.append(loss)
@@ -209,7 +351,7 @@ def train(model, opt, data, *, epochs: int, batch: int, lr_at, seed: int, stop_a
 
 
 # ---------------------------------------------------------------------------------------------
-# the four runs
+# the runs
 
 
 def healthy():
@@ -277,6 +419,89 @@ def overfitting():
     model = MLP((2 + n_noise, 256, 2), "relu", np.random.default_rng(32))
     return train(model, Adam(model.params), data, epochs=200, batch=16,
                  lr_at=lambda step: 7e-4, seed=33)
+
+
+NONFINITE = {"classes": 5, "hidden": 64, "batch_size": 32, "max_epochs": 40, "lr": 3e-3}
+
+
+def nonfinite():
+    rng = np.random.default_rng(41)
+    h = NONFINITE
+    x, y = blobs(TRAIN + VAL, h["classes"], 8, 1.5, rng)
+    x, xv = standardise(x[:TRAIN], x[TRAIN:])
+    data = (x, y[:TRAIN], xv, y[TRAIN:])
+    model = HalfSoftmaxMLP((8, h["hidden"], h["classes"]), "relu", np.random.default_rng(42))
+    return train(model, Adam(model.params), data, epochs=h["max_epochs"], batch=h["batch_size"],
+                 lr_at=lambda step: h["lr"], seed=43)
+
+
+SPIKE = {"hidden": 64, "batch_size": 32, "max_epochs": 30, "optimizer": "Adam", "lr": 3e-3,
+         "bad_steps": (250, 410), "bad_scale": 100.0}
+
+
+def spike():
+    rng = np.random.default_rng(51)
+    x, y = two_moons(TRAIN + VAL, 0.2, rng)
+    x, xv = standardise(x[:TRAIN], x[TRAIN:])
+    data = (x, y[:TRAIN], xv, y[TRAIN:])
+    h = SPIKE
+    model = MLP((2, h["hidden"], 2), "relu", np.random.default_rng(52))
+
+    def corrupt(step, xb, yb):  # two batches from a shard written without normalisation
+        return (xb * h["bad_scale"], yb) if step in h["bad_steps"] else (xb, yb)
+
+    return train(model, Adam(model.params), data, epochs=h["max_epochs"], batch=h["batch_size"],
+                 lr_at=lambda step: h["lr"], seed=53, corrupt=corrupt)
+
+
+PLATEAU = {"epochs": 50, "batch_size": 32, "lr": 1e-6}
+
+
+def plateau():
+    rng = np.random.default_rng(61)
+    x, y = two_moons(TRAIN + VAL, 0.2, rng)
+    x, xv = standardise(x[:TRAIN], x[TRAIN:])
+    data = (x, y[:TRAIN], xv, y[TRAIN:])
+    model = MLP((2, 64, 2), "relu", np.random.default_rng(62))
+    lr = PLATEAU["lr"]
+    return train(model, SGD(model.params), data, epochs=PLATEAU["epochs"],
+                 batch=PLATEAU["batch_size"], lr_at=lambda step: lr, seed=63)
+
+
+def train_val_mismatch():
+    rng = np.random.default_rng(71)
+    x, y = houses(TRAIN + VAL, rng)
+    x, xv = x[:TRAIN], x[TRAIN:]
+    mu, sd = x.mean(0), x.std(0)  # StandardScaler fitted on the training inputs...
+    x = (x - mu) / sd             # ...and applied to them only: xv stays in m2, years and km
+    data = (x, y[:TRAIN], xv, y[TRAIN:])
+    model = Regressor((4, 64), np.random.default_rng(72))
+    return train(model, SGD(model.params, momentum=0.9), data, epochs=40, batch=32,
+                 lr_at=lambda step: 0.01, seed=73)
+
+
+NOISY = {"train_size": 300, "batch_size": 2, "max_epochs": 10, "optimizer": "SGD", "lr": 0.01}
+
+
+def noisy():
+    h = NOISY
+    x, y = noisy_regression(h["train_size"] + VAL, np.random.default_rng(81))
+    n = h["train_size"]
+    data = (x[:n], y[:n], x[n:], y[n:])
+    model = Regressor((6, 32), np.random.default_rng(82))
+    return train(model, SGD(model.params), data, epochs=h["max_epochs"], batch=h["batch_size"],
+                 lr_at=lambda step: h["lr"], seed=83)
+
+
+def epoch_periodic():
+    rng = np.random.default_rng(91)
+    x, y = two_moons(TRAIN + VAL, 0.2, rng)
+    x, xv = standardise(x[:TRAIN], x[TRAIN:])
+    order = np.argsort(y[:TRAIN], kind="stable")  # the training set came sorted by label
+    data = (x[order], y[:TRAIN][order], xv, y[TRAIN:])
+    model = MLP((2, 32, 2), "tanh", np.random.default_rng(92))
+    return train(model, SGD(model.params, momentum=0.9), data, epochs=30, batch=32,
+                 lr_at=lambda step: 0.05, seed=93, shuffle=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,6 +583,16 @@ def describe(values) -> str:
             + (f", {nan} nan" if nan else ""))
 
 
+def report_steps(path: Path, steps) -> None:
+    print(f"{path}: {len(steps)} steps, train loss {describe([s[2] for s in steps])}")
+
+
+def report_epochs(path: Path, epochs) -> None:
+    val = [e[3] for e in epochs]
+    print(f"{path}: {len(epochs)} epochs, loss {describe([e[2] for e in epochs])}; "
+          f"val_loss {describe(val)} (min at epoch {int(np.nanargmin(val))})")
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: make_sample_logs.py OUTPUT_DIR", file=sys.stderr)
@@ -365,26 +600,41 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        runs = [healthy(), diverging(), oscillating(), overfitting()]
+        runs = {name: make() for name, make in [
+            ("healthy", healthy), ("diverging", diverging), ("oscillating", oscillating),
+            ("overfitting", overfitting), ("nonfinite", nonfinite), ("spike", spike),
+            ("plateau", plateau), ("train_val_mismatch", train_val_mismatch), ("noisy", noisy),
+            ("epoch_periodic", epoch_periodic)]}
 
-    steps, epochs = runs[0]
-    path = write_tensorboard(fresh_dir(out / "healthy_tensorboard"), steps, epochs)
-    print(f"{path}: {len(steps)} steps, train loss {describe([s[2] for s in steps])}")
+    steps, epochs = runs["healthy"]
+    report_steps(write_tensorboard(fresh_dir(out / "healthy_tensorboard"), steps, epochs), steps)
 
-    steps, epochs = runs[1]
-    hparams = DIVERGE
-    path = write_lightning(fresh_dir(out / "diverging_lightning"), steps, epochs, hparams)
-    print(f"{path}: {len(steps)} steps, train loss {describe([s[2] for s in steps])}")
+    steps, epochs = runs["diverging"]
+    report_steps(write_lightning(fresh_dir(out / "diverging_lightning"), steps, epochs, DIVERGE), steps)
 
-    _, epochs = runs[2]
-    path = write_keras_csv(fresh_dir(out / "oscillating_keras"), epochs, OSCILLATE["lr"])
-    print(f"{path}: {len(epochs)} epochs, loss {describe([e[2] for e in epochs])}")
+    _, epochs = runs["oscillating"]
+    report_epochs(write_keras_csv(fresh_dir(out / "oscillating_keras"), epochs, OSCILLATE["lr"]), epochs)
 
-    _, epochs = runs[3]
-    path = write_keras_json(fresh_dir(out / "overfitting_keras_json"), epochs)
-    val = [e[3] for e in epochs]
-    print(f"{path}: {len(epochs)} epochs, loss {describe([e[2] for e in epochs])}; "
-          f"val_loss {describe(val)} (min at epoch {int(np.argmin(val))})")
+    _, epochs = runs["overfitting"]
+    report_epochs(write_keras_json(fresh_dir(out / "overfitting_keras_json"), epochs), epochs)
+
+    steps, epochs = runs["nonfinite"]
+    report_steps(write_tensorboard(fresh_dir(out / "nonfinite_tensorboard"), steps, epochs), steps)
+
+    steps, epochs = runs["spike"]
+    report_steps(write_lightning(fresh_dir(out / "spike_lightning"), steps, epochs, SPIKE), steps)
+
+    _, epochs = runs["plateau"]
+    report_epochs(write_keras_csv(fresh_dir(out / "plateau_keras"), epochs, PLATEAU["lr"]), epochs)
+
+    _, epochs = runs["train_val_mismatch"]
+    report_epochs(write_keras_json(fresh_dir(out / "train_val_mismatch_keras_json"), epochs), epochs)
+
+    steps, epochs = runs["noisy"]
+    report_steps(write_lightning(fresh_dir(out / "noisy_lightning"), steps, epochs, NOISY), steps)
+
+    steps, epochs = runs["epoch_periodic"]
+    report_steps(write_tensorboard(fresh_dir(out / "epoch_periodic_tensorboard"), steps, epochs), steps)
     return 0
 
 

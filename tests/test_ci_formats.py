@@ -116,7 +116,9 @@ def test_junit_schema_levels_skips_and_baseline(tmp_path):
     root = check_junit(out.read_text())
     suites = {s.get("name"): s for s in root}
     assert set(suites) == {"diverging_lightning", "healthy_tensorboard", "oscillating_keras",
-                           "overfitting_keras_json"}
+                           "overfitting_keras_json", "nonfinite_tensorboard", "spike_lightning",
+                           "plateau_keras", "train_val_mismatch_keras_json", "noisy_lightning",
+                           "epoch_periodic_tensorboard"}
     for name, s in suites.items():
         cases = {c.get("name"): c for c in s.findall("testcase")}
         kinds = [d.kind for d in DETECTORS]

@@ -52,11 +52,28 @@ def test_json(reports):
     check("sample_logs.json", text)
 
 
+# what each sample run was made to show (scripts/make_sample_logs.py): one run per kind, each
+# flagged with that kind and nothing else, and a healthy run flagged with nothing
+SAMPLE_KINDS = {
+    "healthy_tensorboard": set(),
+    "diverging_lightning": {"divergence"},
+    "oscillating_keras": {"oscillation"},
+    "overfitting_keras_json": {"overfitting"},
+    "nonfinite_tensorboard": {"nonfinite"},
+    "spike_lightning": {"spike"},
+    "plateau_keras": {"plateau"},
+    "train_val_mismatch_keras_json": {"train_val_mismatch"},
+    "noisy_lightning": {"noisy"},
+    "epoch_periodic_tensorboard": {"epoch_periodic"},
+}
+
+
 def test_sample_logs_show_what_they_were_made_to_show(reports):
+    from lossctl.detectors import DETECTORS
+
     kinds = {r.run.name: {f.kind for f in r.findings} for r in reports[0]}
-    assert kinds["healthy_tensorboard"] == set()
-    assert "divergence" in kinds["diverging_lightning"]
-    assert "oscillation" in kinds["oscillating_keras"]
+    assert kinds == SAMPLE_KINDS
+    assert set().union(*SAMPLE_KINDS.values()) == {d.kind for d in DETECTORS}  # every kind has a sample
 
 
 # --- CI formats and compare (built from the same sample_logs) --------------------------------

@@ -30,7 +30,10 @@ def test_load_returns_the_common_frame():
     assert list(df.columns[:5]) == ["run", "metric", "step", "wall_time", "value"]
     assert df["step"].dtype == np.int64 and df["value"].dtype == np.float64
     assert set(df["run"]) == {"healthy_tensorboard", "diverging_lightning", "oscillating_keras",
-                              "overfitting_keras_json"}
+                              "overfitting_keras_json", "nonfinite_tensorboard", "spike_lightning",
+                              "plateau_keras", "train_val_mismatch_keras_json", "noisy_lightning",
+                              "epoch_periodic_tensorboard"}
+    assert df["value"].isna().any()  # the NaN of nonfinite_tensorboard are kept
 
 
 def test_load_raises_input_error_when_nothing_readable(tmp_path):
