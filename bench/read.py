@@ -30,12 +30,18 @@ READERS = {
         "n = sum(len(acc.Scalars(t)) for t in tags['scalars'])"
         " + sum(len(acc.Tensors(t)) for t in tags['tensors'])"),
 }
+# Peak RSS from VmHWM: ru_maxrss survives fork + exec on Linux, so a child of a big parent
+# (the pipeline benchmark) would report the parent's size.
 WRAPPER = """
 import resource, time, sys
 PATH = sys.argv[1]
 t0 = time.perf_counter()
 {body}
-print(n, time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+try:
+    hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+except OSError:
+    hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(n, time.perf_counter() - t0, hwm)
 """
 
 
