@@ -12,6 +12,7 @@ import typer
 
 from lossctl import __version__
 from lossctl.errors import InputError
+from lossctl.text import plural
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Diagnose misbehaving training-loss curves from the logs you already have.")
@@ -232,7 +233,7 @@ def export(
         _fail("parquet output needs pyarrow: pip install 'lossctl[parquet]'")
     except OSError as exc:
         _fail(f"{out}: cannot write: {exc.strerror or exc}")
-    typer.echo(f"wrote {len(frame):,} points of {len(runs)} run{'s' * (len(runs) != 1)} to {out}", err=True)
+    typer.echo(f"wrote {len(frame):,} points of {plural(len(runs), 'run')} to {out}", err=True)
 
 
 def _load(paths, verify: bool):

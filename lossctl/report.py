@@ -7,6 +7,7 @@ import numpy as np
 from lossctl import __version__
 from lossctl.analysis import RunReport
 from lossctl.findings import SEVERITIES, severity_rank
+from lossctl.text import plural
 
 
 def _num(x):
@@ -37,10 +38,9 @@ def run_dict(r: RunReport) -> dict:
 
 
 def report_dict(reports: list[RunReport], errors: list[str] | None = None) -> dict:
-    counts = {s: sum(1 for r in reports for f in r.findings if f.severity == s) for s in SEVERITIES}
+    c = counts(reports)
     out = {"schema": 1, "lossctl_version": __version__, "runs": [run_dict(r) for r in reports],
-           "summary": {"runs": len(reports), "error": counts["error"], "warning": counts["warning"],
-                       "info": counts["info"]}}
+           "summary": {"runs": len(reports), "error": c["error"], "warning": c["warning"], "info": c["info"]}}
     judged = [r.baseline for r in reports if r.baseline is not None]
     if judged:
         out["summary"]["worse_than_baseline"] = sum(v.verdict == "worse" for v in judged)
@@ -62,3 +62,27 @@ def exit_code(reports: list[RunReport], fail_on: str) -> int:
     """1 when a finding is at or above ``fail_on`` or a run is worse than its baseline."""
     worse = any(r.baseline is not None and r.baseline.verdict == "worse" for r in reports)
     return int(worse or any(failing(r, fail_on) for r in reports))
+
+
+def counts(reports) -> dict[str, int]:
+    return {s: sum(f.severity == s for r in reports for f in r.findings) for s in SEVERITIES}
+
+
+def summary_parts(reports) -> list[tuple[str, str | None]]:
+    """The summary line across runs as ``(text, style key)`` pieces: a severity, "worse",
+    "lead" for the opening, or None; renderers style the pieces or join them."""
+    c = counts(reports)
+    bad = sum(1 for r in reports if r.findings)
+    parts = [(f"{plural(len(reports), 'run')} analysed, {bad} with findings: ", "lead")]
+    for s in ("error", "warning", "info"):
+        parts.append((plural(c[s], s, "info" if s == "info" else None), s if c[s] else None))
+        parts.append((", " if s != "info" else "", None))
+    judged = [r.baseline for r in reports if r.baseline is not None]
+    if judged:
+        worse = sum(v.verdict == "worse" for v in judged)
+        parts.append((f"; {worse} of {len(judged)} worse than the baseline", "worse" if worse else None))
+    return parts
+
+
+def summary_line(reports) -> str:
+    return "".join(text for text, _ in summary_parts(reports))

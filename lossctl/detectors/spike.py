@@ -8,6 +8,7 @@ import numpy as np
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.schedule import lr_context
 from lossctl.detectors.stats import binned, fmt, robust_sigma, rolling_median
+from lossctl.text import plural
 
 _LN5 = math.log(5.0)
 _LN10 = math.log(10.0)
@@ -108,7 +109,7 @@ class Spike(Detector):
         where = (f"at step {top['peak_step']:,}" if len(events) == 1
                  else f"{len(events)} times (steps {steps_txt})")
         msg = (f"{s.metric} spikes {where}: up to {fmt(top['peak'])}, {how}, and is back down "
-               f"within {ev['recovery_steps']:,} steps.")
+               f"within {plural(ev['recovery_steps'], 'step')}.")
         start = min(e["start"] for e in events)
         end = max(e["end"] for e in events)
         return self.finding(run, s, start, end, msg, ev, _suggest(ev))

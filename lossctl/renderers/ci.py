@@ -28,22 +28,6 @@ def run_label(r) -> str:
     return r.label
 
 
-def counts(reports) -> dict[str, int]:
-    return {s: sum(f.severity == s for r in reports for f in r.findings) for s in SEVERITIES}
-
-
-def summary_line(reports) -> str:
-    c = counts(reports)
-    bad = sum(1 for r in reports if r.findings)
-    text = (f"{len(reports)} run{'s' * (len(reports) != 1)} analysed, {bad} with findings: "
-            f"{c['error']} error{'s' * (c['error'] != 1)}, {c['warning']} warning{'s' * (c['warning'] != 1)}, "
-            f"{c['info']} info")
-    judged = [r.baseline for r in reports if r.baseline is not None]
-    if judged:
-        text += f"; {sum(v.verdict == 'worse' for v in judged)} of {len(judged)} worse than the baseline"
-    return text
-
-
 def failing_count(reports) -> int:
     """Findings at or above each run's fail level, plus runs worse than their baseline."""
     return (sum(len(failing(r)) for r in reports)

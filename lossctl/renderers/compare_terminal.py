@@ -14,6 +14,7 @@ from lossctl.compare.model import fmt_pct, fmt_signed
 from lossctl.detectors.stats import fmt
 from lossctl.renderers.overlay import COLOURS, overlay
 from lossctl.renderers.terminal import ICON, STYLE, VERDICT_ICON, VERDICT_STYLE
+from lossctl.text import plural
 
 HEADERS = ("run", "final", "best ({axis})", "reaches {target}", "AUC", "stability")
 
@@ -120,6 +121,6 @@ def render(comparison, errors, *, color: bool = False, width: int = 100) -> str:
             console.print(Text(f"! {w}", style="yellow"))
     worse = len(c.worse)
     n = len(c.verdicts)
-    console.print(Text(f"{worse} of {n} run{'s' * (n != 1)} worse than the baseline",
+    console.print(Text(f"{worse} of {plural(n, 'run')} worse than the baseline",
                        style="bold red" if worse else "bold green"))
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())

@@ -7,7 +7,9 @@ Messages escape ``%``, CR and LF; properties (file, title) also ``:`` and ``,``.
 
 from __future__ import annotations
 
-from lossctl.renderers.ci import by_severity, log_file, run_label, summary_line
+from lossctl.renderers.ci import by_severity, log_file, run_label
+from lossctl.report import summary_line
+from lossctl.text import plural
 
 LIMIT = 10  # annotations of one level GitHub shows per step
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
@@ -65,8 +67,8 @@ def render(reports, errors, *, color: bool = False, width: int = 100) -> str:
     lines = [f"lossctl: {summary_line(reports)}"]
     lines += [command(level, msg, **props) for level, props, msg in shown]
     if any(left.values()):
-        parts = [f"{n} {k}{'s' * (n != 1)}" for k, n in left.items() if n]
-        lines.append(command("notice", f"{sum(left.values())} more annotations not shown ({', '.join(parts)}): "
+        parts = [plural(n, k) for k, n in left.items() if n]
+        lines.append(command("notice", f"{plural(sum(left.values()), 'more annotation')} not shown ({', '.join(parts)}): "
                              "GitHub shows 10 of each level per step. The job summary and "
                              "`lossctl analyze --format json` list every finding.",
                              title="lossctl: more findings"))

@@ -7,7 +7,8 @@ pipes in text are escaped, line breaks folded.
 
 from __future__ import annotations
 
-from lossctl.renderers.ci import by_severity, failing_count, run_label, steps, summary_line
+from lossctl.renderers.ci import by_severity, failing_count, run_label, steps
+from lossctl.report import summary_line
 
 ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
 VERDICT = {"worse": "❌ worse", "same": "✅ same", "better": "✅ better"}

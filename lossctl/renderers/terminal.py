@@ -11,6 +11,7 @@ from rich.text import Text
 
 from lossctl.detectors.stats import fmt
 from lossctl.renderers.plot import plot
+from lossctl.report import summary_parts
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 ICON = {"error": "✖", "warning": "▲", "info": "●", "ok": "✔"}
@@ -81,19 +82,9 @@ def render(reports, errors, *, color: bool = False, width: int = 100) -> str:
         _run(console, r, width)
     for e in errors:
         console.print(Text(f"! {e}", style="yellow"))
-    counts = {s: sum(1 for r in reports for f in r.findings if f.severity == s)
-              for s in ("error", "warning", "info")}
-    bad = sum(1 for r in reports if r.findings)
-    summary = Text(f"{len(reports)} run{'s' * (len(reports) != 1)} analysed, {bad} with findings: ",
-                   style="bold")
-    for s in ("error", "warning", "info"):
-        plural = "s" * (counts[s] != 1 and s != "info")
-        summary.append(f"{counts[s]} {s}{plural}", style=STYLE[s] if counts[s] else "dim")
-        summary.append(", " if s != "info" else "")
-    judged = [r.baseline for r in reports if r.baseline is not None]
-    if judged:
-        worse = sum(v.verdict == "worse" for v in judged)
-        summary.append(f"; {worse} of {len(judged)} worse than the baseline",
-                       style=VERDICT_STYLE["worse"] if worse else "dim")
+    summary = Text()
+    styles = {**STYLE, "lead": "bold", "worse": VERDICT_STYLE["worse"], None: "dim"}
+    for text, key in summary_parts(reports):
+        summary.append(text, style=styles[key] if text.strip(", ") else "")
     console.print(summary)
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
