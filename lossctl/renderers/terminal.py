@@ -16,6 +16,7 @@ from lossctl.report import summary_parts
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 ICON = {"error": "✖", "warning": "▲", "info": "●", "ok": "✔"}
 MAX_SUGGESTIONS = 3
+MAX_EVIDENCE = 10  # the key numbers come first in each detector's evidence; JSON has them all
 VERDICT_ICON = {"better": "✔", "same": "=", "worse": "✖"}
 VERDICT_STYLE = {"better": "green", "same": "dim", "worse": "bold red"}
 
@@ -30,6 +31,9 @@ def _evidence(ev: dict) -> str:
         elif isinstance(v, int) and not isinstance(v, bool):
             v = f"{v:,}"
         parts.append(f"{k}={v}")
+    more = len(parts) - MAX_EVIDENCE
+    if more > 1:  # hiding one item saves no line
+        parts = parts[:MAX_EVIDENCE] + [f"{more} more with --format json"]
     return " · ".join(parts)
 
 
