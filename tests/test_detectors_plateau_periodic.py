@@ -220,6 +220,21 @@ def test_epoch_periodic_logged_every_few_steps_and_misaligned():
     assert f.evidence["period"] == 100
 
 
+def test_epoch_periodic_logged_every_2_steps_with_an_odd_epoch():
+    # 23 steps per epoch logged every 2 steps: one epoch on, the logged points fall on the
+    # neighbouring batches; two epochs on, on the same batches again
+    period, epochs = 23, 20
+    y = unshuffled(period=period, epochs=epochs, amp=0.3, seed=4)
+    s = np.arange(len(y))
+    val = {"val/loss": decay(epochs, noise=0.01)}
+    vsteps = np.arange(epochs) * period + period - 1
+    (f,) = detect("epoch_periodic", {"train/loss": y[::2], **val}, {"train/loss": s[::2], "val/loss": vsteps})
+    assert f.evidence["period"] == period and f.evidence["points_per_epoch"] == 11.5
+    shuffled = decay(period * epochs, noise=0.3, seed=4)
+    assert not flagged("epoch_periodic", {"train/loss": shuffled[::2], **val},
+                       {"train/loss": s[::2], "val/loss": vsteps})
+
+
 def test_epoch_periodic_on_a_loss_that_is_not_positive():
     y = np.log(unshuffled())  # e.g. a log-likelihood: negative values, ranks stand in for logs
     val, steps = val_every_epoch()

@@ -121,7 +121,10 @@ class EpochPeriodic(Detector):
         odd[np.flatnonzero(cnt > 0)[dev > 5 * robust_sigma(pattern)]] = True  # and any far outside the rest
         keep = ~odd[phase]
         pattern = pattern[~odd[cnt > 0]] if (~odd[cnt > 0]).sum() >= 3 else pattern
-        c1, m1 = _corr_at(r, keep, lag)
+        # with logging that does not divide the epoch (lag 11.5 points), point i and point i + lag
+        # are different batches; a whole number of epochs later they are the same ones again
+        k = _whole_multiple(lag, epochs, t["min_epochs"])
+        c1, m1 = _corr_at(r, keep, k * lag)
         if m1 < t["min_points_per_epoch"]:
             return None
         z1 = c1 * np.sqrt(m1)
@@ -130,12 +133,12 @@ class EpochPeriodic(Detector):
         if c1 < min_corr or z1 < min_z:
             return None
         # a period, not merely a slow wander: the correlation a quarter period off must be far lower
-        off = max(_corr_at(r, keep, f * lag)[0] for f in (0.75, 1.25))
+        off = max(_corr_at(r, keep, (k + f) * lag)[0] for f in (-0.25, 0.25))
         if c1 - off < t["min_contrast"]:
             return None
         c2 = None
-        if epochs >= 4:  # and it repeats again one more epoch later
-            c2 = _corr_at(r, keep, 2 * lag)[0]
+        if epochs >= 4 * k:  # and it repeats again as far again later
+            c2 = _corr_at(r, keep, 2 * k * lag)[0]
             if c2 < 0.8 * min_corr:
                 return None
         cd = None
@@ -160,6 +163,13 @@ class EpochPeriodic(Detector):
             ev["step_change_correlation"] = round(cd, 3)
         ev["amplitude"] = round(amplitude, 4)
         return ev
+
+
+def _whole_multiple(lag: float, epochs: float, min_epochs: float) -> int:
+    """The number of epochs (1-3) after which ``lag`` lands nearest a whole number of points,
+    keeping enough epochs to compare; 1 when the lag is whole."""
+    ks = [k for k in (1, 2, 3) if epochs / k >= min_epochs] or [1]
+    return min(ks, key=lambda k: (round(abs(k * lag - round(k * lag)), 2), k))
 
 
 def _running_average(z: np.ndarray, lag: float, nph: int) -> bool:
