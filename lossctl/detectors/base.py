@@ -63,6 +63,15 @@ class Detector:
     def detect(self, run: RunView) -> list[Finding]:
         raise NotImplementedError
 
+    def judged(self, run: RunView, *roles: str, min_points: float | None = None) -> tuple[Series, Series] | None:
+        """The first of ``roles`` the run logs and its finite points, or None when it has fewer
+        than ``min_points`` of them (default: the ``min_points`` threshold)."""
+        s = next((x for r in roles if (x := run.role(r)) is not None), None)
+        if s is None:
+            return None
+        f = s.finite()
+        return (s, f) if len(f) >= (self.t["min_points"] if min_points is None else min_points) else None
+
     def finding(self, run: RunView, series: Series, start, end, message: str, evidence: dict,
                 suggestions: list[str], severity: str | None = None) -> Finding:
         return Finding(

@@ -37,12 +37,9 @@ class Divergence(Detector):
                   "min_sustained": 0.8, "min_points": 4}
 
     def detect(self, run: RunView):
-        s = run.role("loss") or run.role("val_loss")
-        if s is None:
+        if (judged := self.judged(run, "loss", "val_loss")) is None:
             return []
-        f = s.finite()
-        if len(f) < self.t["min_points"]:
-            return []
+        s, f = judged
         first, last, y = binned(f.steps, f.values)
         n = len(y)
         positive = bool(np.all(y > 0))

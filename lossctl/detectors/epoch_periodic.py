@@ -51,13 +51,10 @@ class EpochPeriodic(Detector):
                   "search_min_corr": 0.6, "search_min_z": 6.0, "search_min_diff_corr": 0.5}
 
     def detect(self, run: RunView):
-        s = run.role("loss")
-        if s is None:
-            return []
-        f = s.finite()
         t = self.t
-        if len(f) < t["min_points_per_epoch"] * t["min_epochs"]:
+        if (judged := self.judged(run, "loss", min_points=t["min_points_per_epoch"] * t["min_epochs"])) is None:
             return []
+        s, f = judged
         positive = bool(np.all(f.values > 0))
         g = _grid(f.steps, np.log(f.values) if positive else _ranks(f.values))
         if g is None:

@@ -51,12 +51,10 @@ class Noisy(Detector):
         "segments": 10, "min_points": 100, "min_segment_points": 8}
 
     def detect(self, run: RunView):
-        s = run.role("loss")  # validation loss is averaged over the whole set: no batch noise
-        if s is None:
+        # validation loss is averaged over the whole set: no batch noise
+        if (judged := self.judged(run, "loss")) is None or np.any(judged[1].values < 0):
             return []
-        f = s.finite()
-        if len(f) < self.t["min_points"] or np.any(f.values < 0):
-            return []
+        s, f = judged
         m = measure_noise(f.steps, f.values, int(self.t["segments"]), int(self.t["min_segment_points"]))
         if m is None:
             return []

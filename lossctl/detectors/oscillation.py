@@ -37,12 +37,9 @@ class Oscillation(Detector):
                   "min_back_and_forth": 3.0, "min_up_fraction": 0.3, "noise_k": 2.0, "min_points": 8}
 
     def detect(self, run: RunView):
-        s = run.role("loss") or run.role("val_loss")
-        if s is None:
+        if (judged := self.judged(run, "loss", "val_loss")) is None:
             return []
-        f = s.finite()
-        if len(f) < self.t["min_points"]:
-            return []
+        s, f = judged
         bins = int(self.t["bins"])
         first, last, y = binned(f.steps, f.values, bins)
         n = len(y)

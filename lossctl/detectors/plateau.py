@@ -51,13 +51,10 @@ class Plateau(Detector):
                   "max_classes": 1000, "lr_decayed": 0.05, "tiny_lr": 1e-5}
 
     def detect(self, run: RunView):
-        s = run.role("loss")
-        if s is None:
+        if (judged := self.judged(run, "loss")) is None:
             return []
-        f = s.finite()
+        s, f = judged
         t = self.t
-        if len(f) < t["min_points"]:
-            return []
         first, last, y = binned(f.steps, f.values)
         n = len(y)
         if n < t["min_points"] or not np.all(y > 0):

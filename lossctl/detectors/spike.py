@@ -62,12 +62,9 @@ class Spike(Detector):
                   "max_half_high": 10, "min_points": 12, "min_before": 2}
 
     def detect(self, run: RunView):
-        s = run.role("loss") or run.role("val_loss")
-        if s is None:
+        if (judged := self.judged(run, "loss", "val_loss")) is None:
             return []
-        f = s.finite()
-        if len(f) < self.t["min_points"]:
-            return []
+        s, f = judged
         events = find_spikes(f.steps, f.values, self.t, _lr_jump_steps(run))
         if not events or len(events) > self.t["max_spikes"]:
             return []
