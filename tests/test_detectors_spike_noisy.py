@@ -188,6 +188,34 @@ def test_label_noise_with_tiny_batches_is_noisy_and_constant_lr_is_named():
     assert any("logged learning rate is constant" in s for s in f.suggestions)
 
 
+def confident_classifier(n=2500, batch=1, wrong=0.15, wrong_loss=2.0, start=0.7, seed=0):
+    """Cross-entropy of a classifier that fits most examples (losses around 0.02, log-normal)
+    but keeps getting a share of them wrong (loss ~``wrong_loss``): with one example per step
+    most steps cost almost nothing and the loss is carried by the rare steps holding a wrong one."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, n)
+    fit = 0.02 + start * np.exp(-8 * t)
+    ex = fit[:, None] * np.exp(rng.normal(0, 1, (n, batch)))
+    ex = np.where(rng.random((n, batch)) < wrong, rng.lognormal(np.log(wrong_loss), 0.5, (n, batch)), ex)
+    return ex.mean(axis=1)
+
+
+def test_loss_carried_by_rare_batches_is_noisy():
+    f = only(findings({"train_loss": confident_classifier()}), "noisy")
+    assert f.evidence["tail_ratio"] >= 10
+    assert f.suggestions[0].startswith("Use a larger batch")
+    # a loss that fell far: the late scatter is small next to the whole decrease, and only the
+    # rare costly steps tell
+    f = only(findings({"train_loss": confident_classifier(wrong_loss=0.5, start=2.3)}), "noisy")
+    assert "carried by rare batches" in f.message and f.evidence["tail_ratio"] >= 10
+    assert f.evidence["noise_to_decrease"] < 0.3
+
+
+def test_the_same_classifier_with_batches_of_32_is_not_noisy():
+    for seed in range(3):
+        assert kinds({"train_loss": confident_classifier(batch=32, seed=seed)}) == set()
+
+
 @pytest.mark.parametrize("batch", [16, 64])
 def test_ordinary_minibatch_noise_is_not_noisy(batch):
     for seed in range(3):

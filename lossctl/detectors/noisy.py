@@ -15,22 +15,27 @@ _Q10_Q90_SIGMAS = 2.5631  # q90 - q10 of a normal distribution, in sigmas
 class Noisy(Detector):
     """Step-to-step noise large relative to the trend.
 
-    What it flags: a per-step training loss whose batch-to-batch scatter hides its trend: over
-    at least half of the run, the scatter (sigma) is {min_noise_to_decrease:.0%} or more of the
-    whole decrease the trend achieves from the start to the end, and {min_noise_to_level:.0%} or
-    more of the loss level itself. For a mean-squared-error loss with Gaussian errors the
-    scatter of a batch of B examples is sqrt(2/B) of its level, so the second means batches of
-    2/{min_noise_to_level}^2 examples or fewer; ordinary mini-batch noise (batch 16-128) stays
-    below both, and a curve that barely moves but is smooth (a plateau) is not noisy.
+    What it flags: a per-step training loss whose batch-to-batch scatter hides its trend over
+    at least {min_noisy_share:.0%} of the run, in either of two ways. The scatter (sigma) is
+    {min_noise_to_decrease:.0%} or more of the whole decrease the trend achieves from the start
+    to the end, and {min_noise_to_level:.0%} or more of the loss level itself: for a
+    mean-squared-error loss with Gaussian errors the scatter of a batch of B examples is
+    sqrt(2/B) of its level, so this means batches of 2/{min_noise_to_level}^2 examples or fewer.
+    Or the loss is carried by rare batches: the upper tenth of the steps lie {min_tail_ratio:.0f}x
+    or more above the typical (median) step, as when batches of one or two examples near
+    convergence cost almost nothing except the few that hold a misclassified example. Ordinary
+    mini-batch noise (batch 16-128) does neither, and a curve that barely moves but is smooth
+    (a plateau) is not noisy.
 
     How: the run is cut into {segments:.0f} step ranges; in each, the scatter is measured from
     the differences between neighbouring points (in which the trend cancels out) as their
     10-90% spread, converted to the sigma of one point (divided by 2.56 x sqrt 2, what it is
     for normal noise); a spread of quantiles rather than a standard deviation stays honest for
     the skewed, heavy-tailed noise of small batches. The level and the decrease (early level
-    minus final level) come from a trend of step-range bin medians. Only per-step logs of
-    {min_points:.0f} points or more whose trend decreases are judged: epoch averages are not
-    batch noise, and a rising trend is divergence.
+    minus final level) come from a trend of step-range bin medians; the tail ratio is the 90th
+    percentile over the median of the points divided by that trend. Only per-step logs of
+    {min_points:.0f} points or more are judged (epoch averages are not batch noise); a rising
+    trend is reported as divergence instead.
 
     Why it matters: with this much noise one cannot tell from the curve whether the run is still
     improving, has stalled or is slowly getting worse, and the weights at the last step are a
@@ -48,7 +53,7 @@ class Noisy(Detector):
     suppressed_by = ("divergence", "oscillation", "epoch_periodic")
     thresholds: ClassVar[dict[str, float]] = {
         "min_noise_to_decrease": 0.3, "min_noise_to_level": 0.6, "min_noisy_share": 0.6,
-        "segments": 10, "min_points": 100, "min_segment_points": 8}
+        "min_tail_ratio": 10.0, "segments": 10, "min_points": 100, "min_segment_points": 8}
 
     def detect(self, run: RunView):
         # validation loss is averaged over the whole set: no batch noise
@@ -63,13 +68,16 @@ class Noisy(Detector):
         # divergence, which suppresses this finding)
         to_decrease = m["sigma"] / max(m["decrease"], 1e-12 * float(np.max(m["level"])))
         to_level = m["sigma"] / m["level"]
-        noisy = (to_decrease >= a) & (to_level >= c)
-        share = float(np.mean(noisy))
+        scattered = (to_decrease >= a) & (to_level >= c)
+        share = float(np.mean(scattered | (m["tail"] >= self.t["min_tail_ratio"])))
         if share < self.t["min_noisy_share"]:
             return []
+        by_tail = float(np.mean(scattered)) < self.t["min_noisy_share"]  # rare batches carry the loss
         sigma = float(np.median(m["sigma"]))
         decrease, level = m["decrease"], float(np.median(m["level"]))
         ev = {"noise_sigma": sigma, "trend_decrease": decrease, "level": level,
+              "tail_ratio": round(float(np.median(m["tail"][m["tail"] >= self.t["min_tail_ratio"]]
+                                                  if by_tail else m["tail"])), 2),
               "noise_to_decrease": round(sigma / decrease, 3) if decrease > 0 else float("inf"),
               "noise_to_level": round(sigma / level, 3), "noisy_share": round(share, 2),
               "points": len(f), "start_level": m["start"], "end_level": m["end"]}
@@ -88,8 +96,12 @@ class Noisy(Detector):
         ev["noise_shrinks"] = bool(m["late_to_level"] < 0.5 * m["early_to_level"])
         of_decrease = (f"{sigma / decrease:.0%} of the whole decrease of its trend ({fmt(decrease)})"
                        if decrease > 0 else "larger than any decrease of its trend")
-        msg = (f"{s.metric} is noisy: its batch-to-batch scatter (sigma {fmt(sigma)}) is {of_decrease} and "
-               f"{sigma / level:.0%} of its level ({fmt(level)}), so the trend is hard to read.")
+        if by_tail:
+            msg = (f"{s.metric} is noisy: it is carried by rare batches, a tenth of its steps lying "
+                   f"{fmt(ev['tail_ratio'])}x or more above the typical step, so the trend is hard to read.")
+        else:
+            msg = (f"{s.metric} is noisy: its batch-to-batch scatter (sigma {fmt(sigma)}) is {of_decrease} and "
+                   f"{sigma / level:.0%} of its level ({fmt(level)}), so the trend is hard to read.")
         return [self.finding(run, s, int(f.steps[0]), int(f.steps[-1]), msg, ev, _suggest(ev))]
 
 
@@ -108,7 +120,7 @@ def measure_noise(steps: np.ndarray, values: np.ndarray, segments: int, min_poin
     end = float(np.median(values[-max(30, n // 10):]))
     idx = bin_index(steps, segments)
     bounds = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1], True])  # segments are contiguous
-    sig, lev = [], []
+    sig, lev, tail = [], [], []
     for a, b in itertools.pairwise(bounds):
         if b - a < min_points:
             continue
@@ -119,12 +131,17 @@ def measure_noise(steps: np.ndarray, values: np.ndarray, segments: int, min_poin
         q10, q90 = np.quantile(d, [0.1, 0.9])
         sig.append((q90 - q10) / (_Q10_Q90_SIGMAS * math.sqrt(2.0)))
         lev.append(float(np.median(trend[a:b])))
-    sig, lev = np.array(sig), np.array(lev)
-    sig, lev = sig[lev > 0], lev[lev > 0]  # a segment whose typical loss is 0 has no level
+        # how far the upper tenth of the steps lies above the typical step: a loss carried by
+        # rare batches (one or two examples per step near convergence) has a huge ratio
+        r = values[a:b] / np.maximum(trend[a:b], 1e-300)
+        tail.append(float(np.quantile(r, 0.9) / max(np.median(r), 1e-300)))
+    sig, lev, tail = np.array(sig), np.array(lev), np.array(tail)
+    ok = lev > 0  # a segment whose typical loss is 0 has no level
+    sig, lev, tail = sig[ok], lev[ok], tail[ok]
     if len(sig) < max(3, segments // 2):
         return None
     k = max(1, len(sig) // 4)
-    return {"sigma": sig, "level": lev, "decrease": max(start - end, 0.0), "start": start, "end": end,
+    return {"sigma": sig, "level": lev, "tail": tail, "decrease": max(start - end, 0.0), "start": start, "end": end,
             "step_interval": float(np.median(np.diff(steps))),
             "early_to_level": float(np.median(sig[:k] / lev[:k])),
             "late_to_level": float(np.median(sig[-k:] / lev[-k:]))}
