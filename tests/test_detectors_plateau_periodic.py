@@ -94,6 +94,33 @@ def test_plateau_near_chance_but_not_at_it_is_not_chance():
     assert not flagged("plateau", {"loss": y})
 
 
+def collapsed(epochs=40, start=15.0, floor=0.661, seed=0):
+    """Keras with a far too strong L2 penalty: the weights shrink to nothing, the loss falls from
+    its huge start to the entropy of the class prior (0.661 for a 62/38 split, not ln 2) and
+    stays there; the validation loss, scored on the same constant output, sits at the same level."""
+    e = np.arange(epochs)
+    rng = np.random.default_rng(seed)
+    train = floor + (start - floor) * np.exp(-e / 2.5) + rng.normal(0, 2e-4, epochs)
+    val = floor * 0.998 + (start - floor) * 0.9 * np.exp(-e / 2.5) + rng.normal(0, 2e-4, epochs)
+    return train, val
+
+
+def test_plateau_model_with_one_output_for_every_input():
+    train, val = collapsed()
+    (f,) = detect("plateau", {"loss": train, "val_loss": val})
+    assert f.evidence["pattern"] == "constant_output"
+    assert f.evidence["level"] == pytest.approx(0.661, rel=0.01)
+    assert f.evidence["val_level"] == pytest.approx(0.66, rel=0.01)
+    assert "the same output" in f.message
+    assert f.suggestions[0].startswith("Reduce regularisation")
+
+
+def test_plateau_converged_model_whose_validation_sits_apart_is_healthy():
+    train, val = collapsed(floor=0.05)
+    assert not flagged("plateau", {"loss": train, "val_loss": val * 1.6})  # a learned model: val apart
+    assert not flagged("plateau", {"loss": train})  # and no validation to tell
+
+
 # --- plateau: healthy look-alikes ---------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", ["converged_10x", "reduce_lr_on_plateau", "early_stopping", "step_decay",

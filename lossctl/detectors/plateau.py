@@ -16,7 +16,11 @@ class Plateau(Detector):
     than {stall_max_drop:.0f}x from its start, it stays within {flat_band:.0%} of one level for
     the last {stall_flat_fraction:.0%} or more of the run (per-step logs only); or (c) sits dead
     flat (within {chance_band:.0%}) for at least {chance_flat_fraction:.0%} of the run at the
-    cross-entropy of a uniform guess, ln(number of classes): chance level. A run that fell far
+    cross-entropy of a uniform guess, ln(number of classes): chance level; or (d) settles within
+    {flat_band:.0%} of its final level for {min_flat_fraction:.0%} of the run and ends dead flat
+    beside a validation loss just as flat at the same level (within {same_level:.0%}): the model
+    gives every input the same output (the class prior's entropy, say), which scores alike on
+    any split. Otherwise a run that fell far
     below its start (3x or more) and then flattened is not a plateau, nor is a flat stretch
     over which the validation loss still improves by more than {flat_band:.0%}; a late flat
     stretch where a schedule anneals the learning rate is too short to count.
@@ -26,7 +30,7 @@ class Plateau(Detector):
     starts at the beginning of training. The curve is reduced to at most 200 step-range bins
     (median per bin), smoothed with a running median and compared on a log scale, so the
     verdict does not depend on the loss's scale or on how often it is logged; only (c) looks at
-    the loss's value itself, as a cross-entropy.
+    the loss's value itself, as a cross-entropy, and only (d) at the validation loss beside it.
 
     Why it matters: the run spends its compute without learning: the model is stuck at or near
     where it started and the final checkpoint is barely better than the first.
@@ -48,7 +52,7 @@ class Plateau(Detector):
     thresholds = {"min_points": 8, "max_progress": 0.2, "max_progress_epoch_log": 0.05, "flat_band": 0.1,
                   "min_flat_fraction": 0.5, "stall_max_drop": 3.0, "stall_flat_fraction": 0.85,
                   "chance_band": 0.01, "chance_flat_fraction": 0.5, "chance_tolerance": 0.003,
-                  "max_classes": 1000, "lr_decayed": 0.05, "tiny_lr": 1e-5}
+                  "max_classes": 1000, "same_level": 0.02, "lr_decayed": 0.05, "tiny_lr": 1e-5}
 
     def detect(self, run: RunView):
         if (judged := self.judged(run, "loss")) is None:
@@ -97,6 +101,9 @@ class Plateau(Detector):
             if pattern is None and chance["chance_flat_fraction"] >= t["chance_flat_fraction"]:
                 pattern, fi, flat_frac = "at_chance", cfi, chance["chance_flat_fraction"]
                 ev["level"] = chance["chance_level_observed"]
+        if pattern is None and (const := _constant_output(run, zs, z, first, last, span, t)) is not None:
+            pattern, fi, flat_frac = "constant_output", const.pop("flat_index"), const["flat_fraction"]
+            ev.update(const)
         if pattern is None or fi >= n:
             return []
 
@@ -149,6 +156,31 @@ def _chance(zs, z, first, last, span, t) -> dict | None:
         return None
     return {"chance_classes": k, "chance_level": ln_k, "chance_level_observed": observed,
             "chance_flat_fraction": round(float((last[-1] - first[fi]) / span), 3), "flat_index": fi}
+
+
+def _constant_output(run: RunView, zs, z, first, last, span, t) -> dict | None:
+    """The loss settles (within ``flat_band`` for ``min_flat_fraction`` of the run) and ends dead
+    flat beside a validation loss just as flat at the same level: the model gives every input
+    the same output (the class prior, say), which scores alike on any split, where a model that
+    learned something scores apart on data it was not trained on."""
+    v = run.role("val_loss")
+    if v is None:
+        return None
+    z_end = float(np.median(zs[-max(3, len(zs) // 10):]))
+    fi = _flat_start(zs, z_end, np.log1p(t["flat_band"]))
+    frac = float((last[-1] - first[fi]) / span) if fi < len(zs) else 0.0
+    if frac < t["min_flat_fraction"]:
+        return None
+    band = np.log1p(t["chance_band"])
+    q = max(3, len(zs) // 4)  # the last quarter: dead flat, both
+    ok = np.isfinite(v.values) & (v.values > 0) & (v.steps >= first[-q])
+    zv = np.log(v.values[ok])
+    if np.ptp(zs[-q:]) > band or len(zv) < 3 or np.ptp(zv) > 2 * band:
+        return None
+    level, val_level = float(np.exp(np.median(z[-q:]))), float(np.exp(np.median(zv)))
+    if abs(np.log(val_level / level)) > np.log1p(t["same_level"]):
+        return None
+    return {"level": level, "val_level": val_level, "flat_fraction": round(frac, 3), "flat_index": fi}
 
 
 def _per_epoch(run: RunView, steps: np.ndarray) -> bool:
@@ -204,6 +236,9 @@ def _message(s: Series, ev: dict, pattern: str, t: dict) -> str:
                 f"({how}){chance}, flat {where}{lr}.")
     if pattern == "at_chance":
         return (f"{s.metric} sits dead flat at {fmt(ev['level'])}{chance}, {where}{lr}.")
+    if pattern == "constant_output":
+        return (f"{s.metric} sits dead flat at {fmt(ev['level'])} and the validation loss at the same level "
+                f"({fmt(ev['val_level'])}), {where}{lr}: the model gives every input the same output.")
     return (f"{s.metric} stalls at {fmt(ev['level'])} {where} after falling only "
             f"{ev['start'] / ev['level']:.1f}x from its start ({fmt(ev['start'])}){lr}.")
 
@@ -237,7 +272,7 @@ def _suggest(ev: dict, pattern: str, t: dict) -> list[str]:
         out = [raise_lr, frozen, init, reg, norm, wiring]
         if "chance_classes" in ev and not tiny:
             out = [raise_lr, init, reg, frozen, wiring, norm]
-    elif pattern == "at_chance":
+    elif pattern in ("at_chance", "constant_output"):
         out = [reg, init, raise_lr, frozen, wiring, norm]
     else:
         out = [tune_lr, reg, frozen, init, norm, wiring, capacity]
