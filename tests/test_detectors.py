@@ -45,6 +45,26 @@ def test_divergence_ending_in_nan_reports_both():
     assert {"divergence", "nonfinite"} <= kinds({"train/loss": y})
 
 
+def test_blow_up_in_one_step_before_nan_is_divergence():
+    # SGD with momentum and no clipping: 27 ordinary epochs, then 1e14, then NaN to the end
+    y = np.r_[decay(28, start=1.0, floor=0.3, noise=0.02), np.full(12, np.nan)]
+    y[27] = 1.25e14
+    (f,) = [f for f in findings({"loss": y}) if f.kind == "divergence"]
+    assert f.start_step == 27 and f.evidence["ends_nonfinite"] is True and f.evidence["ratio"] > 1e13
+    assert "then non-finite" in f.message
+    assert "nonfinite" in kinds({"loss": y})
+
+
+@pytest.mark.parametrize("last", [None, 0.9, 20.0])
+def test_nan_without_a_blow_up_is_not_divergence(last):
+    # a float16 overflow or a NaN input makes the loss NaN from an ordinary level (or from a
+    # rise too small to call divergence): nonfinite alone
+    y = np.r_[decay(28, start=1.0, floor=0.3, noise=0.02), np.full(12, np.nan)]
+    if last is not None:
+        y[27] = last
+    assert kinds({"loss": y}) == {"nonfinite"}
+
+
 def test_spike_that_recovers_is_not_divergence():
     y = decay(1000)
     y[600:615] *= 30

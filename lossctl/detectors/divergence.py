@@ -13,8 +13,10 @@ class Divergence(Detector):
     What it flags: a training loss (validation loss when no training loss is logged) whose level
     over the last {tail_fraction:.0%} of the run is at least {min_ratio}x its best level and has
     given back at least {min_progress_lost:.0%} of the progress made from the start to the
-    best, by more than {noise_k} times the curve's own noise. A loss that explodes to NaN after
-    rising counts too. Spikes that recover, warm-up bumps and warm restarts do not.
+    best, by more than {noise_k} times the curve's own noise. A loss that ends non-finite right
+    after its last finite value shot {explode_ratio:.0f}x or more above its best (a blow-up too
+    fast for any trend to show) counts too. Spikes that recover, warm-up bumps and warm
+    restarts do not.
 
     How: the curve is reduced to at most 200 step-range bins (median per bin, so one bad batch
     does not move the trend and the logging interval does not matter); levels are compared on a
@@ -34,12 +36,36 @@ class Divergence(Detector):
     severity = "error"
     summary = "loss rises persistently well above its best and does not recover"
     thresholds = {"tail_fraction": 0.1, "min_ratio": 2.0, "min_progress_lost": 0.5, "noise_k": 3.0,
-                  "min_sustained": 0.8, "min_points": 4}
+                  "min_sustained": 0.8, "min_points": 4, "explode_ratio": 100.0}
 
     def detect(self, run: RunView):
         if (judged := self.judged(run, "loss", "val_loss")) is None:
             return []
         s, f = judged
+        found = self._trend(s, f)
+        if found is None and not np.isfinite(s.values[-1]):
+            found = self._explosion(f)
+        if found is None:
+            return []
+        onset, best, best_step, end_level, ratio, lost = found
+        ended_nan = not np.isfinite(s.values[-1])
+        ev = {"best": best, "best_step": best_step, "last": end_level,
+              "ratio": round(ratio, 2) if ratio is not None else None,
+              "progress_lost": round(lost, 2), "onset_step": onset, "ends_nonfinite": ended_nan}
+        ev.update({k: round(v, 6) if isinstance(v, float) else v
+                   for k, v in lr_context(run, onset).items()})
+        g = grad_growth(run, onset, int(s.steps[-1]))
+        if g is not None:
+            ev["grad_norm_growth"] = round(g, 2)
+        how = f"{fmt(ratio)}x" if ratio is not None else f"{lost:.1f}x its progress"
+        msg = (f"{s.metric} diverges from step {onset:,}: best {fmt(best)} at step "
+               f"{best_step:,}, ending at {fmt(end_level)} ({how} above the best)"
+               + (" and then non-finite" if ended_nan else "") + ".")
+        return [self.finding(run, s, onset, int(s.steps[-1]), msg, ev, _suggest(ev))]
+
+    def _trend(self, s, f):
+        """A sustained rise of the binned trend: ``(onset, best, best_step, tail level, ratio,
+        progress lost)`` or None."""
         first, last, y = binned(f.steps, f.values)
         n = len(y)
         positive = bool(np.all(y > 0))
@@ -52,7 +78,7 @@ class Divergence(Detector):
         tail_level = float(np.median(tail))
         rise = tail_level - best
         if rise <= 0:
-            return []
+            return None
         lin = np.exp if positive else (lambda x: x)
         best_lin, tail_lin, start_lin = lin(best), lin(tail_level), lin(float(np.median(head)))
         noise = diff_noise(y)
@@ -60,9 +86,9 @@ class Divergence(Detector):
         lost = (tail_lin - best_lin) / progress
         ratio = tail_lin / best_lin if positive else None
         if positive and ratio < self.t["min_ratio"]:
-            return []
+            return None
         if lost < self.t["min_progress_lost"] or (tail_lin - best_lin) < self.t["noise_k"] * noise:
-            return []
+            return None
         # the rise has clearly begun where the trend first exceeds best + 25% of the rise; the onset
         # is the last point before that still at the best level
         exceed = i_best + int(np.argmax(z[i_best:] > best + 0.25 * rise))
@@ -70,22 +96,28 @@ class Divergence(Detector):
         onset_i = i_best + (int(near[-1]) if len(near) else 0)
         sustained = float(np.mean(z[exceed:] > best + 0.25 * rise))
         if sustained < self.t["min_sustained"]:
-            return []
-        onset = int(last[onset_i])
-        ended_nan = not np.isfinite(s.values[-1])
-        ev = {"best": best_lin, "best_step": int(first[i_best]), "last": tail_lin,
-              "ratio": round(ratio, 2) if ratio is not None else None,
-              "progress_lost": round(lost, 2), "onset_step": onset, "ends_nonfinite": ended_nan}
-        ev.update({k: round(v, 6) if isinstance(v, float) else v
-                   for k, v in lr_context(run, onset).items()})
-        g = grad_growth(run, onset, int(s.steps[-1]))
-        if g is not None:
-            ev["grad_norm_growth"] = round(g, 2)
-        how = f"{fmt(ratio)}x" if ratio is not None else f"{lost:.1f}x its progress"
-        msg = (f"{s.metric} diverges from step {onset:,}: best {fmt(best_lin)} at step "
-               f"{int(first[i_best]):,}, ending at {fmt(tail_lin)} ({how} above the best)"
-               + (" and then non-finite" if ended_nan else "") + ".")
-        return [self.finding(run, s, onset, int(s.steps[-1]), msg, ev, _suggest(ev))]
+            return None
+        return int(last[onset_i]), float(best_lin), int(first[i_best]), float(tail_lin), ratio, lost
+
+    def _explosion(self, f):
+        """A loss that ends non-finite right after shooting ``explode_ratio`` times above its best:
+        the rise is too fast for the trend (one or two points before NaN) but is divergence all
+        the same. Same tuple as :meth:`_trend`, or None."""
+        v = f.values
+        if len(v) < 3 or np.any(v <= 0):
+            return None
+        z = np.log(v)
+        zs = rolling_median(z[:-1], 3)  # the level before the last point, one odd batch aside
+        i_best = int(np.argmin(zs))
+        best = float(np.exp(zs[i_best]))
+        peak = float(v[-1])
+        if peak < self.t["explode_ratio"] * best or peak <= float(np.max(v[:-1])):
+            return None
+        calm = np.flatnonzero(v[:-1] <= 2.0 * best)  # the climb starts after the last calm point
+        onset_i = int(calm[-1]) + 1 if len(calm) else len(v) - 1
+        start = float(np.exp(np.median(z[: max(1, len(z) // 10)])))
+        lost = (peak - best) / max(start - best, 1e-12 * best)
+        return int(f.steps[onset_i]), best, int(f.steps[i_best]), peak, peak / best, lost
 
 
 def _suggest(ev: dict) -> list[str]:
