@@ -35,6 +35,12 @@ class RunReport:
         return max((f.severity for f in self.findings), key=severity_rank)
 
 
+def _metrics_of(f: Finding) -> set[str]:
+    """The series a finding is about: its metric, and the training loss it was compared with
+    (findings about the pair, overfitting and train_val_mismatch, name it in their evidence)."""
+    return {f.metric, f.evidence.get("train_metric", f.metric)}
+
+
 def view_of(run: Run, overrides: dict[str, str] | None = None) -> RunView:
     series = {}
     for metric, g in run.frame.groupby("metric", observed=True, sort=False):
@@ -62,6 +68,6 @@ def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = Non
             findings += det.detect(view)
     found = {(f.kind, f.metric) for f in findings}
     findings = [f for f in findings
-                if not any((k, f.metric) in found for k in BY_KIND[f.kind].suppressed_by)]
+                if not any((k, m) in found for k in BY_KIND[f.kind].suppressed_by for m in _metrics_of(f))]
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.start_step if f.start_step is not None else -1))
     return RunReport(run, view, findings, tuple(checked), config.fail_on)

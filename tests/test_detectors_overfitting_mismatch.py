@@ -297,6 +297,18 @@ def test_fast_learner_far_below_its_start_is_not_a_mismatch():
                                             {"val/loss": np.arange(1, 51) * 180 - 1})
 
 
+def test_training_that_diverged_before_the_first_evaluation_is_not_a_mismatch():
+    # SGD at a far too high rate: the training loss explodes from step 23; validation, first
+    # scored at step 46, is already far above where training started
+    n, per = 470, 47
+    train = np.r_[decay(23, start=1.4, floor=1.2, noise=0.02), 1.3 * np.exp(np.linspace(0, 40, n - 23))]
+    val = 3.0 * train[val_steps(10, per)]
+    series, steps = {"train/loss": train, "val/loss": val}, {"val/loss": val_steps(10, per)}
+    assert mine(series, steps) == {"train_val_mismatch"}  # the pair alone looks like a mismatch
+    found = {f.kind for f in all_findings(series, steps)}
+    assert "divergence" in found and "train_val_mismatch" not in found
+
+
 def test_mismatch_needs_a_positive_loss():
     series, steps = healthy_run()
     series = {"train/loss": np.log(series["train/loss"]) - 2, "val/loss": np.log(40 * series["val/loss"]) - 2}

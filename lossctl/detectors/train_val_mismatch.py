@@ -42,6 +42,8 @@ class TrainValMismatch(Detector):
 
     kind = "train_val_mismatch"
     severity = "warning"
+    # a training loss that diverged before the first evaluation leaves nothing to compare with
+    suppressed_by = ("divergence",)
     summary = "validation loss far above training loss from the start"
     thresholds = {"min_ratio": 2.5, "min_ratio_each": 1.8, "min_vs_initial": 0.75, "first_points": 3,
                   "min_points": 3, "start_fraction": 0.01}
