@@ -1,7 +1,8 @@
 /*
  * lossctl.readers._scan: a streaming TensorBoard scalar reader.
  *
- * scan(path, verify, plugins) walks a TFRecord file in bounded chunks, checks both masked
+ * scan(path, verify, plugins, buffer_size, start) walks a TFRecord file in bounded chunks from byte
+ * ``start`` (0: the whole file; `lossctl watch` resumes where the last call stopped), checks both masked
  * CRC-32C sums of every record (when verify is true), and decodes only what scalars need from
  * each tensorflow.Event with a hand-written protobuf wire-format parser.  It mirrors the pure
  * Python reader (lossctl/readers/tensorboard.py + tfrecord.py), which stays the reference:
@@ -402,6 +403,8 @@ typedef struct {
     size_t n_damaged, cap_damaged;
     int64_t truncated_at;  /* -1: none */
     uint64_t records, undecodable, size;
+    uint64_t end;          /* where reading stopped: after the last complete record, or at the
+                              truncated tail / unrecoverable damage (a follow-up scan resumes here) */
     int nomem;
 } Scanner;
 
@@ -1251,10 +1254,11 @@ static int64_t resync(Stream *s, uint64_t start)
     return -1;
 }
 
-static void scan_stream(Scanner *S, Stream *s, int verify)
+static void scan_stream(Scanner *S, Stream *s, int verify, uint64_t offset)
 {
-    uint64_t offset = 0;
+    S->end = offset;
     while (offset < s->size && !S->nomem) {
+        S->end = offset;
         if (s->size - offset < 12) {
             S->truncated_at = (int64_t)offset;
             return;
@@ -1300,6 +1304,7 @@ static void scan_stream(Scanner *S, Stream *s, int verify)
         else
             take_record(S, payload, (size_t)length);
         offset += total;
+        S->end = offset;
     }
 }
 
@@ -1321,6 +1326,15 @@ static void scanner_free(Scanner *S)
     free(S->pend);
     free(S->purges);
     free(S->damaged);
+}
+
+static int seek_to(FILE *f, uint64_t pos)
+{
+#ifdef _WIN32
+    return _fseeki64(f, (__int64)pos, SEEK_SET);
+#else
+    return fseeko(f, (off_t)pos, SEEK_SET);
+#endif
 }
 
 static FILE *open_file(PyObject *path, uint64_t *size, int *err)
@@ -1512,9 +1526,9 @@ static PyObject *build_result(Scanner *S, PyObject *plugins)
     }
     if (!trunc)
         goto fail;
-    res = Py_BuildValue("(NNNNNNNNKKK)", tags, a_tag, a_step, a_wall, a_value, purges, damaged, trunc,
+    res = Py_BuildValue("(NNNNNNNNKKKK)", tags, a_tag, a_step, a_wall, a_value, purges, damaged, trunc,
                         (unsigned long long)S->records, (unsigned long long)S->undecodable,
-                        (unsigned long long)S->size);
+                        (unsigned long long)S->size, (unsigned long long)S->end);
     free(remap);
     return res;  /* Py_BuildValue "N" stole every reference, even on failure */
 fail:
@@ -1530,8 +1544,8 @@ fail:
 }
 
 PyDoc_STRVAR(scan_doc,
-"scan(path, verify, plugins, buffer_size=16 MiB) -> (tags, codes, steps, walls, values,\n"
-"                                purges, damaged, truncated_at, records, undecodable, size)\n\n"
+"scan(path, verify, plugins, buffer_size=16 MiB, start=0) -> (tags, codes, steps, walls, values,\n"
+"                                purges, damaged, truncated_at, records, undecodable, size, end)\n\n"
 "Read every scalar of a TensorBoard event file.  ``tags``: list of str (first-seen order);\n"
 "``codes`` (int32), ``steps`` (int64), ``walls`` and ``values`` (float64): writable buffers, one\n"
 "element per point, ``codes`` indexing ``tags``; ``purges``: [(point_index, step)] of each\n"
@@ -1539,14 +1553,18 @@ PyDoc_STRVAR(scan_doc,
 "offset of an incomplete last record or None; ``records``: good records; ``undecodable``:\n"
 "records that passed the CRC but are not events; ``size``: file size.  ``plugins`` (tag ->\n"
 "plugin name) is read and updated.  ``buffer_size`` (tests): the usual read buffer; a record\n"
-"larger than it gets a buffer of its own size.  Raises OSError when the file cannot be read.");
+"larger than it gets a buffer of its own size.  ``start``: byte offset of the first record to\n"
+"read (a record boundary; 0 = the whole file).  ``end``: the offset after the last complete\n"
+"record (at the truncated tail, or at damage with no record after it): where to resume.\n"
+"Raises OSError when the file cannot be read.");
 
 static PyObject *py_scan(PyObject *self, PyObject *args)
 {
     PyObject *path, *plugins;
     int verify;
     Py_ssize_t chunk = 0;
-    if (!PyArg_ParseTuple(args, "UpO!|n:scan", &path, &verify, &PyDict_Type, &plugins, &chunk))
+    unsigned long long start = 0;
+    if (!PyArg_ParseTuple(args, "UpO!|nK:scan", &path, &verify, &PyDict_Type, &plugins, &chunk, &start))
         return NULL;
 
     Scanner S;
@@ -1588,7 +1606,14 @@ static PyObject *py_scan(PyObject *self, PyObject *args)
     s.chunk = chunk > 0 ? (size_t)chunk : DEFAULT_BUF;
     S.size = size;
     Py_BEGIN_ALLOW_THREADS
-    scan_stream(&S, &s, verify);
+    if (start >= size)
+        S.end = start;  /* nothing new (or the file shrank: the caller decides) */
+    else if (seek_to(f, start) != 0)
+        s.err = errno ? errno : EIO;
+    else {
+        s.base = start;
+        scan_stream(&S, &s, verify, start);
+    }
     fclose(f);
     Py_END_ALLOW_THREADS
     free(s.buf);

@@ -45,13 +45,16 @@ class ScanState:
     records: int = 0
     damaged: list[Damage] = field(default_factory=list)
     truncated_at: int | None = None  # offset of an incomplete last record (a run still being written)
-    bytes_read: int = 0
+    end: int = 0  # after the last complete record (or at the truncated tail): where to resume
 
 
-def iter_records(f: BinaryIO, size: int, state: ScanState, verify: bool = True) -> Iterator[bytes]:
-    """Yield each good record's payload; note damage and truncation in ``state``."""
-    offset = 0
+def iter_records(f: BinaryIO, size: int, state: ScanState, verify: bool = True,
+                 start: int = 0) -> Iterator[bytes]:
+    """Yield each good record's payload from byte ``start`` (a record boundary; `lossctl watch`
+    resumes at a previous ``state.end``); note damage and truncation in ``state``."""
+    offset = state.end = start
     while offset < size:
+        state.end = offset
         f.seek(offset)
         header = f.read(HEADER)
         if len(header) < HEADER:
@@ -71,15 +74,17 @@ def iter_records(f: BinaryIO, size: int, state: ScanState, verify: bool = True) 
         if end > size:
             state.truncated_at = offset
             return
-        payload = f.read(length)
-        (data_crc,) = _U32.unpack(f.read(FOOTER))
+        payload, footer = f.read(length), f.read(FOOTER)
+        if len(payload) < length or len(footer) < FOOTER:  # the file shrank while being read
+            state.truncated_at = offset
+            return
+        (data_crc,) = _U32.unpack(footer)
         if verify and masked_crc(payload) != data_crc:
             state.damaged.append(Damage(offset, "payload CRC mismatch", payload))
         else:
             state.records += 1
             yield payload
-        offset = end
-    state.bytes_read = offset
+        offset = state.end = end
 
 
 def _resync(f: BinaryIO, start: int, size: int) -> int | None:
