@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lossctl.errors import InputError
+from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers.base import FileData
-from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, pick, to_numbers, wide_to_long
+from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, pick, step_numbers, to_numbers, wide_to_long
 
 SUFFIXES = {".csv", ".tsv", ".log", ".txt"}
 LONG_NAME = ["metric", "tag", "name", "key"]
@@ -59,8 +59,15 @@ def _is_number(cell: str) -> bool:
         return False
 
 
+def _looks_like_data(line: str) -> bool:
+    """A first line of numbers only (a CSV without its header)."""
+    cells = [c.strip() for c in line.split(_separator(line))]
+    return len(cells) >= 2 and all(c and _is_number(c) for c in cells)
+
+
 def _tolerant_table(text: str, sep: str) -> pd.DataFrame:
     """Parse rows whose field count varies (a header that grew mid-file, ragged rows)."""
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # a cell may be the whole file
     rows = list(csv.reader(io.StringIO(text), delimiter=sep))
     header, records = rows[0], []
     for row in rows[1:]:
@@ -83,6 +90,8 @@ class CsvReader:
             text = head.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = head[: len(head) - 3].decode("utf-8-sig", errors="ignore")  # a cut multi-byte char
+        if path.suffix.lower() in (".csv", ".tsv") and text and _looks_like_data(text.splitlines()[0]):
+            return True  # claimed so that read says it has no header (unless another log is found)
         return _looks_like_csv(text)
 
     def read(self, path: Path) -> FileData:
@@ -94,14 +103,14 @@ class CsvReader:
         if not lines or not lines[0].strip():
             raise InputError(path, "empty CSV file")
         if not _looks_like_header(lines[0]):
-            raise InputError(path, "no header row (the first line holds no column names)")
+            raise NotALog(path, "no header row (the first line holds no column names)")
         sep = _separator(lines[0])
         try:
             table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                                 na_filter=False, skipinitialspace=True)
         except pd.errors.ParserError:
             table = _tolerant_table(text, sep)
-        except (pd.errors.EmptyDataError, ValueError) as exc:
+        except (pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
             raise InputError(path, f"malformed CSV: {exc}") from None
         table.columns = [str(c).strip() for c in table.columns]
         if table.empty:
@@ -142,9 +151,11 @@ def _layout(columns) -> str:
 
 
 def _long(table, step_col, wall_col, name_col, value_col, where, warnings):
-    steps, smiss, sbad = to_numbers(table[step_col])
+    steps, step_ok, step_problem = step_numbers(table[step_col], step_col)
     values, missing, bad = to_numbers(table[value_col])
-    keep = np.isfinite(steps) & ~missing & ~bad
+    keep = step_ok & ~missing & ~bad
+    if step_problem:
+        warnings.append(f"{where}: {step_problem}")
     if bad.any():
         warnings.append(f"{where}: {int(bad.sum())} non-numeric values in {value_col!r}; skipped")
     if not keep.any():
