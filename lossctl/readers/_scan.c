@@ -12,7 +12,8 @@
  *   - a payload CRC mismatch is reported with the number of scalar points the damaged payload
  *     held (decoded, counted, dropped); a length CRC mismatch resynchronises on the next offset
  *     whose 12 header bytes carry a valid length CRC and whose record fits in the file;
- *   - an incomplete last record is reported as a truncated tail (lengths up to 2^64-1);
+ *   - an incomplete last record is reported as a truncated tail (lengths up to 2^64-1), unless a
+ *     valid record follows it: then its length is wrong, reported, and skipped by resynchronising;
  *   - protobuf semantics follow upb (the runtime the Python reader uses): last value wins for
  *     singular fields, repeated embedded messages merge, a oneof member switch clears the
  *     previous member, wrong wire types are unknown fields, unknown fields are skipped by wire
@@ -372,13 +373,14 @@ typedef struct {
     int64_t step;
 } Purge;
 
-enum { DMG_PAYLOAD = 0, DMG_LENGTH_SKIP = 1, DMG_LENGTH_END = 2 };
+enum { DMG_PAYLOAD = 0, DMG_LENGTH_SKIP = 1, DMG_LENGTH_END = 2, DMG_LENGTH_PAST = 3 };
 
 typedef struct {
     uint64_t offset;
     int kind;
     uint64_t skipped;
     int64_t lost;
+    uint64_t length;  /* DMG_LENGTH_PAST: the length the header claims */
 } Damage;
 
 typedef struct {
@@ -1161,7 +1163,8 @@ static int64_t count_points(Scanner *S, const uint8_t *p, size_t n)
     return lost;
 }
 
-static void add_damage(Scanner *S, uint64_t offset, int kind, uint64_t skipped, int64_t lost)
+static void add_damage(Scanner *S, uint64_t offset, int kind, uint64_t skipped, int64_t lost,
+                       uint64_t length)
 {
     if (grow((void **)&S->damaged, &S->cap_damaged, S->n_damaged + 1, sizeof(Damage))) {
         S->nomem = 1;
@@ -1172,6 +1175,7 @@ static void add_damage(Scanner *S, uint64_t offset, int kind, uint64_t skipped, 
     d->kind = kind;
     d->skipped = skipped;
     d->lost = lost;
+    d->length = length;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1275,17 +1279,26 @@ static void scan_stream(Scanner *S, Stream *s, int verify, uint64_t offset)
             if (next == -2)
                 return;
             if (next < 0) {
-                add_damage(S, offset, DMG_LENGTH_END, 0, -1);
+                add_damage(S, offset, DMG_LENGTH_END, 0, -1, 0);
                 return;
             }
-            add_damage(S, offset, DMG_LENGTH_SKIP, (uint64_t)next - offset, -1);
+            add_damage(S, offset, DMG_LENGTH_SKIP, (uint64_t)next - offset, -1, 0);
             offset = (uint64_t)next;
             continue;
         }
         uint64_t room = s->size - offset - 12;
         if (room < 4 || length > room - 4) {
-            S->truncated_at = (int64_t)offset;
-            return;
+            /* a truncated tail, unless a record follows: then the length itself is wrong */
+            int64_t next = resync(s, offset + 1);
+            if (next == -2)
+                return;
+            if (next < 0) {
+                S->truncated_at = (int64_t)offset;
+                return;
+            }
+            add_damage(S, offset, DMG_LENGTH_PAST, (uint64_t)next - offset, -1, length);
+            offset = (uint64_t)next;
+            continue;
         }
         if (length > SIZE_MAX - 16) {
             S->nomem = 1;
@@ -1300,7 +1313,7 @@ static void scan_stream(Scanner *S, Stream *s, int verify, uint64_t offset)
         }
         const uint8_t *payload = r + 12;
         if (verify && masked_crc(payload, (size_t)length) != ld_u32(payload + length))
-            add_damage(S, offset, DMG_PAYLOAD, 0, count_points(S, payload, (size_t)length));
+            add_damage(S, offset, DMG_PAYLOAD, 0, count_points(S, payload, (size_t)length), 0);
         else
             take_record(S, payload, (size_t)length);
         offset += total;
@@ -1501,6 +1514,10 @@ static PyObject *build_result(Scanner *S, PyObject *plugins)
             problem = PyUnicode_FromString("payload CRC mismatch");
         else if (d->kind == DMG_LENGTH_SKIP)
             problem = PyUnicode_FromFormat("length CRC mismatch; skipped %llu bytes to the next record",
+                                           (unsigned long long)d->skipped);
+        else if (d->kind == DMG_LENGTH_PAST)
+            problem = PyUnicode_FromFormat("length %llu runs past the end of the file; skipped %llu bytes "
+                                           "to the next record", (unsigned long long)d->length,
                                            (unsigned long long)d->skipped);
         else
             problem = PyUnicode_FromString("length CRC mismatch; no further record found");
