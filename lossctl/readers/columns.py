@@ -50,7 +50,7 @@ def wide_to_long(table: pd.DataFrame, step_col: str | None, wall_col: str | None
     warnings = []
     n = len(table)
     if step_col is None:
-        steps, step_ok = np.arange(n, dtype=np.float64), np.ones(n, dtype=bool)
+        steps, step_ok = table.index.to_numpy(dtype=np.float64), np.ones(n, dtype=bool)  # row numbers
     else:
         steps, step_ok, problem = step_numbers(table[step_col], step_col)
         if problem:
@@ -64,7 +64,8 @@ def wide_to_long(table: pd.DataFrame, step_col: str | None, wall_col: str | None
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
             warnings.append(f"{where}: column {col!r} has {int(bad.sum())} non-numeric cells "
-                            f"(first {str(table[col].iloc[first])[:20]!r} in data row {first + 1}); skipped")
+                            f"(first {str(table[col].iloc[first])[:20]!r} in data row {table.index[first] + 1}); "
+                            "skipped")
         keep = ~missing & ~bad & step_ok
         if not keep.any():
             continue

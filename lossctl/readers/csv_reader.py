@@ -99,6 +99,16 @@ class CsvReader:
             text = path.read_text(encoding="utf-8-sig", errors="replace")
         except OSError as exc:
             raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        text, partial = complete_lines(text)
+        warnings = [f"{path}: last line has no line end (file still being written?); skipped: "
+                    f"{partial[:40]!r}"] if partial.strip() else []
+        data = self.parse(text, path)
+        data.warnings[:0] = warnings
+        return data
+
+    def parse(self, text: str, path: Path, first_row: int = 0) -> FileData:
+        """Points of CSV ``text`` (header first); ``first_row`` numbers its data rows when they
+        continue a file read earlier (`lossctl watch` parses only appended lines)."""
         lines = text.splitlines()
         if not lines or not lines[0].strip():
             raise InputError(path, "empty CSV file")
@@ -115,6 +125,7 @@ class CsvReader:
         table.columns = [str(c).strip() for c in table.columns]
         if table.empty:
             raise InputError(path, "CSV has a header but no data rows")
+        table.index += first_row
         fmt = _layout(table.columns)
         step_col = pick(table.columns, STEP_COLUMNS)
         wall_col = pick(table.columns, WALL_COLUMNS)
@@ -135,6 +146,15 @@ class CsvReader:
             raise InputError(path, "no numeric metric values in any column")
         metric, step, wall, value = arrays
         return FileData(make_frame(pd.Categorical(metric), step, wall, value), fmt, warnings)
+
+
+def complete_lines(text: str) -> tuple[str, str]:
+    """Split ``text`` into its complete lines and an unterminated last line (a row still being
+    written: ``57,0.12`` of ``57,0.1234`` would be a wrong value); a lone header line stays."""
+    if not text or text.endswith(("\n", "\r")):
+        return text, ""
+    cut = max(text.rfind("\n"), text.rfind("\r")) + 1
+    return (text[:cut], text[cut:]) if cut else (text, "")
 
 
 def _exported_tag(stem: str) -> str:
