@@ -32,7 +32,7 @@ def to_numbers(cells: pd.Series):
 def step_numbers(cells: pd.Series, name: str):
     """Return ``(steps, ok_mask, problem or None)``: a step must be a finite number within int64
     (``1e30`` or ``inf`` would otherwise wrap to a wrong step silently)."""
-    steps, missing, bad = to_numbers(cells)
+    steps = to_numbers(cells)[0]
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(steps) & (np.abs(steps) < 2.0**63)
     n = int((~ok).sum())

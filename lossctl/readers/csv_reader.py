@@ -100,8 +100,8 @@ class CsvReader:
         except OSError as exc:
             raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
         text, partial = complete_lines(text)
-        warnings = [f"{path}: last line has no line end (file still being written?); skipped: "
-                    f"{partial[:40]!r}"] if partial.strip() else []
+        warnings = [(f"{path}: last line has no line end (file still being written?); skipped: "
+                     f"{partial[:40]!r}")] if partial.strip() else []
         data = self.parse(text, path)
         data.warnings[:0] = warnings
         return data
