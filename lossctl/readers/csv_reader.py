@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings as pywarnings
 from pathlib import Path
 
 import numpy as np
@@ -65,19 +66,21 @@ def _looks_like_data(line: str) -> bool:
     return len(cells) >= 2 and all(c and _is_number(c) for c in cells)
 
 
-def _tolerant_table(text: str, sep: str) -> pd.DataFrame:
-    """Parse rows whose field count varies (a header that grew mid-file, ragged rows)."""
+def _tolerant_table(text: str, sep: str) -> tuple[pd.DataFrame, int]:
+    """Parse rows whose field count varies (a header that grew mid-file, ragged rows); also
+    return how many rows had more fields than their header (the extra fields are dropped)."""
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # a cell may be the whole file
     rows = list(csv.reader(io.StringIO(text), delimiter=sep))
-    header, records = rows[0], []
+    header, records, long_rows = rows[0], [], 0
     for row in rows[1:]:
         if not row:
             continue
         if row != header and set(row) >= set(header) and not any(_is_number(c) for c in row if c):
             header = row  # the header was rewritten with more columns
             continue
+        long_rows += len(row) > len(header)
         records.append(dict(zip(header, row)))
-    return pd.DataFrame.from_records(records).fillna("")
+    return pd.DataFrame.from_records(records).fillna(""), long_rows
 
 
 class CsvReader:
@@ -116,10 +119,14 @@ class CsvReader:
             raise NotALog(path, "no header row (the first line holds no column names)")
         sep = _separator(lines[0])
         try:
-            table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                                na_filter=False, skipinitialspace=True)
+            with pywarnings.catch_warnings(record=True) as caught:  # rows longer than the header
+                pywarnings.simplefilter("always", pd.errors.ParserWarning)
+                # index_col=False: rows longer than the header must not turn column 1 into an index
+                table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                    na_filter=False, skipinitialspace=True, index_col=False)
+            long_rows = sum(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
         except pd.errors.ParserError:
-            table = _tolerant_table(text, sep)
+            table, long_rows = _tolerant_table(text, sep)
         except (pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
             raise InputError(path, f"malformed CSV: {exc}") from None
         table.columns = [str(c).strip() for c in table.columns]
@@ -129,7 +136,8 @@ class CsvReader:
         fmt = _layout(table.columns)
         step_col = pick(table.columns, STEP_COLUMNS)
         wall_col = pick(table.columns, WALL_COLUMNS)
-        warnings = []
+        warnings = [f"{path}: rows with more fields than the header (columns "
+                    f"{', '.join(map(repr, table.columns[:4]))}...); extra fields ignored"] if long_rows else []
         name_col, value_col = pick(table.columns, LONG_NAME), pick(table.columns, LONG_VALUE)
         if name_col and value_col and step_col:
             arrays = _long(table, step_col, wall_col, name_col, value_col, str(path), warnings)

@@ -4,8 +4,8 @@ event-file cases run against both TensorBoard readers (C scanner and pure Python
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np

@@ -92,3 +92,11 @@ def unreadable_csv_beside_a_readable_one(d):
     write_good_csv(d / "a" / "metrics.csv")
     write_good_csv(d / "b" / "metrics.csv")
     return Expect(d, 0, [("b/metrics.csv", "cannot read: Permission denied")], {"a": {"loss": 50}})
+
+
+@case()
+def csv_with_rows_longer_than_the_header(d):
+    """pandas would silently make the first column the index and shift every column left."""
+    body = "step,loss\n" + "".join(f"{s},{v!r},0.5\n" for s, v in enumerate(healthy(30).tolist()))
+    p = text(d, "log.csv", body)
+    return Expect(d, 0, [(p.name, "rows with more fields than the header")], {".": {"loss": 30}})
