@@ -11,6 +11,7 @@ contract. The TensorBoard cases run with both readers, which must also agree. Th
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,6 +33,7 @@ from lossctl.readers.json_reader import reader as json_reader
 from lossctl.readers.tensorboard import reader as tb_reader
 from lossctl.renderers import RENDERERS
 from lossctl.runs import load_runs
+from lossctl.watch.follow import follower_for
 
 from .guard import deadline
 from .mutate import OPS, mutate
@@ -161,3 +163,28 @@ def test_whole_pipeline_on_mutated_logs(work, pick, ops, pure):
             reports = [analyze_run(run, Config()) for run in result.runs]
             for render in RENDERERS.values():
                 assert isinstance(render(reports, result.errors, color=False, width=100), str)
+
+
+@given(pick=st.integers(0, 100), ops=st.lists(OPS, max_size=4), cuts=st.lists(st.integers(0, 1 << 16), max_size=6),
+       pure=st.booleans())
+def test_watch_followers_on_mutated_growing_files(work, pick, ops, cuts, pure):
+    """`lossctl watch` reads files in pieces as they grow: whatever the bytes, a poll returns."""
+    seeds = tb_seeds()
+    files = {"events.out.tfevents.1.x": seeds["tf2_mixed"], **{n: s.encode() for n, s in {**CSV_SEEDS, **JSON_SEEDS}.items()}}
+    name = sorted(files)[pick % len(files)]
+    data = mutate(files[name], ops) if ops else files[name]
+    fmt = "tensorboard" if "tfevents" in name else "keras_json" if name.endswith(".json") else "csv"
+    path = work / f"grow-{name}"
+    path.write_bytes(b"")
+    follower = follower_for(path, fmt)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LOSSCTL_PURE_PYTHON", "1" if pure else "0")
+        with deadline(SECONDS * 2, "watch followers"):
+            done = 0
+            for i, cut in enumerate(sorted({c % (len(data) + 1) for c in cuts}) + [len(data)]):
+                with open(path, "ab") as f:
+                    f.write(data[done:max(done, cut)])
+                done = max(done, cut)
+                os.utime(path, ns=(0, i + 1))
+                follower.poll()
+            check_frame(follower.data())
