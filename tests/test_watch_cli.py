@@ -112,7 +112,7 @@ def test_healthy_run_exits_0_at_timeout(tmp_path):
         w.stop.set()
         w.join()
     assert r.exit_code == 0, r.output
-    assert "following" in r.output and "ERROR" not in r.output and "no finding at or above error after 2 s" in r.output
+    assert "following" in r.output and "ERROR" not in r.output and "2 s passed without a finding at or above error" in r.output
     assert 2 <= took < 10
 
 
@@ -165,3 +165,9 @@ def test_watch_reads_nothing_it_cannot_and_keeps_going(tmp_path):
     r = watch(tmp_path, "--timeout", 0.3)
     assert r.exit_code == 0
     assert "input problem:" in r.output and "events.out.tfevents.1.junk" in r.output
+
+
+def test_timeout_cuts_a_long_interval_short(tmp_path):
+    t = time.monotonic()
+    r = runner.invoke(app, ["watch", str(tmp_path), "--interval", "30", "--timeout", "0.3"])
+    assert r.exit_code == 0 and time.monotonic() - t < 10, r.output

@@ -37,13 +37,16 @@ def watch(session: Session, display: Display, exit_on: str = "error", interval: 
             display.line(f"stopping: a finding at or above {exit_on} (exit 1)", "bold")
             return 1
         if timeout is not None and now - start >= timeout:
-            display.line(f"stopping: no finding at or above {exit_on} after {timeout:g} s (exit 0)", "dim")
+            which = "" if exit_on == "never" else f" without a finding at or above {exit_on}"
+            display.line(f"stopping: {timeout:g} s passed{which} (exit 0)", "dim")
             return 0
         if idle is not None and now - last_data >= idle:
             display.line(f"stopping: no new data for {idle:g} s (exit 0)", "dim")
             return 0
         display.status(status_line(session, polls, now - last_data))
-        sleep(interval)
+        wait = [interval] + ([start + timeout - now] if timeout is not None else []) + (
+            [last_data + idle - now] if idle is not None else [])
+        sleep(max(0.0, min(wait)))
 
 
 def _label(session: Session, run: str) -> str:
