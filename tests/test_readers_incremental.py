@@ -110,3 +110,17 @@ def test_start_at_or_beyond_the_end_reads_nothing(tmp_path, impl):
     for start in (size, size + 100):
         res = scan(impl, path, start)
         assert len(res.frame) == 0 and res.end == start and res.truncated_at is None
+
+
+@pytest.mark.skipif(len(IMPLS) < 2, reason="C extension not built")
+@given(start=st.integers(0, 4000), flip=st.integers(0, 4000))
+def test_any_start_offset_both_readers_agree(tmp_path_factory, start, flip):
+    """A start that is not a record boundary (a caller's mistake, or a file replaced under a
+    follower) is damage to resynchronise from, identically in both readers."""
+    d = tmp_path_factory.mktemp("start")
+    path = W.write_events(d, mixed_events()[:12], name="events.out.tfevents.s")
+    W.flip_byte(path, flip % path.stat().st_size)
+    c, py = scan("c", path, start), scan("python", path, start)
+    pd.testing.assert_frame_equal(c.frame, py.frame)
+    assert (c.damaged, c.truncated_at, c.records, c.end, c.purges) == (
+        py.damaged, py.truncated_at, py.records, py.end, py.purges)
