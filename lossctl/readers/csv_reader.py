@@ -126,7 +126,10 @@ class CsvReader:
                                     na_filter=False, skipinitialspace=True, index_col=False)
             long_rows = sum(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
         except pd.errors.ParserError:
-            table, long_rows = _tolerant_table(text, sep)
+            try:
+                table, long_rows = _tolerant_table(text, sep)
+            except csv.Error as exc:
+                raise InputError(path, f"malformed CSV: {exc}") from None
         except (pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
             raise InputError(path, f"malformed CSV: {exc}") from None
         table.columns = [str(c).strip() for c in table.columns]

@@ -141,6 +141,7 @@ class CsvFollower(Follower):
         if not n:
             return False
         text = (self.header + chunk).decode("utf-8-sig", errors="replace")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as read_text
         first, self.lines = self.lines, self.lines + n
         return self._add(csv_reader.parse(text, self.path, first_row=first))
 
