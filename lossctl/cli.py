@@ -257,6 +257,59 @@ def _load(paths, verify: bool):
 
 
 @app.command()
+def watch(
+    path: Path = typer.Argument(..., help="A run directory (or a tree of runs, or one log file) still being written."),
+    exit_on: FailOn = typer.Option(FailOn.error, "--exit-on", help="Stop with exit 1 at the first finding at or above this severity."),
+    interval: float = typer.Option(2.0, "--interval", min=0.01, help="Seconds between polls."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=0, help="Stop with exit 0 after this many seconds without such a finding."),
+    idle: Optional[float] = typer.Option(None, "--idle", min=0, help="Stop with exit 0 when no new data arrived for this many seconds."),
+    loss: Optional[str] = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
+    val_loss: Optional[str] = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these kinds (comma-separated)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files."),
+):
+    """Follow a run while it trains: read what is appended, print each new finding as it appears.
+    Exit 1 at a finding at the --exit-on level, 0 at --timeout/--idle, 130 on Ctrl-C, 2 on bad usage."""
+    from rich.console import Console
+
+    from lossctl.config import load_config
+    from lossctl.watch.display import Display
+    from lossctl.watch.loop import watch as watch_loop
+    from lossctl.watch.session import Session
+
+    try:
+        config = load_config()
+    except InputError as exc:
+        _fail(str(exc))
+    if select:
+        config.select = _kinds(select)
+    if ignore:
+        config.ignore = config.ignore + _kinds(ignore)
+    try:
+        session = Session(path, config, {"loss": loss, "val_loss": val_loss}, verify=not no_verify)
+    except InputError as exc:
+        _fail(str(exc))
+    tty = sys.stdout.isatty()
+    display = Display(Console(file=sys.stdout, no_color=not _color(sys.stdout)), live=tty)
+    limits = "".join([f"; stop after {timeout:g} s" if timeout is not None else "",
+                      f" or {idle:g} s without new data" if idle is not None else ""])
+    stop_on = "never exits on findings" if exit_on is FailOn.never else f"exit 1 at the first {exit_on.value}+ finding"
+    display.line(f"watching {path} every {interval:g} s; {stop_on}{limits}", "dim")
+    try:
+        code = watch_loop(session, display, exit_on.value, interval, timeout, idle)
+    except KeyboardInterrupt:
+        display.line("interrupted (exit 130)", "dim")
+        code = 130
+    finally:
+        display.close()
+    if not session.reports and session.ignored():
+        for why in session.ignored():
+            typer.echo(f"lossctl: {why}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
 def rules():
     """List the pathology kinds with their default severity."""
     from lossctl.detectors import DETECTORS

@@ -14,11 +14,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import concat, constant_category, drop_superseded
 from lossctl.readers import BY_FORMAT, READERS
+from lossctl.readers.base import FileData
 
 SNIFF_BYTES = 4096
 SKIP_DIRS = {"__pycache__", "node_modules"}
@@ -47,8 +49,10 @@ def reader_for(path: Path):
     try:
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
-    except OSError:
-        head = b""  # unreadable: let a name-based sniff claim it so the user hears why
+    except OSError:  # unreadable: claim it by name so that reading it tells the user why
+        if path.suffix.lower() in (".csv", ".tsv"):
+            return BY_FORMAT["csv"]
+        head = b""
     return next((r for r in READERS if r.sniff(path, head)), None)
 
 
@@ -154,8 +158,7 @@ def _rel(d: Path, root: Path) -> str:
 
 
 def _read_run(logs, name: str, path: str, verify: bool, skipped: list[str]) -> Run:
-    frames, warnings, formats, purges, files = [], [], [], [], []
-    offset = 0
+    parts, warnings = [], []
     for p, reader in logs:
         try:
             data = reader.read(p, verify) if reader.format == "tensorboard" else reader.read(p)
@@ -165,17 +168,34 @@ def _read_run(logs, name: str, path: str, verify: bool, skipped: list[str]) -> R
         except InputError as exc:
             warnings.append(str(exc))
             continue
+        parts.append((str(p), data))
+    return assemble_run(name, path, parts, warnings)
+
+
+def assemble_run(name: str, path: str, parts: list[tuple[str, FileData]], warnings: list[str]) -> Run:
+    """One run from its files' data, in the order written, with the restart rule applied (also
+    used by `lossctl watch`, which keeps each file's data between polls)."""
+    frames, formats, purges, files = [], [], [], []
+    warnings = list(warnings)
+    offset = 0
+    for p, data in parts:
         warnings += data.warnings
         frames.append(data.frame)
         purges += [(offset + pos, step) for pos, step in data.purges]
         offset += len(data.frame)
-        files.append(str(p))
+        files.append(p)
         if data.format not in formats:
             formats.append(data.format)
     frame = concat(frames)
+    if len(frame):
+        frame["_file"] = np.repeat(np.arange(len(frames), dtype=np.int32), [len(f) for f in frames])
     frame, replaced = drop_superseded(frame, purges)
     if replaced:
+        left = np.bincount(frame["_file"].to_numpy(), minlength=len(frames))
+        where = [f"{os.path.basename(p)}: {len(f) - k:,}" for p, f, k in zip(files, frames, left) if len(f) > k]
         warnings.append(f"{name}: {replaced:,} points replaced by data logged again at the same or an "
-                        "earlier step (a resumed run, or a metric logged twice per step); the later values are used")
+                        "earlier step (a resumed run, or a metric logged twice per step; the later values "
+                        f"are used; replaced in {', '.join(where)})")
+    frame = frame.drop(columns="_file", errors="ignore")
     frame["run"] = constant_category(name, len(frame))
     return Run(name, path, "+".join(formats) or "unknown", frame, files, warnings, replaced)

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
 
 from lossctl.errors import InputError
+from lossctl.frame import concat
 from lossctl.readers import fastscan, tfrecord
 from lossctl.readers.tensorboard import reader
 from lossctl.runs import load_runs
@@ -433,8 +434,9 @@ def test_protobuf_edge_cases(tmp_path, name):
 
 def test_protobuf_edge_cases_are_not_vacuous(tmp_path):
     def outcome(name):
-        data = read_c(write_records(tmp_path / f"{len(name)}.tfevents", [PAYLOADS[name]]))
-        undecodable = any("not valid events" in w for w in data.warnings)
+        path = write_records(tmp_path / f"{len(name)}.tfevents", [PAYLOADS[name]])
+        data = reader._scan_c(path, True)  # no whole-file verdict: a file without points is fine here
+        undecodable = any("not valid events" in w for w in data.warnings(path))
         return undecodable, W.points(data.frame, "t") if not undecodable else None
 
     assert outcome("groups 100 deep") == (False, [(0, 1.0)])
@@ -954,3 +956,26 @@ def test_fuzz_protobuf_semantics(fuzz_dir, rng, damaged):
     path.write_bytes(blob)
     for verify in (True, False):
         assert_same(path, verify)
+
+
+@pytest.mark.parametrize("case", list(DAMAGE))
+def test_damaged_files_read_in_pieces(tmp_path, case):
+    """Scanning from each previous ``end`` as the file grows (lossctl watch) finds the same points
+    and damage as one scan, in both paths; a resumed scan may meet a tail's damage again."""
+    path = _hundred(tmp_path, "tf2_metadata_first")
+    spans = W.record_spans(path)
+    DAMAGE[case](path, spans)
+    src = path.read_bytes()
+    grow = tmp_path / "events.out.tfevents.grow"
+    for impl in (reader._scan_c, reader._scan_python):
+        whole = impl(path, True)
+        frames, damaged, end, plugins = [], set(), 0, {}
+        for cut in [spans[10][0], spans[33][0] + 7, spans[45][0] + 13, spans[70][0], len(src)]:
+            grow.write_bytes(src[: min(cut, len(src))])
+            res = impl(grow, True, end, plugins)
+            frames.append(res.frame)
+            damaged |= set(res.damaged)
+            end = res.end
+        assert end == whole.end
+        pd.testing.assert_frame_equal(concat(frames), whole.frame)
+        assert damaged == set(whole.damaged)

@@ -1,7 +1,8 @@
 /*
  * lossctl.readers._scan: a streaming TensorBoard scalar reader.
  *
- * scan(path, verify, plugins) walks a TFRecord file in bounded chunks, checks both masked
+ * scan(path, verify, plugins, buffer_size, start) walks a TFRecord file in bounded chunks from byte
+ * ``start`` (0: the whole file; `lossctl watch` resumes where the last call stopped), checks both masked
  * CRC-32C sums of every record (when verify is true), and decodes only what scalars need from
  * each tensorflow.Event with a hand-written protobuf wire-format parser.  It mirrors the pure
  * Python reader (lossctl/readers/tensorboard.py + tfrecord.py), which stays the reference:
@@ -11,7 +12,8 @@
  *   - a payload CRC mismatch is reported with the number of scalar points the damaged payload
  *     held (decoded, counted, dropped); a length CRC mismatch resynchronises on the next offset
  *     whose 12 header bytes carry a valid length CRC and whose record fits in the file;
- *   - an incomplete last record is reported as a truncated tail (lengths up to 2^64-1);
+ *   - an incomplete last record is reported as a truncated tail (lengths up to 2^64-1), unless a
+ *     valid record follows it: then its length is wrong, reported, and skipped by resynchronising;
  *   - protobuf semantics follow upb (the runtime the Python reader uses): last value wins for
  *     singular fields, repeated embedded messages merge, a oneof member switch clears the
  *     previous member, wrong wire types are unknown fields, unknown fields are skipped by wire
@@ -371,13 +373,14 @@ typedef struct {
     int64_t step;
 } Purge;
 
-enum { DMG_PAYLOAD = 0, DMG_LENGTH_SKIP = 1, DMG_LENGTH_END = 2 };
+enum { DMG_PAYLOAD = 0, DMG_LENGTH_SKIP = 1, DMG_LENGTH_END = 2, DMG_LENGTH_PAST = 3 };
 
 typedef struct {
     uint64_t offset;
     int kind;
     uint64_t skipped;
     int64_t lost;
+    uint64_t length;  /* DMG_LENGTH_PAST: the length the header claims */
 } Damage;
 
 typedef struct {
@@ -402,6 +405,8 @@ typedef struct {
     size_t n_damaged, cap_damaged;
     int64_t truncated_at;  /* -1: none */
     uint64_t records, undecodable, size;
+    uint64_t end;          /* where reading stopped: after the last complete record, or at the
+                              truncated tail / unrecoverable damage (a follow-up scan resumes here) */
     int nomem;
 } Scanner;
 
@@ -1158,7 +1163,8 @@ static int64_t count_points(Scanner *S, const uint8_t *p, size_t n)
     return lost;
 }
 
-static void add_damage(Scanner *S, uint64_t offset, int kind, uint64_t skipped, int64_t lost)
+static void add_damage(Scanner *S, uint64_t offset, int kind, uint64_t skipped, int64_t lost,
+                       uint64_t length)
 {
     if (grow((void **)&S->damaged, &S->cap_damaged, S->n_damaged + 1, sizeof(Damage))) {
         S->nomem = 1;
@@ -1169,6 +1175,7 @@ static void add_damage(Scanner *S, uint64_t offset, int kind, uint64_t skipped, 
     d->kind = kind;
     d->skipped = skipped;
     d->lost = lost;
+    d->length = length;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1251,10 +1258,11 @@ static int64_t resync(Stream *s, uint64_t start)
     return -1;
 }
 
-static void scan_stream(Scanner *S, Stream *s, int verify)
+static void scan_stream(Scanner *S, Stream *s, int verify, uint64_t offset)
 {
-    uint64_t offset = 0;
+    S->end = offset;
     while (offset < s->size && !S->nomem) {
+        S->end = offset;
         if (s->size - offset < 12) {
             S->truncated_at = (int64_t)offset;
             return;
@@ -1271,17 +1279,26 @@ static void scan_stream(Scanner *S, Stream *s, int verify)
             if (next == -2)
                 return;
             if (next < 0) {
-                add_damage(S, offset, DMG_LENGTH_END, 0, -1);
+                add_damage(S, offset, DMG_LENGTH_END, 0, -1, 0);
                 return;
             }
-            add_damage(S, offset, DMG_LENGTH_SKIP, (uint64_t)next - offset, -1);
+            add_damage(S, offset, DMG_LENGTH_SKIP, (uint64_t)next - offset, -1, 0);
             offset = (uint64_t)next;
             continue;
         }
         uint64_t room = s->size - offset - 12;
         if (room < 4 || length > room - 4) {
-            S->truncated_at = (int64_t)offset;
-            return;
+            /* a truncated tail, unless a record follows: then the length itself is wrong */
+            int64_t next = resync(s, offset + 1);
+            if (next == -2)
+                return;
+            if (next < 0) {
+                S->truncated_at = (int64_t)offset;
+                return;
+            }
+            add_damage(S, offset, DMG_LENGTH_PAST, (uint64_t)next - offset, -1, length);
+            offset = (uint64_t)next;
+            continue;
         }
         if (length > SIZE_MAX - 16) {
             S->nomem = 1;
@@ -1296,10 +1313,11 @@ static void scan_stream(Scanner *S, Stream *s, int verify)
         }
         const uint8_t *payload = r + 12;
         if (verify && masked_crc(payload, (size_t)length) != ld_u32(payload + length))
-            add_damage(S, offset, DMG_PAYLOAD, 0, count_points(S, payload, (size_t)length));
+            add_damage(S, offset, DMG_PAYLOAD, 0, count_points(S, payload, (size_t)length), 0);
         else
             take_record(S, payload, (size_t)length);
         offset += total;
+        S->end = offset;
     }
 }
 
@@ -1321,6 +1339,15 @@ static void scanner_free(Scanner *S)
     free(S->pend);
     free(S->purges);
     free(S->damaged);
+}
+
+static int seek_to(FILE *f, uint64_t pos)
+{
+#ifdef _WIN32
+    return _fseeki64(f, (__int64)pos, SEEK_SET);
+#else
+    return fseeko(f, (off_t)pos, SEEK_SET);
+#endif
 }
 
 static FILE *open_file(PyObject *path, uint64_t *size, int *err)
@@ -1488,6 +1515,10 @@ static PyObject *build_result(Scanner *S, PyObject *plugins)
         else if (d->kind == DMG_LENGTH_SKIP)
             problem = PyUnicode_FromFormat("length CRC mismatch; skipped %llu bytes to the next record",
                                            (unsigned long long)d->skipped);
+        else if (d->kind == DMG_LENGTH_PAST)
+            problem = PyUnicode_FromFormat("length %llu runs past the end of the file; skipped %llu bytes "
+                                           "to the next record", (unsigned long long)d->length,
+                                           (unsigned long long)d->skipped);
         else
             problem = PyUnicode_FromString("length CRC mismatch; no further record found");
         if (!problem)
@@ -1512,9 +1543,9 @@ static PyObject *build_result(Scanner *S, PyObject *plugins)
     }
     if (!trunc)
         goto fail;
-    res = Py_BuildValue("(NNNNNNNNKKK)", tags, a_tag, a_step, a_wall, a_value, purges, damaged, trunc,
+    res = Py_BuildValue("(NNNNNNNNKKKK)", tags, a_tag, a_step, a_wall, a_value, purges, damaged, trunc,
                         (unsigned long long)S->records, (unsigned long long)S->undecodable,
-                        (unsigned long long)S->size);
+                        (unsigned long long)S->size, (unsigned long long)S->end);
     free(remap);
     return res;  /* Py_BuildValue "N" stole every reference, even on failure */
 fail:
@@ -1530,8 +1561,8 @@ fail:
 }
 
 PyDoc_STRVAR(scan_doc,
-"scan(path, verify, plugins, buffer_size=16 MiB) -> (tags, codes, steps, walls, values,\n"
-"                                purges, damaged, truncated_at, records, undecodable, size)\n\n"
+"scan(path, verify, plugins, buffer_size=16 MiB, start=0) -> (tags, codes, steps, walls, values,\n"
+"                                purges, damaged, truncated_at, records, undecodable, size, end)\n\n"
 "Read every scalar of a TensorBoard event file.  ``tags``: list of str (first-seen order);\n"
 "``codes`` (int32), ``steps`` (int64), ``walls`` and ``values`` (float64): writable buffers, one\n"
 "element per point, ``codes`` indexing ``tags``; ``purges``: [(point_index, step)] of each\n"
@@ -1539,14 +1570,18 @@ PyDoc_STRVAR(scan_doc,
 "offset of an incomplete last record or None; ``records``: good records; ``undecodable``:\n"
 "records that passed the CRC but are not events; ``size``: file size.  ``plugins`` (tag ->\n"
 "plugin name) is read and updated.  ``buffer_size`` (tests): the usual read buffer; a record\n"
-"larger than it gets a buffer of its own size.  Raises OSError when the file cannot be read.");
+"larger than it gets a buffer of its own size.  ``start``: byte offset of the first record to\n"
+"read (a record boundary; 0 = the whole file).  ``end``: the offset after the last complete\n"
+"record (at the truncated tail, or at damage with no record after it): where to resume.\n"
+"Raises OSError when the file cannot be read.");
 
 static PyObject *py_scan(PyObject *self, PyObject *args)
 {
     PyObject *path, *plugins;
     int verify;
     Py_ssize_t chunk = 0;
-    if (!PyArg_ParseTuple(args, "UpO!|n:scan", &path, &verify, &PyDict_Type, &plugins, &chunk))
+    unsigned long long start = 0;
+    if (!PyArg_ParseTuple(args, "UpO!|nK:scan", &path, &verify, &PyDict_Type, &plugins, &chunk, &start))
         return NULL;
 
     Scanner S;
@@ -1588,7 +1623,14 @@ static PyObject *py_scan(PyObject *self, PyObject *args)
     s.chunk = chunk > 0 ? (size_t)chunk : DEFAULT_BUF;
     S.size = size;
     Py_BEGIN_ALLOW_THREADS
-    scan_stream(&S, &s, verify);
+    if (start >= size)
+        S.end = start;  /* nothing new (or the file shrank: the caller decides) */
+    else if (seek_to(f, start) != 0)
+        s.err = errno ? errno : EIO;
+    else {
+        s.base = start;
+        scan_stream(&S, &s, verify, start);
+    }
     fclose(f);
     Py_END_ALLOW_THREADS
     free(s.buf);

@@ -29,6 +29,17 @@ def to_numbers(cells: pd.Series):
     return values, missing, bad
 
 
+def step_numbers(cells: pd.Series, name: str):
+    """Return ``(steps, ok_mask, problem or None)``: a step must be a finite number within int64
+    (``1e30`` or ``inf`` would otherwise wrap to a wrong step silently)."""
+    steps = to_numbers(cells)[0]
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(steps) & (np.abs(steps) < 2.0**63)
+    n = int((~ok).sum())
+    problem = f"{n} rows without a usable {name!r} (empty, text, non-finite or beyond int64); skipped" if n else None
+    return steps, ok, problem
+
+
 def pick(columns, candidates) -> str | None:
     present = set(columns)
     return next((c for c in candidates if c in present), None)
@@ -39,13 +50,12 @@ def wide_to_long(table: pd.DataFrame, step_col: str | None, wall_col: str | None
     warnings = []
     n = len(table)
     if step_col is None:
-        steps = np.arange(n, dtype=np.float64)
+        steps, step_ok = table.index.to_numpy(dtype=np.float64), np.ones(n, dtype=bool)  # row numbers
     else:
-        steps, smiss, sbad = to_numbers(table[step_col])
-        if (smiss | sbad).any():
-            warnings.append(f"{where}: {(smiss | sbad).sum()} rows without a numeric {step_col!r}; skipped")
+        steps, step_ok, problem = step_numbers(table[step_col], step_col)
+        if problem:
+            warnings.append(f"{where}: {problem}")
     walls = to_numbers(table[wall_col])[0] if wall_col else np.full(n, np.nan)
-    step_ok = np.isfinite(steps)
     metrics, all_steps, all_walls, all_values = [], [], [], []
     for col in table.columns:
         if col in (step_col, wall_col) or col in STEP_COLUMNS:
@@ -54,7 +64,8 @@ def wide_to_long(table: pd.DataFrame, step_col: str | None, wall_col: str | None
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
             warnings.append(f"{where}: column {col!r} has {int(bad.sum())} non-numeric cells "
-                            f"(first {str(table[col].iloc[first])[:20]!r} in data row {first + 1}); skipped")
+                            f"(first {str(table[col].iloc[first])[:20]!r} in data row {table.index[first] + 1}); "
+                            "skipped")
         keep = ~missing & ~bad & step_ok
         if not keep.any():
             continue

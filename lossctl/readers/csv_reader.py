@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings as pywarnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lossctl.errors import InputError
+from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers.base import FileData
-from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, pick, to_numbers, wide_to_long
+from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, pick, step_numbers, to_numbers, wide_to_long
 
 SUFFIXES = {".csv", ".tsv", ".log", ".txt"}
 LONG_NAME = ["metric", "tag", "name", "key"]
@@ -59,18 +60,27 @@ def _is_number(cell: str) -> bool:
         return False
 
 
-def _tolerant_table(text: str, sep: str) -> pd.DataFrame:
-    """Parse rows whose field count varies (a header that grew mid-file, ragged rows)."""
+def _looks_like_data(line: str) -> bool:
+    """A first line of numbers only (a CSV without its header)."""
+    cells = [c.strip() for c in line.split(_separator(line))]
+    return len(cells) >= 2 and all(c and _is_number(c) for c in cells)
+
+
+def _tolerant_table(text: str, sep: str) -> tuple[pd.DataFrame, int]:
+    """Parse rows whose field count varies (a header that grew mid-file, ragged rows); also
+    return how many rows had more fields than their header (the extra fields are dropped)."""
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # a cell may be the whole file
     rows = list(csv.reader(io.StringIO(text), delimiter=sep))
-    header, records = rows[0], []
+    header, records, long_rows = rows[0], [], 0
     for row in rows[1:]:
         if not row:
             continue
         if row != header and set(row) >= set(header) and not any(_is_number(c) for c in row if c):
             header = row  # the header was rewritten with more columns
             continue
+        long_rows += len(row) > len(header)
         records.append(dict(zip(header, row)))
-    return pd.DataFrame.from_records(records).fillna("")
+    return pd.DataFrame.from_records(records).fillna(""), long_rows
 
 
 class CsvReader:
@@ -83,6 +93,8 @@ class CsvReader:
             text = head.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = head[: len(head) - 3].decode("utf-8-sig", errors="ignore")  # a cut multi-byte char
+        if path.suffix.lower() in (".csv", ".tsv") and text and _looks_like_data(text.splitlines()[0]):
+            return True  # claimed so that read says it has no header (unless another log is found)
         return _looks_like_csv(text)
 
     def read(self, path: Path) -> FileData:
@@ -90,26 +102,45 @@ class CsvReader:
             text = path.read_text(encoding="utf-8-sig", errors="replace")
         except OSError as exc:
             raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        text, partial = complete_lines(text)
+        warnings = [(f"{path}: last line has no line end (file still being written?); skipped: "
+                     f"{partial[:40]!r}")] if partial.strip() else []
+        data = self.parse(text, path)
+        data.warnings[:0] = warnings
+        return data
+
+    def parse(self, text: str, path: Path, first_row: int = 0) -> FileData:
+        """Points of CSV ``text`` (header first); ``first_row`` numbers its data rows when they
+        continue a file read earlier (`lossctl watch` parses only appended lines)."""
         lines = text.splitlines()
         if not lines or not lines[0].strip():
             raise InputError(path, "empty CSV file")
         if not _looks_like_header(lines[0]):
-            raise InputError(path, "no header row (the first line holds no column names)")
+            raise NotALog(path, "no header row (the first line holds no column names)")
         sep = _separator(lines[0])
         try:
-            table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                                na_filter=False, skipinitialspace=True)
+            with pywarnings.catch_warnings(record=True) as caught:  # rows longer than the header
+                pywarnings.simplefilter("always", pd.errors.ParserWarning)
+                # index_col=False: rows longer than the header must not turn column 1 into an index
+                table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                    na_filter=False, skipinitialspace=True, index_col=False)
+            long_rows = sum(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
         except pd.errors.ParserError:
-            table = _tolerant_table(text, sep)
-        except (pd.errors.EmptyDataError, ValueError) as exc:
+            try:
+                table, long_rows = _tolerant_table(text, sep)
+            except csv.Error as exc:
+                raise InputError(path, f"malformed CSV: {exc}") from None
+        except (pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
             raise InputError(path, f"malformed CSV: {exc}") from None
         table.columns = [str(c).strip() for c in table.columns]
         if table.empty:
             raise InputError(path, "CSV has a header but no data rows")
+        table.index += first_row
         fmt = _layout(table.columns)
         step_col = pick(table.columns, STEP_COLUMNS)
         wall_col = pick(table.columns, WALL_COLUMNS)
-        warnings = []
+        warnings = [f"{path}: rows with more fields than the header (columns "
+                    f"{', '.join(map(repr, table.columns[:4]))}...); extra fields ignored"] if long_rows else []
         name_col, value_col = pick(table.columns, LONG_NAME), pick(table.columns, LONG_VALUE)
         if name_col and value_col and step_col:
             arrays = _long(table, step_col, wall_col, name_col, value_col, str(path), warnings)
@@ -128,6 +159,15 @@ class CsvReader:
         return FileData(make_frame(pd.Categorical(metric), step, wall, value), fmt, warnings)
 
 
+def complete_lines(text: str) -> tuple[str, str]:
+    """Split ``text`` into its complete lines and an unterminated last line (a row still being
+    written: ``57,0.12`` of ``57,0.1234`` would be a wrong value); a lone header line stays."""
+    if not text or text.endswith(("\n", "\r")):
+        return text, ""
+    cut = max(text.rfind("\n"), text.rfind("\r")) + 1
+    return (text[:cut], text[cut:]) if cut else (text, "")
+
+
 def _exported_tag(stem: str) -> str:
     return stem.split("-tag-", 1)[1] if "-tag-" in stem else stem
 
@@ -142,9 +182,11 @@ def _layout(columns) -> str:
 
 
 def _long(table, step_col, wall_col, name_col, value_col, where, warnings):
-    steps, smiss, sbad = to_numbers(table[step_col])
+    steps, step_ok, step_problem = step_numbers(table[step_col], step_col)
     values, missing, bad = to_numbers(table[value_col])
-    keep = np.isfinite(steps) & ~missing & ~bad
+    keep = step_ok & ~missing & ~bad
+    if step_problem:
+        warnings.append(f"{where}: {step_problem}")
     if bad.any():
         warnings.append(f"{where}: {int(bad.sum())} non-numeric values in {value_col!r}; skipped")
     if not keep.any():

@@ -42,22 +42,26 @@ class ScanResult:
     records: int  # good records (CRC passed, or verify off)
     undecodable: int  # good records that are not valid events
     size: int  # bytes in the file when it was opened
+    end: int  # offset after the last complete record: where a follow-up scan resumes
     plugins: dict[str, str] = field(default_factory=dict)  # tag -> plugin name seen so far
 
 
 def scan(path: str | os.PathLike, verify: bool = True, plugins: dict[str, str] | None = None,
-         buffer_size: int = 0) -> ScanResult:
+         buffer_size: int = 0, start: int = 0) -> ScanResult:
     """Read one event file with the C scanner; raises OSError when it cannot be read.
 
     ``plugins`` (tag -> plugin name, updated in place) carries TF2 plugin metadata, which a
     writer attaches to a tag's first value only, from one file of a run to the next.
-    ``buffer_size`` (tests) overrides the 16 MiB read buffer.
+    ``buffer_size`` (tests) overrides the 16 MiB read buffer. ``start`` (a record boundary, as a
+    previous result's ``end``) reads only what was appended since (`lossctl watch`).
     """
     if _scan is None:
         raise RuntimeError("lossctl.readers._scan is not built")
     plugins = {} if plugins is None else plugins
+    if start < 0:
+        raise ValueError(f"start must be >= 0 (got {start})")
     (tags, codes, steps, walls, values, purges, damaged, truncated_at, records, undecodable,
-     size) = _scan.scan(os.fspath(Path(path)), bool(verify), plugins, buffer_size)
+     size, end) = _scan.scan(os.fspath(Path(path)), bool(verify), plugins, buffer_size, start)
     codes = np.frombuffer(codes, dtype=np.int32)
     if len(tags) > 1:  # categories sorted, as pd.Categorical sorts them
         order = sorted(range(len(tags)), key=tags.__getitem__)
@@ -77,5 +81,6 @@ def scan(path: str | os.PathLike, verify: bool = True, plugins: dict[str, str] |
         records=records,
         undecodable=undecodable,
         size=size,
+        end=end,
         plugins=plugins,
     )

@@ -18,14 +18,22 @@ class JsonReader:
     format = "keras_json"
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        return path.suffix.lower() == ".json" and head.lstrip()[:1] in (b"{", b"[")
+        return path.suffix.lower() == ".json"  # what is in it is judged by read, which says why
 
     def read(self, path: Path) -> FileData:
         try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+            text = path.read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise InputError(path, f"malformed JSON: {exc}") from None
+        if not text.strip():
+            raise NotALog(path, "empty file" + (" (0 bytes)" if not text else " (only white space)"))
+        try:
+            doc = json.loads(text)
+        except RecursionError:
+            raise InputError(path, "malformed JSON: nested too deeply") from None
+        except ValueError as exc:  # JSONDecodeError, or an integer of more than 4300 digits
             raise InputError(path, f"malformed JSON: {exc}") from None
         warnings: list[str] = []
         fmt = self.format

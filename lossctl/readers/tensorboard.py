@@ -10,6 +10,7 @@ with TensorBoard's own protobuf classes. Images, histograms, audio and graphs ar
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 from google.protobuf.message import DecodeError
 from tensorboard.compat.proto import event_pb2
 
-from lossctl.errors import InputError
+from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers import fastscan, tfrecord
 from lossctl.readers.base import FileData
@@ -58,13 +59,13 @@ class _Decoder:
     """Turns event payloads into parallel point lists; remembers per-tag plugins (TF2 writes
     a tag's metadata only with its first value)."""
 
-    def __init__(self):
+    def __init__(self, plugins: dict[str, str] | None = None):
         self.tags: list[str] = []
         self.steps: list[int] = []
         self.walls: list[float] = []
         self.values: list[float] = []
         self.purges: list[tuple[int, int]] = []
-        self.plugin: dict[str, str] = {}
+        self.plugin: dict[str, str] = {} if plugins is None else plugins  # updated in place
         self.undecodable = 0
 
     def points_in(self, payload: bytes) -> int:
@@ -76,7 +77,8 @@ class _Decoder:
         except Exception:  # noqa: BLE001 - damaged bytes may fail in any way
             return 0
         finally:
-            self.plugin = plugin
+            self.plugin.clear()
+            self.plugin.update(plugin)
         n = len(self.values) - before
         for lst in (self.tags, self.steps, self.walls, self.values):
             del lst[before:]
@@ -112,6 +114,26 @@ class _Decoder:
             self.values.append(value)
 
 
+@dataclass
+class Scan:
+    """The points of an event file between two byte offsets and what went wrong in between."""
+
+    frame: pd.DataFrame
+    purges: list[tuple[int, int]]  # (row in ``frame``, step) of each SessionLog.START
+    damaged: list[tuple[int, str, int | None]]  # (byte offset, problem, points lost or None)
+    truncated_at: int | None  # offset of an incomplete last record
+    records: int  # good records
+    undecodable: int  # good records that are not valid events
+    size: int  # bytes in the file when it was opened
+    end: int  # after the last complete record: where the next incremental scan starts
+
+    def warnings(self, path: Path, tail: bool = True) -> list[str]:
+        """The input problems as warning lines (``tail=False``: not the incomplete last record,
+        which a file still being written is expected to have)."""
+        return _describe(path, self.damaged, self.truncated_at if tail else None, self.records,
+                         self.undecodable)
+
+
 class TensorBoardReader:
     format = "tensorboard"
 
@@ -121,21 +143,39 @@ class TensorBoardReader:
         return len(head) >= tfrecord.HEADER and tfrecord.header_ok(head[: tfrecord.HEADER])
 
     def read(self, path: Path, verify: bool = True) -> FileData:
-        if fastscan.enabled():
-            return self._read_c(Path(path), verify)
-        return self._read_python(Path(path), verify)
+        path = Path(path)
+        res = self.scan(path, verify)
+        _check(path, res)
+        return FileData(res.frame, self.format, res.warnings(path), res.purges)
 
-    def _read_c(self, path: Path, verify: bool) -> FileData:
+    def scan(self, path: Path, verify: bool = True, start: int = 0,
+             plugins: dict[str, str] | None = None) -> Scan:
+        """Scan from byte ``start`` (a previous scan's ``end``) without judging the whole file;
+        ``plugins`` (tag -> plugin name, updated in place) carries TF2 metadata across calls."""
+        if fastscan.enabled():
+            return self._scan_c(Path(path), verify, start, plugins)
+        return self._scan_python(Path(path), verify, start, plugins)
+
+    def _read_c(self, path: Path, verify: bool) -> FileData:  # tests: the C path explicitly
+        res = self._scan_c(path, verify)
+        _check(path, res)
+        return FileData(res.frame, self.format, res.warnings(path), res.purges)
+
+    def _read_python(self, path: Path, verify: bool) -> FileData:  # tests: the Python path
+        res = self._scan_python(path, verify)
+        _check(path, res)
+        return FileData(res.frame, self.format, res.warnings(path), res.purges)
+
+    def _scan_c(self, path: Path, verify: bool, start: int = 0, plugins=None) -> Scan:
         try:
-            res = fastscan.scan(path, verify)
+            res = fastscan.scan(path, verify, plugins, start=start)
         except OSError as exc:
             raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-        _check(path, res.size, res.records, res.damaged, res.truncated_at)
-        warnings = _describe(path, res.damaged, res.truncated_at, res.records, res.undecodable)
-        return FileData(_frame(res), self.format, warnings, res.purges)
+        return Scan(_frame(res), res.purges, res.damaged, res.truncated_at, res.records,
+                    res.undecodable, res.size, res.end)
 
-    def _read_python(self, path: Path, verify: bool) -> FileData:
-        dec = _Decoder()
+    def _scan_python(self, path: Path, verify: bool, start: int = 0, plugins=None) -> Scan:
+        dec = _Decoder(plugins)
         state = tfrecord.ScanState()
         damaged: list[tuple[int, str, int | None]] = []
 
@@ -148,7 +188,7 @@ class TensorBoardReader:
         try:
             size = path.stat().st_size
             with open(path, "rb") as f:
-                for payload in tfrecord.iter_records(f, size, state, verify):
+                for payload in tfrecord.iter_records(f, size, state, verify, start):
                     note_damage()
                     try:
                         dec.add(payload)
@@ -157,10 +197,9 @@ class TensorBoardReader:
                 note_damage()
         except OSError as exc:
             raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-        _check(path, size, state.records, damaged, state.truncated_at)
-        warnings = _describe(path, damaged, state.truncated_at, state.records, dec.undecodable)
         frame = make_frame(pd.Categorical(dec.tags), dec.steps, dec.walls, dec.values)
-        return FileData(frame, self.format, warnings, dec.purges)
+        return Scan(frame, dec.purges, damaged, state.truncated_at, state.records, dec.undecodable,
+                    size, state.end)
 
 
 def _frame(res: fastscan.ScanResult) -> pd.DataFrame:
@@ -168,11 +207,21 @@ def _frame(res: fastscan.ScanResult) -> pd.DataFrame:
     return make_frame(metric, res.steps, res.wall_times, res.values)
 
 
-def _check(path: Path, size: int, records: int, damaged: list, truncated_at: int | None) -> None:
-    if size == 0:
+def _check(path: Path, res: Scan) -> None:
+    """Judge a whole-file scan: raise when it gave no points, saying why."""
+    if res.size == 0:
         raise InputError(path, "empty file (0 bytes)")
-    if records == 0 and (damaged or truncated_at is not None):
+    if res.records == 0 and res.truncated_at == 0 and not res.damaged:
+        raise InputError(path, f"truncated: only {res.size:,} bytes, not one complete record "
+                         "(file still being written?)")
+    if res.records == 0 and (res.damaged or res.truncated_at is not None):
         raise InputError(path, "not a TensorBoard event file (no valid TFRecord found)")
+    if len(res.frame) == 0 and (res.damaged or res.truncated_at is not None or res.undecodable):
+        problems = [w.split(": ", 1)[1] for w in res.warnings(path)]
+        raise InputError(path, "no scalar values left: " + "; ".join(problems))
+    if len(res.frame) == 0:
+        raise NotALog(path, f"no scalar values in {res.records:,} records (images, histograms, "
+                      "graphs and text are not read)")
 
 
 def _describe(path: Path, damaged: list[tuple[int, str, int | None]], truncated_at: int | None,

@@ -1,7 +1,8 @@
 """TFRecord framing: ``uint64 length, uint32 masked_crc32c(length), payload, uint32 masked_crc32c(payload)``.
 
 Streams records from a file with bounded memory, verifies both CRCs, resynchronises after a
-damaged length field and reports every problem with its byte offset instead of stopping.
+damaged length field (a bad CRC, or a length running past the end of the file while a valid
+record follows) and reports every problem with its byte offset instead of stopping.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
 import crc32c as _crc32c
+import numpy as np
 
 HEADER = 12
 FOOTER = 4
@@ -45,13 +47,16 @@ class ScanState:
     records: int = 0
     damaged: list[Damage] = field(default_factory=list)
     truncated_at: int | None = None  # offset of an incomplete last record (a run still being written)
-    bytes_read: int = 0
+    end: int = 0  # after the last complete record (or at the truncated tail): where to resume
 
 
-def iter_records(f: BinaryIO, size: int, state: ScanState, verify: bool = True) -> Iterator[bytes]:
-    """Yield each good record's payload; note damage and truncation in ``state``."""
-    offset = 0
+def iter_records(f: BinaryIO, size: int, state: ScanState, verify: bool = True,
+                 start: int = 0) -> Iterator[bytes]:
+    """Yield each good record's payload from byte ``start`` (a record boundary; `lossctl watch`
+    resumes at a previous ``state.end``); note damage and truncation in ``state``."""
+    offset = state.end = start
     while offset < size:
+        state.end = offset
         f.seek(offset)
         header = f.read(HEADER)
         if len(header) < HEADER:
@@ -68,31 +73,48 @@ def iter_records(f: BinaryIO, size: int, state: ScanState, verify: bool = True) 
             offset = nxt
             continue
         end = offset + HEADER + length + FOOTER
-        if end > size:
+        if end > size:  # a truncated tail, unless a record follows: then the length is wrong
+            nxt = _resync(f, offset + 1, size)
+            if nxt is None:
+                state.truncated_at = offset
+                return
+            state.damaged.append(Damage(offset, f"length {length} runs past the end of the file; "
+                                        f"skipped {nxt - offset} bytes to the next record"))
+            offset = nxt
+            continue
+        payload, footer = f.read(length), f.read(FOOTER)
+        if len(payload) < length or len(footer) < FOOTER:  # the file shrank while being read
             state.truncated_at = offset
             return
-        payload = f.read(length)
-        (data_crc,) = _U32.unpack(f.read(FOOTER))
+        (data_crc,) = _U32.unpack(footer)
         if verify and masked_crc(payload) != data_crc:
             state.damaged.append(Damage(offset, "payload CRC mismatch", payload))
         else:
             state.records += 1
             yield payload
-        offset = end
-    state.bytes_read = offset
+        offset = state.end = end
 
 
 def _resync(f: BinaryIO, start: int, size: int) -> int | None:
-    """Offset of the next plausible header at or after ``start`` (its length CRC checks)."""
+    """Offset of the next plausible header at or after ``start`` (its length CRC checks and its
+    record fits in the file). Only offsets whose length's high bytes are zero, as those of any
+    length that fits must be, are CRC-checked: numpy finds them, so megabytes take milliseconds."""
+    zero_from = (size.bit_length() + 7) // 8  # bytes [zero_from, 8) of a fitting length are 0
     pos = start
     while pos + HEADER <= size:
         f.seek(pos)
         window = f.read(_RESYNC_WINDOW + HEADER)
-        for i in range(max(0, len(window) - HEADER + 1)):
-            hdr = window[i:i + HEADER]
-            if header_ok(hdr):
-                (length,) = struct.unpack_from("<Q", hdr)
-                if pos + i + HEADER + length + FOOTER <= size:
-                    return pos + i
+        n = len(window) - HEADER + 1
+        if n > 0:
+            b = np.frombuffer(window, dtype=np.uint8)
+            maybe = np.ones(n, dtype=bool)
+            for j in range(zero_from, 8):
+                maybe &= b[j:j + n] == 0
+            for i in np.flatnonzero(maybe).tolist():
+                hdr = window[i:i + HEADER]
+                if header_ok(hdr):
+                    (length,) = struct.unpack_from("<Q", hdr)
+                    if pos + i + HEADER + length + FOOTER <= size:
+                        return pos + i
         pos += _RESYNC_WINDOW
     return None

@@ -1,0 +1,112 @@
+"""The state of `lossctl watch` between polls: which files are followed, and what was reported.
+
+Each poll walks the directory (a restart writes a new event file; a sweep adds run directories),
+starts following logs it has not seen, reads what was appended to each, and re-runs the usual
+pipeline on every run that changed: :func:`lossctl.runs.assemble_run` (the restart rule) then
+:func:`lossctl.analysis.analyze_run`. What is new since the last poll (files, input warnings,
+findings) is returned for display; a finding is new the first time its (run, kind, metric)
+appears.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lossctl.analysis import RunReport, analyze_run
+from lossctl.config import Config
+from lossctl.errors import InputError
+from lossctl.findings import Finding
+from lossctl.runs import _rel, _walk, assemble_run, reader_for
+from lossctl.watch.follow import Follower, follower_for
+
+
+@dataclass
+class Update:
+    """What one poll found that was not there before."""
+
+    files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    points: int = 0  # new points read
+
+
+class Session:
+    def __init__(self, target: str | os.PathLike, config: Config, overrides: dict | None = None,
+                 verify: bool = True):
+        self.target = str(target)
+        self.root = Path(target)
+        if not self.root.exists():
+            raise InputError(self.root, "no such file or directory")
+        self.config, self.overrides, self.verify = config, overrides or {}, verify
+        self.followers: dict[str, dict[Path, Follower]] = {}  # run name -> file -> follower
+        self.unclaimed: dict[Path, int] = {}  # file -> size when no reader claimed it
+        self.reports: dict[str, RunReport] = {}
+        self.reported: set[tuple[str, str, str]] = set()
+        self.warned: set[str] = set()
+
+    def poll(self) -> Update:
+        up = Update()
+        self._discover(up)
+        for name, files in self.followers.items():
+            changed = False
+            for f in files.values():
+                before = f.rows
+                changed |= f.poll()
+                up.points += f.rows - before
+                for w in f.warnings:
+                    if w not in self.warned:
+                        self.warned.add(w)
+                        up.warnings.append(w)
+            if changed:
+                self._analyse(name, files, up)
+        return up
+
+    def _discover(self, up: Update) -> None:
+        if self.root.is_file():
+            groups = [(self.root.parent, [self.root], ".")]
+        else:
+            groups = [(d, files, _rel(d, self.root)) for d, files in _walk(self.root)]
+        for d, files, name in groups:
+            known = self.followers.get(name, {})
+            for p in files:
+                if p in known:
+                    continue
+                size = _size(p)
+                if size == 0 or self.unclaimed.get(p) == size:
+                    continue  # nothing to judge yet, or judged at this size already
+                reader = reader_for(p)
+                if reader is None:
+                    self.unclaimed[p] = size
+                    continue
+                self.unclaimed.pop(p, None)
+                known[p] = follower_for(p, reader.format, self.verify)
+                up.files.append(str(p))
+            if known:
+                self.followers[name] = dict(sorted(known.items()))  # name order, as analyze reads
+
+    def _analyse(self, name: str, files: dict[Path, Follower], up: Update) -> None:
+        parts = [(str(p), f.data()) for p, f in files.items() if f.rows and not f.ignored]
+        if not parts:
+            return
+        path = os.path.normpath(os.path.join(self.target, name)) if self.root.is_dir() else self.target
+        run = assemble_run(name, path, parts, [])
+        report = analyze_run(run, self.config, self.overrides)
+        self.reports[name] = report
+        for finding in report.findings:
+            key = (name, finding.kind, finding.metric)
+            if key not in self.reported:
+                self.reported.add(key)
+                up.findings.append(finding)
+
+    def ignored(self) -> list[str]:
+        """Why files that looked like logs were not followed (config JSON beside the logs, ...)."""
+        return [f.ignored for files in self.followers.values() for f in files.values() if f.ignored]
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return 0
