@@ -273,19 +273,11 @@ def watch(
     Exit 1 at a finding at the --exit-on level, 0 at --timeout/--idle, 130 on Ctrl-C, 2 on bad usage."""
     from rich.console import Console
 
-    from lossctl.config import load_config
     from lossctl.watch.display import Display
     from lossctl.watch.loop import watch as watch_loop
     from lossctl.watch.session import Session
 
-    try:
-        config = load_config()
-    except InputError as exc:
-        _fail(str(exc))
-    if select:
-        config.select = _kinds(select)
-    if ignore:
-        config.ignore = config.ignore + _kinds(ignore)
+    config = _config(select, ignore)
     try:
         session = Session(path, config, {"loss": loss, "val_loss": val_loss}, verify=not no_verify)
     except InputError as exc:

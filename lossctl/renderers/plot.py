@@ -10,9 +10,7 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-BRAILLE = 0x2800
-# dot bit for (x in 0..1, y in 0..3 from the top) inside one braille cell
-_DOT = [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]]
+from lossctl.renderers.canvas import BRAILLE, YScale, bridge, draw_line, row_start, x_axis
 
 
 def ema_debiased(values: np.ndarray, weight: float = 0.6) -> np.ndarray:
@@ -40,7 +38,7 @@ def ema_debiased(values: np.ndarray, weight: float = 0.6) -> np.ndarray:
     return out
 
 
-def _columns(steps, values, lo_step, hi_step, width):
+def column_means(steps, values, lo_step, hi_step, width):
     """Mean of finite values per column; NaN where a column has none."""
     col = ((steps - lo_step) * (width - 1) // max(hi_step - lo_step, 1)).astype(np.int64)
     ok = np.isfinite(values)
@@ -65,64 +63,30 @@ def plot(series, width: int = 72, height: int = 10, mark: tuple[int, int] | None
     cols = []
     for i, (label, steps, values, style) in enumerate(series):
         shown = ema_debiased(values) if i == 0 and len(values) > 2 * width else values
-        cols.append(_columns(steps, shown, lo_step, hi_step, width if i else width * 2))
-    finite = np.concatenate([c[0][np.isfinite(c[0])] for c in cols])
-    if len(finite) == 0:
-        finite = np.array([0.0, 1.0])
-    lo, hi = float(np.min(finite)), float(np.max(finite))
-    log = lo > 0 and hi / lo > 30
-    tf = np.log10 if log else (lambda v: v)
-    tlo, thi = tf(lo), tf(hi)
-    if not thi - tlo > 0:  # a flat curve: give it a band around its value
-        pad = max(abs(thi), 1.0) * 0.05
-        thi, tlo = thi + pad, tlo - pad
-    rows = height * 4
+        cols.append(column_means(steps, shown, lo_step, hi_step, width if i else width * 2))
+    scale = YScale.fit([c[0] for c in cols], height)
     cells = np.zeros((height, width), dtype=np.int64)
     cell_style = [[None] * width for _ in range(height)]
     glyph = [[None] * width for _ in range(height)]
-
-    def row_of(v):
-        return np.clip(np.round((thi - tf(v)) / (thi - tlo) * (rows - 1)), 0, rows - 1).astype(int)
-
-    # main curve: braille, connecting consecutive dot columns vertically; columns with no point
-    # (a short per-epoch log on a wide plot) are bridged by interpolation, NaN ones are not
+    # main curve: braille; columns with no point are bridged, NaN ones are not
     y, bad = cols[0]
-    have = np.flatnonzero(np.isfinite(y))
-    if len(have) > 1:
-        gap = ~np.isfinite(y) & ~bad
-        gap[: have[0]] = gap[have[-1] + 1:] = False
-        y = y.copy()
-        y[gap] = np.interp(np.flatnonzero(gap), have, y[have])
-    style0 = series[0][3]
-    prev = None
-    for x in range(width * 2):
-        if not np.isfinite(y[x]):
-            prev = None
-            continue
-        r = int(row_of(y[x]))
-        span = range(min(r, prev), max(r, prev) + 1) if prev is not None else [r]
-        for rr in span:
-            cells[rr // 4, x // 2] |= _DOT[rr % 4][x % 2]
-            cell_style[rr // 4][x // 2] = style0
-        prev = r
+    draw_line(cells, cell_style, bridge(y, keep=bad), scale, series[0][3])
     for i, (label, steps, values, style) in enumerate(series[1:], 1):
         yv, _ = cols[i]
         for x in range(width):
             if np.isfinite(yv[x]):
-                r = int(row_of(yv[x])) // 4
+                r = scale.row(yv[x]) // 4
                 glyph[r][x] = "•"
                 cell_style[r][x] = style
     nonfinite = np.zeros(width, dtype=bool)
     for c in cols:
         b = c[1]
         nonfinite |= b if len(b) == width else b.reshape(width, 2).any(axis=1)
-    fmt = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.3g}")
-    labels = [fmt(thi), fmt((thi + tlo) / 2), fmt(tlo)]
+    labels = scale.labels(height)
     lw = max(len(s) for s in labels)
     lines = []
     for r in range(height):
-        label = labels[0] if r == 0 else labels[1] if r == height // 2 else labels[2] if r == height - 1 else ""
-        t = Text(f"{label:>{lw}} ┤" if label else " " * lw + " │", style="dim")
+        t = row_start(labels[r], lw)
         for x in range(width):
             if r == 0 and nonfinite[x]:
                 t.append("✖", style="bold red")
@@ -133,7 +97,7 @@ def plot(series, width: int = 72, height: int = 10, mark: tuple[int, int] | None
             else:
                 t.append(" ")
         lines.append(t)
-    axis = Text(" " * lw + " └" + "─" * width, style="dim")
+    axis, ticks = x_axis(lw, width, "step", lo_step, hi_step)
     lines.append(axis)
     if mark is not None:
         a = int((mark[0] - lo_step) * (width - 1) // max(hi_step - lo_step, 1))
@@ -141,13 +105,12 @@ def plot(series, width: int = 72, height: int = 10, mark: tuple[int, int] | None
         m = Text(" " * (lw + 2) + " " * a)
         m.append("▔" * max(1, b - a + 1), style=mark_style)
         lines.append(m)
-    left, right = f"step {lo_step:,}", f"{hi_step:,}"
-    lines.append(Text(" " * (lw + 2) + left + " " * max(1, width - len(left) - len(right)) + right, style="dim"))
+    lines.append(ticks)
     legend = Text(" " * (lw + 2))
     for i, (label, _, _, style) in enumerate(series):
         legend.append("⣿ " if i == 0 else "• ", style=style)
         legend.append(label + ("  (smoothed)" if i == 0 and len(series[0][2]) > 2 * width else "") + "   ")
-    if log:
+    if scale.log:
         legend.append("log scale", style="dim")
     if nonfinite.any():
         legend.append("  ✖ NaN/Inf", style="bold red")
