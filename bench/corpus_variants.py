@@ -31,7 +31,7 @@ LOSSCTL = ROOT / ".venv" / "bin" / "lossctl"
 PER_STEP = 200  # series longer than this are per-step logs; per-epoch logs are never thinned
 
 sys.path.insert(0, str(ROOT))
-import lossctl  # noqa: E402
+import lossctl
 
 
 def _as_is(df: pd.DataFrame) -> pd.DataFrame:

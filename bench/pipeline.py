@@ -58,7 +58,7 @@ def main() -> list[tuple[str, float, float]]:
     for kind in ("healthy", "diverging"):
         run = make_run(kind=kind)
 
-        def pipeline():
+        def pipeline(run=run):
             report = analyze_run(run, Config())
             RENDERERS["json"]([report], [])
             return report

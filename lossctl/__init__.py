@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from lossctl.api import load  # noqa: E402  (public API re-export)
+from lossctl.api import load
 
 __all__ = ["__version__", "load"]

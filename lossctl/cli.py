@@ -6,7 +6,6 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -59,18 +58,18 @@ def _color(stream) -> bool:
 
 @app.command()
 def analyze(
-    paths: List[Path] = typer.Argument(..., help="Run directories, trees of runs, or log files."),
+    paths: list[Path] = typer.Argument(..., help="Run directories, trees of runs, or log files."),
     format: Format = typer.Option(Format.terminal, "--format", "-f", help="Output format."),
-    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity [default: error]."),
-    loss: Optional[str] = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
-    val_loss: Optional[str] = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
-    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these kinds (comma-separated)."),
-    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
+    fail_on: FailOn | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity [default: error]."),
+    loss: str | None = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
+    val_loss: str | None = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
+    select: list[str] | None = typer.Option(None, "--select", help="Only these kinds (comma-separated)."),
+    ignore: list[str] | None = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files (faster)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="A run to judge every run against (as `lossctl compare` does): exit 1 also when a run is worse."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
+    baseline: Path | None = typer.Option(None, "--baseline", help="A run to judge every run against (as `lossctl compare` does): exit 1 also when a run is worse."),
     max_regression: float = typer.Option(0.0, "--max-regression", min=0.0, metavar="PCT", help="With --baseline: how much worse than the baseline (percent) still passes."),
-    summary: Optional[Path] = typer.Option(None, "--summary", help="Also append the markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY)."),
+    summary: Path | None = typer.Option(None, "--summary", help="Also append the markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY)."),
 ):
     """Read training logs, detect pathologies, report them. Exit 0 ok, 1 findings, 2 unreadable."""
     from lossctl.analysis import analyze_run
@@ -101,14 +100,14 @@ def analyze(
 
 @app.command()
 def compare(
-    paths: List[Path] = typer.Argument(..., help="The baseline run first, then the runs to compare with it (run directories or trees of runs)."),
+    paths: list[Path] = typer.Argument(..., help="The baseline run first, then the runs to compare with it (run directories or trees of runs)."),
     format: CompareFormat = typer.Option(CompareFormat.terminal, "--format", "-f", help="Output format."),
     max_regression: float = typer.Option(0.0, "--max-regression", min=0.0, metavar="PCT", help="How much worse than the baseline (percent of its value) still counts as the same; beyond it, and beyond the curves' noise, a run is worse (exit 1)."),
-    target: Optional[float] = typer.Option(None, "--target", help="Loss to reach for 'steps to target' on the judged metric (default: the baseline's final value)."),
-    loss: Optional[str] = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
-    val_loss: Optional[str] = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
+    target: float | None = typer.Option(None, "--target", help="Loss to reach for 'steps to target' on the judged metric (default: the baseline's final value)."),
+    loss: str | None = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
+    val_loss: str | None = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files (faster)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
 ):
     """Compare runs with a baseline: final, best, steps to target, AUC, stability; better/same/worse.
 
@@ -261,12 +260,12 @@ def watch(
     path: Path = typer.Argument(..., help="A run directory (or a tree of runs, or one log file) still being written."),
     exit_on: FailOn = typer.Option(FailOn.error, "--exit-on", help="Stop with exit 1 at the first finding at or above this severity."),
     interval: float = typer.Option(2.0, "--interval", min=0.01, help="Seconds between polls."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=0, help="Stop with exit 0 after this many seconds without such a finding."),
-    idle: Optional[float] = typer.Option(None, "--idle", min=0, help="Stop with exit 0 when no new data arrived for this many seconds."),
-    loss: Optional[str] = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
-    val_loss: Optional[str] = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
-    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these kinds (comma-separated)."),
-    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
+    timeout: float | None = typer.Option(None, "--timeout", min=0, help="Stop with exit 0 after this many seconds without such a finding."),
+    idle: float | None = typer.Option(None, "--idle", min=0, help="Stop with exit 0 when no new data arrived for this many seconds."),
+    loss: str | None = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
+    val_loss: str | None = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
+    select: list[str] | None = typer.Option(None, "--select", help="Only these kinds (comma-separated)."),
+    ignore: list[str] | None = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files."),
 ):
     """Follow a run while it trains: read what is appended, print each new finding as it appears.

@@ -18,7 +18,7 @@ def _num(x):
 def metric_summary(s) -> dict:
     v = s.values
     fin = v[np.isfinite(v)]
-    return {"points": int(len(v)), "first_step": int(s.steps[0]), "last_step": int(s.steps[-1]),
+    return {"points": len(v), "first_step": int(s.steps[0]), "last_step": int(s.steps[-1]),
             "last": _num(v[-1]), "min": _num(fin.min()) if len(fin) else None,
             "nonfinite": int(len(v) - len(fin))}
 

@@ -17,7 +17,7 @@ def words(name: str) -> list[str]:
 
 
 def _is_lr(ws: list[str], name: str) -> bool:
-    return "lr" in ws or "learning" in ws and "rate" in ws or name.lower().startswith("lr-")
+    return "lr" in ws or ("learning" in ws and "rate" in ws) or name.lower().startswith("lr-")
 
 
 def _is_grad_norm(ws: list[str]) -> bool:

@@ -99,7 +99,7 @@ def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
     else:
         groups = [(d, files, _rel(d, root)) for d, files in _walk(root)]
     work = []
-    for d, files, name in groups:
+    for _dir, files, name in groups:
         logs = [(p, r.format) for p in files if (r := reader_for(p)) is not None]
         if logs:
             path = os.path.normpath(os.path.join(str(target), name)) if root.is_dir() else str(root)

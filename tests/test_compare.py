@@ -230,7 +230,7 @@ def test_output_file_gets_json_while_screen_gets_the_table(tmp_path):
 
 def one_line_error(r, needle):
     assert r.exit_code == 2
-    assert "Traceback" not in r.output and r.exception is None or isinstance(r.exception, SystemExit)
+    assert ("Traceback" not in r.output and r.exception is None) or isinstance(r.exception, SystemExit)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lossctl: ") and needle in lines[0], r.stderr
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synth import decay, findings, kinds
 
 from lossctl.detectors.noisy import Noisy
 from lossctl.detectors.spike import Spike
-from synth import decay, findings, kinds
 
 
 def bad_batch(n=2000, at=1200, mult=30.0, noise=0.05, seed=0):

@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 import writers as W
+
 from lossctl.readers import fastscan
 from lossctl.runs import load_runs
 

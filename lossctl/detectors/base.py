@@ -25,7 +25,7 @@ class Series:
     def __len__(self) -> int:
         return len(self.values)
 
-    def finite(self) -> "Series":
+    def finite(self) -> Series:
         ok = np.isfinite(self.values)
         return self if ok.all() else Series(self.metric, self.steps[ok], self.values[ok])
 

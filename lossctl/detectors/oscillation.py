@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
-from lossctl.detectors.stats import binned, bin_index, fmt, robust_sigma
+from lossctl.detectors.stats import bin_index, binned, fmt, robust_sigma
 
 
 class Oscillation(Detector):

@@ -139,8 +139,8 @@ class CsvReader:
         fmt = _layout(table.columns)
         step_col = pick(table.columns, STEP_COLUMNS)
         wall_col = pick(table.columns, WALL_COLUMNS)
-        warnings = [f"{path}: rows with more fields than the header (columns "
-                    f"{', '.join(map(repr, table.columns[:4]))}...); extra fields ignored"] if long_rows else []
+        warnings = [(f"{path}: rows with more fields than the header (columns "
+                     f"{', '.join(map(repr, table.columns[:4]))}...); extra fields ignored")] if long_rows else []
         name_col, value_col = pick(table.columns, LONG_NAME), pick(table.columns, LONG_VALUE)
         if name_col and value_col and step_col:
             arrays = _long(table, step_col, wall_col, name_col, value_col, str(path), warnings)

@@ -8,8 +8,9 @@ record follows) and reports every problem with its byte offset instead of stoppi
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import crc32c as _crc32c
 import numpy as np
@@ -31,7 +32,7 @@ def header_ok(header: bytes) -> bool:
     """True when 12 bytes look like a record header (the length's CRC checks)."""
     if len(header) < HEADER:
         return False
-    (length, crc) = _LEN.unpack_from(header)
+    (_length, crc) = _LEN.unpack_from(header)
     return masked_crc(header[:8]) == crc
 
 

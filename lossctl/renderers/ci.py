@@ -3,7 +3,7 @@ order, where a finding lies, and the file a run was read from."""
 
 from __future__ import annotations
 
-from lossctl.findings import SEVERITIES, severity_rank
+from lossctl.findings import severity_rank
 from lossctl.report import failing
 
 

@@ -61,7 +61,7 @@ def plot(series, width: int = 72, height: int = 10, mark: tuple[int, int] | None
     lo_step = min(int(s[1][0]) for s in series)
     hi_step = max(int(s[1][-1]) for s in series)
     cols = []
-    for i, (label, steps, values, style) in enumerate(series):
+    for i, (_label, steps, values, _style) in enumerate(series):
         shown = ema_debiased(values) if i == 0 and len(values) > 2 * width else values
         cols.append(column_means(steps, shown, lo_step, hi_step, width if i else width * 2))
     scale = YScale.fit([c[0] for c in cols], height)
@@ -71,7 +71,7 @@ def plot(series, width: int = 72, height: int = 10, mark: tuple[int, int] | None
     # main curve: braille; columns with no point are bridged, NaN ones are not
     y, bad = cols[0]
     draw_line(cells, cell_style, bridge(y, keep=bad), scale, series[0][3])
-    for i, (label, steps, values, style) in enumerate(series[1:], 1):
+    for i, (*_, style) in enumerate(series[1:], 1):
         yv, _ = cols[i]
         for x in range(width):
             if np.isfinite(yv[x]):

@@ -68,7 +68,7 @@ class Session:
             groups = [(self.root.parent, [self.root], ".")]
         else:
             groups = [(d, files, _rel(d, self.root)) for d, files in _walk(self.root)]
-        for d, files, name in groups:
+        for _dir, files, name in groups:
             known = self.followers.get(name, {})
             for p in files:
                 if p in known:
