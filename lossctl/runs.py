@@ -56,7 +56,7 @@ def reader_for(path: Path):
     return next((r for r in READERS if r.sniff(path, head)), None)
 
 
-def _walk(root: Path):
+def walk_dirs(root: Path):
     """Yield ``(directory, [files])`` below root, following links but never looping."""
     seen: set[tuple[int, int]] = set()
     stack = [root]
@@ -97,7 +97,7 @@ def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
     if root.is_file():
         groups = [(root.parent, [root], root.name)]
     else:
-        groups = [(d, files, _rel(d, root)) for d, files in _walk(root)]
+        groups = [(d, files, run_name(d, root)) for d, files in walk_dirs(root)]
     work = []
     for _dir, files, name in groups:
         logs = [(p, r.format) for p in files if (r := reader_for(p)) is not None]
@@ -152,7 +152,7 @@ def _read_job(item):
     return run, skipped
 
 
-def _rel(d: Path, root: Path) -> str:
+def run_name(d: Path, root: Path) -> str:
     rel = os.path.relpath(d, root)
     return rel.replace(os.sep, "/")
 

@@ -18,7 +18,7 @@ from lossctl.analysis import RunReport, analyze_run
 from lossctl.config import Config
 from lossctl.errors import InputError
 from lossctl.findings import Finding
-from lossctl.runs import _rel, _walk, assemble_run, reader_for
+from lossctl.runs import assemble_run, reader_for, run_name, walk_dirs
 from lossctl.watch.follow import Follower, follower_for
 
 
@@ -67,7 +67,7 @@ class Session:
         if self.root.is_file():
             groups = [(self.root.parent, [self.root], ".")]
         else:
-            groups = [(d, files, _rel(d, self.root)) for d, files in _walk(self.root)]
+            groups = [(d, files, run_name(d, self.root)) for d, files in walk_dirs(self.root)]
         for _dir, files, name in groups:
             known = self.followers.get(name, {})
             for p in files:
