@@ -606,35 +606,24 @@ def main(argv: list[str]) -> int:
             ("plateau", plateau), ("train_val_mismatch", train_val_mismatch), ("noisy", noisy),
             ("epoch_periodic", epoch_periodic)]}
 
-    steps, epochs = runs["healthy"]
-    report_steps(write_tensorboard(fresh_dir(out / "healthy_tensorboard"), steps, epochs), steps)
-
-    steps, epochs = runs["diverging"]
-    report_steps(write_lightning(fresh_dir(out / "diverging_lightning"), steps, epochs, DIVERGE), steps)
-
-    _, epochs = runs["oscillating"]
-    report_epochs(write_keras_csv(fresh_dir(out / "oscillating_keras"), epochs, OSCILLATE["lr"]), epochs)
-
-    _, epochs = runs["overfitting"]
-    report_epochs(write_keras_json(fresh_dir(out / "overfitting_keras_json"), epochs), epochs)
-
-    steps, epochs = runs["nonfinite"]
-    report_steps(write_tensorboard(fresh_dir(out / "nonfinite_tensorboard"), steps, epochs), steps)
-
-    steps, epochs = runs["spike"]
-    report_steps(write_lightning(fresh_dir(out / "spike_lightning"), steps, epochs, SPIKE), steps)
-
-    _, epochs = runs["plateau"]
-    report_epochs(write_keras_csv(fresh_dir(out / "plateau_keras"), epochs, PLATEAU["lr"]), epochs)
-
-    _, epochs = runs["train_val_mismatch"]
-    report_epochs(write_keras_json(fresh_dir(out / "train_val_mismatch_keras_json"), epochs), epochs)
-
-    steps, epochs = runs["noisy"]
-    report_steps(write_lightning(fresh_dir(out / "noisy_lightning"), steps, epochs, NOISY), steps)
-
-    steps, epochs = runs["epoch_periodic"]
-    report_steps(write_tensorboard(fresh_dir(out / "epoch_periodic_tensorboard"), steps, epochs), steps)
+    hp = {"diverging": DIVERGE, "spike": SPIKE, "noisy": NOISY}
+    lr = {"oscillating": OSCILLATE["lr"], "plateau": PLATEAU["lr"]}
+    layout = [("healthy", "healthy_tensorboard"), ("diverging", "diverging_lightning"),
+              ("oscillating", "oscillating_keras"), ("overfitting", "overfitting_keras_json"),
+              ("nonfinite", "nonfinite_tensorboard"), ("spike", "spike_lightning"),
+              ("plateau", "plateau_keras"), ("train_val_mismatch", "train_val_mismatch_keras_json"),
+              ("noisy", "noisy_lightning"), ("epoch_periodic", "epoch_periodic_tensorboard")]
+    for key, name in layout:  # the directory name's suffix says the format
+        steps, epochs = runs[key]
+        d = fresh_dir(out / name)
+        if name.endswith("_tensorboard"):
+            report_steps(write_tensorboard(d, steps, epochs), steps)
+        elif name.endswith("_lightning"):
+            report_steps(write_lightning(d, steps, epochs, hp[key]), steps)
+        elif name.endswith("_keras"):
+            report_epochs(write_keras_csv(d, epochs, lr[key]), epochs)
+        else:
+            report_epochs(write_keras_json(d, epochs), epochs)
     return 0
 
 
