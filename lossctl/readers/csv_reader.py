@@ -18,7 +18,16 @@ import pandas as pd
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers.base import FileData
-from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, pick, step_numbers, to_numbers, wide_to_long
+from lossctl.readers.columns import (
+    STEP_COLUMNS,
+    WALL_COLUMNS,
+    Numbers,
+    numbers_of,
+    pick,
+    step_numbers,
+    unique_names,
+    wide_to_long,
+)
 
 SUFFIXES = {".csv", ".tsv", ".log", ".txt"}
 LONG_NAME = ["metric", "tag", "name", "key"]
@@ -112,51 +121,118 @@ class CsvReader:
     def parse(self, text: str, path: Path, first_row: int = 0) -> FileData:
         """Points of CSV ``text`` (header first); ``first_row`` numbers its data rows when they
         continue a file read earlier (`lossctl watch` parses only appended lines)."""
-        lines = text.splitlines()
-        if not lines or not lines[0].strip():
+        first = _first_line(text)
+        if not first.strip():
             raise InputError(path, "empty CSV file")
-        if not _looks_like_header(lines[0]):
+        if not _looks_like_header(first):
             raise NotALog(path, "no header row (the first line holds no column names)")
-        sep = _separator(lines[0])
-        try:
-            with pywarnings.catch_warnings(record=True) as caught:  # rows longer than the header
-                pywarnings.simplefilter("always", pd.errors.ParserWarning)
-                # index_col=False: rows longer than the header must not turn column 1 into an index
-                table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                                    na_filter=False, skipinitialspace=True, index_col=False)
-            long_rows = sum(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
-        except pd.errors.ParserError:
-            try:
-                table, long_rows = _tolerant_table(text, sep)
-            except csv.Error as exc:
-                raise InputError(path, f"malformed CSV: {exc}") from None
-        except (pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
-            raise InputError(path, f"malformed CSV: {exc}") from None
-        table.columns = [str(c).strip() for c in table.columns]
-        if table.empty:
+        sep = _separator(first)
+        names, cells, n, long_rows = _read_table(text, sep, path)
+        if n == 0 or not names:
             raise InputError(path, "CSV has a header but no data rows")
-        table.index += first_row
-        fmt = _layout(table.columns)
-        step_col = pick(table.columns, STEP_COLUMNS)
-        wall_col = pick(table.columns, WALL_COLUMNS)
+        fmt = _layout(names)
+        step_col = pick(names, STEP_COLUMNS)
+        wall_col = pick(names, WALL_COLUMNS)
         warnings = [(f"{path}: rows with more fields than the header (columns "
-                     f"{', '.join(map(repr, table.columns[:4]))}...); extra fields ignored")] if long_rows else []
-        name_col, value_col = pick(table.columns, LONG_NAME), pick(table.columns, LONG_VALUE)
-        if name_col and value_col and step_col:
-            arrays = _long(table, step_col, wall_col, name_col, value_col, str(path), warnings)
+                     f"{', '.join(map(repr, names[:4]))}...); extra fields ignored")] if long_rows else []
+        name_col, value_col = pick(names, LONG_NAME), pick(names, LONG_VALUE)
+        long = bool(name_col and value_col and step_col)
+        cells = _text_where_needed(text, sep, names, cells, n, {names.index(name_col)} if long else set())
+        columns = list(zip(names, cells))
+        if long:
+            arrays = _long(dict(columns), step_col, wall_col, name_col, value_col, str(path), warnings)
         else:
-            if value_col == "Value" and step_col == "Step" and len(table.columns) <= 3:
+            if value_col == "Value" and step_col == "Step" and len(names) <= 3:
                 # TensorBoard's "download CSV": run-<run>-tag-<tag>.csv holds one tag
-                table = table.rename(columns={"Value": _exported_tag(path.stem)})
+                tag = _exported_tag(path.stem)
+                columns = [(tag if c == "Value" else c, v) for c, v in columns]
             if step_col is None:
                 warnings.append(f"{path}: no step column ({', '.join(STEP_COLUMNS[:4])}...); "
                                 "using the row number as step")
-            arrays, more = wide_to_long(table, step_col, wall_col, str(path))
+            arrays, more = wide_to_long(columns, n, step_col, wall_col, str(path), first_row)
             warnings += more
         if arrays is None:
             raise InputError(path, "no numeric metric values in any column")
         metric, step, wall, value = arrays
-        return FileData(make_frame(pd.Categorical(metric), step, wall, value), fmt, warnings)
+        return FileData(make_frame(metric, step, wall, value), fmt, warnings)
+
+
+def _first_line(text: str) -> str:
+    """``text.splitlines()[0]`` (or ``""``) without splitting the whole file into lines."""
+    size = 4096
+    while True:
+        lines = text[:size].splitlines()
+        if not lines:
+            return ""
+        if len(lines) > 1 or size >= len(text):
+            return lines[0]
+        size *= 8
+
+
+def _read_csv(text: str, sep: str, **kwargs) -> tuple[pd.DataFrame, int]:
+    """pandas' C parser on ``text``; also return how many rows had more fields than the header."""
+    with pywarnings.catch_warnings(record=True) as caught:  # rows longer than the header
+        pywarnings.simplefilter("always", pd.errors.ParserWarning)
+        # index_col=False: rows longer than the header must not turn column 1 into an index
+        table = pd.read_csv(io.StringIO(text), sep=sep, keep_default_na=False, skipinitialspace=True,
+                            index_col=False, **kwargs)
+    return table, sum(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
+
+
+def _read_table(text: str, sep: str, path: Path):
+    """``(names, cells, rows, long_rows)``: one entry of ``cells`` per column, in file order.
+
+    Fast path: the C parser turns every column whose cells are all numbers or empty into
+    float64 (:class:`Numbers`, no Python object per cell). Columns it leaves as text (``NA``,
+    ``nan``, words, ``True``) are ``None`` here and read again as text by
+    :func:`_text_where_needed`. A file the C parser cannot split into rows (a header that grew
+    mid-file, ragged rows) is read by the csv module as text, every column tolerant."""
+    try:
+        table, long_rows = _read_csv(text, sep, na_values=[""])
+        cells: list = [_fast_numbers(table.iloc[:, i]) for i in range(table.shape[1])]
+    except pd.errors.ParserError:
+        try:
+            table, long_rows = _tolerant_table(text, sep)
+        except csv.Error as exc:
+            raise InputError(path, f"malformed CSV: {exc}") from None
+        cells = [table.iloc[:, i] for i in range(table.shape[1])]
+    except (pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        raise InputError(path, f"malformed CSV: {exc}") from None
+    names = unique_names([str(c).strip() for c in table.columns])
+    return names, cells, len(table), long_rows
+
+
+def _fast_numbers(column: pd.Series) -> Numbers | None:
+    """The column as :class:`Numbers` when the C parser made it numeric (an empty cell is the
+    only way to NaN there: ``nan`` stays text with these options), else None."""
+    if column.dtype.kind in "iu":
+        return Numbers(column.to_numpy(dtype=np.float64))
+    if column.dtype == np.float64:
+        values = column.to_numpy()
+        missing = np.isnan(values)
+        return Numbers(values, missing if missing.any() else None)
+    return None  # text, bool or mixed: the tolerant path decides cell by cell
+
+
+def _text_where_needed(text: str, sep: str, names, cells, n: int, also: set[int]) -> list:
+    """``cells`` with each column that is None (or whose position is in ``also``) replaced by
+    its cells as text, read again with the options the tolerant path expects."""
+    need = sorted({i for i, c in enumerate(cells) if c is None} | also)
+    need = [i for i in need if not isinstance(cells[i], pd.Series)]
+    if not need:
+        return cells
+    try:
+        table, _ = _read_csv(text, sep, usecols=need, dtype=str, na_filter=False)
+        if len(table) != n or table.shape[1] != len(need):
+            raise ValueError("rows or columns differ")
+        got = [table.iloc[:, j] for j in range(len(need))]
+    except (pd.errors.ParserError, ValueError):  # whatever the reason: read every column as text
+        table, _ = _read_csv(text, sep, dtype=str, na_filter=False)
+        got = [table.iloc[:, i] for i in need]
+    out = list(cells)
+    for i, col in zip(need, got):
+        out[i] = col
+    return out
 
 
 def complete_lines(text: str) -> tuple[str, str]:
@@ -183,7 +259,7 @@ def _layout(columns) -> str:
 
 def _long(table, step_col, wall_col, name_col, value_col, where, warnings):
     steps, step_ok, step_problem = step_numbers(table[step_col], step_col)
-    values, missing, bad = to_numbers(table[value_col])
+    values, missing, bad = numbers_of(table[value_col])
     keep = step_ok & ~missing & ~bad
     if step_problem:
         warnings.append(f"{where}: {step_problem}")
@@ -191,8 +267,8 @@ def _long(table, step_col, wall_col, name_col, value_col, where, warnings):
         warnings.append(f"{where}: {int(bad.sum())} non-numeric values in {value_col!r}; skipped")
     if not keep.any():
         return None
-    walls = to_numbers(table[wall_col])[0][keep] if wall_col else None
-    return (table[name_col].astype(str).to_numpy()[keep], steps[keep].astype(np.int64), walls,
+    walls = numbers_of(table[wall_col])[0][keep] if wall_col else None
+    return (pd.Categorical(table[name_col].astype(str).to_numpy()[keep]), steps[keep].astype(np.int64), walls,
             values[keep])
 
 

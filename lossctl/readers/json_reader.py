@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers.base import FileData
-from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, pick, wide_to_long
+from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, Numbers, pick, wide_to_long
 
 
 class JsonReader:
@@ -42,20 +43,22 @@ class JsonReader:
         elif isinstance(doc, dict) and isinstance(doc.get("history"), dict):
             doc = doc["history"]
         if isinstance(doc, dict):
-            table = _from_columns(doc, str(path), warnings)
+            lists, n = _from_columns(doc, str(path), warnings)
         elif isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
             keys = list(dict.fromkeys(k for row in doc for k in row))
-            table = pd.DataFrame({k: pd.Series([row.get(k) for row in doc], dtype=object) for k in keys})
+            lists, n = {k: [row.get(k) for row in doc] for k in keys}, len(doc)
         else:
             raise NotALog(path, f"not a training history (top level is a {type(doc).__name__}, "
                              "expected a dict of lists or a list of dicts)")
-        step_col = pick(table.columns, STEP_COLUMNS)
-        arrays, more = wide_to_long(table, step_col, pick(table.columns, WALL_COLUMNS), str(path))
+        del doc
+        columns = [(k, _column(v)) for k, v in lists.items()]
+        names = list(lists)
+        arrays, more = wide_to_long(columns, n, pick(names, STEP_COLUMNS), pick(names, WALL_COLUMNS), str(path))
         warnings += more
         if arrays is None:
             raise NotALog(path, "not a training history (no numeric values)")
         metric, step, wall, value = arrays
-        return FileData(make_frame(pd.Categorical(metric), step, wall, value), fmt, warnings)
+        return FileData(make_frame(metric, step, wall, value), fmt, warnings)
 
 
 def _from_columns(doc: dict, where: str, warnings: list[str]) -> pd.DataFrame:
@@ -68,7 +71,26 @@ def _from_columns(doc: dict, where: str, warnings: list[str]) -> pd.DataFrame:
         warnings.append(f"{where}: metric lists have unequal lengths ({min(lengths)}-{max(lengths)}); "
                         "shorter ones end early")
     n = max(lengths)
-    return pd.DataFrame({k: pd.Series(list(v) + [None] * (n - len(v)), dtype=object) for k, v in cols.items()})
+    return {k: v + [None] * (n - len(v)) if len(v) < n else v for k, v in cols.items()}, n
+
+
+_NUMBER_TYPES = {float, int, type(None)}
+
+
+def _column(values: list):
+    """A list of parsed JSON values as :class:`Numbers` when every one is a number or None (a
+    gap), in one pass without a Python string per value; else an object Series for the
+    tolerant path (text, booleans, nested lists...)."""
+    if set(map(type, values)) <= _NUMBER_TYPES:
+        try:
+            numbers = np.array(values, dtype=np.float64)  # None becomes NaN: told apart below
+        except OverflowError:  # an integer beyond float64: the tolerant path says so
+            return pd.Series(values, dtype=object)
+        gaps = np.isnan(numbers)
+        if gaps.any():  # a NaN token is a logged value, None (or a missing key) is a gap
+            gaps[gaps] = [values[i] is None for i in np.flatnonzero(gaps)]
+        return Numbers(numbers, gaps if gaps.any() else None)
+    return pd.Series(values, dtype=object)
 
 
 reader = JsonReader()
