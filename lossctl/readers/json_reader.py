@@ -4,6 +4,8 @@ per-epoch dicts) and Hugging Face ``trainer_state.json`` (``log_history``)."""
 from __future__ import annotations
 
 import json
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +30,11 @@ class JsonReader:
             raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
         except UnicodeDecodeError as exc:
             raise InputError(path, f"malformed JSON: {exc}") from None
-        if not text.strip():
+        if not text or text.isspace():  # (text.strip() would copy a whole large file)
             raise NotALog(path, "empty file" + (" (0 bytes)" if not text else " (only white space)"))
         try:
             doc = json.loads(text)
+            del text  # only the parsed document is needed from here (less memory at the peak)
         except RecursionError:
             raise InputError(path, "malformed JSON: nested too deeply") from None
         except ValueError as exc:  # JSONDecodeError, or an integer of more than 4300 digits
@@ -44,16 +47,16 @@ class JsonReader:
             doc = doc["history"]
         if isinstance(doc, dict):
             lists, n = _from_columns(doc, str(path), warnings)
+            columns = {k: _column(lists.pop(k)) for k in list(lists)}
         elif isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
-            keys = list(dict.fromkeys(k for row in doc for k in row))
-            lists, n = {k: [row.get(k) for row in doc] for k in keys}, len(doc)
+            columns, n = _from_rows(doc), len(doc)
         else:
             raise NotALog(path, f"not a training history (top level is a {type(doc).__name__}, "
                              "expected a dict of lists or a list of dicts)")
         del doc
-        columns = [(k, _column(v)) for k, v in lists.items()]
-        names = list(lists)
-        arrays, more = wide_to_long(columns, n, pick(names, STEP_COLUMNS), pick(names, WALL_COLUMNS), str(path))
+        names = list(columns)
+        arrays, more = wide_to_long(list(columns.items()), n, pick(names, STEP_COLUMNS),
+                                    pick(names, WALL_COLUMNS), str(path))
         warnings += more
         if arrays is None:
             raise NotALog(path, "not a training history (no numeric values)")
@@ -77,19 +80,61 @@ def _from_columns(doc: dict, where: str, warnings: list[str]) -> pd.DataFrame:
 _NUMBER_TYPES = {float, int, type(None)}
 
 
+def _from_rows(rows: list[dict]) -> dict:
+    """One column per key (in order of first appearance) of a list of per-step dicts.
+
+    Rows are grouped by their key list (an HF ``log_history`` has a few: training, eval, the
+    final summary), so each value is fetched once, by C-level ``map``, from the rows that hold
+    its key; a key absent from a row is a gap."""
+    n = len(rows)
+    shapes = list(map(tuple, rows))
+    distinct = dict.fromkeys(shapes)
+    keys = list(dict.fromkeys(k for shape in distinct for k in shape))
+    if len(distinct) == 1:
+        groups = [(None, rows, set(keys))]
+    else:
+        number = {shape: i for i, shape in enumerate(distinct)}
+        ids = np.fromiter(map(number.__getitem__, shapes), dtype=np.intp, count=n)
+        groups = []
+        for shape, i in number.items():
+            idx = np.flatnonzero(ids == i)
+            groups.append((idx, list(map(rows.__getitem__, idx.tolist())), set(shape)))
+    del shapes
+    columns = {}
+    for k in keys:
+        get = itemgetter(k)
+        parts = [(idx, list(map(get, sub))) for idx, sub, has in groups if k in has]
+        if parts[0][0] is None:  # every row holds every key
+            columns[k] = _column(parts[0][1])
+            continue
+        col = _column(parts[0][1] if len(parts) == 1 else list(chain.from_iterable(v for _, v in parts)))
+        if isinstance(col, Numbers):
+            idx = np.concatenate([i for i, _ in parts])
+            values, missing = np.full(n, np.nan), np.ones(n, dtype=bool)
+            values[idx] = col.values
+            missing[idx] = False if col.missing is None else col.missing
+            columns[k] = Numbers(values, missing)
+        else:  # text, booleans...: the tolerant path, cell by cell (a missing key is None)
+            columns[k] = pd.Series([row.get(k) for row in rows], dtype=object)
+    return columns
+
+
 def _column(values: list):
     """A list of parsed JSON values as :class:`Numbers` when every one is a number or None (a
     gap), in one pass without a Python string per value; else an object Series for the
     tolerant path (text, booleans, nested lists...)."""
-    if set(map(type, values)) <= _NUMBER_TYPES:
+    types = set(map(type, values))
+    if types <= _NUMBER_TYPES:
         try:
+            if type(None) not in types:
+                return Numbers(np.fromiter(values, dtype=np.float64, count=len(values)))
             numbers = np.array(values, dtype=np.float64)  # None becomes NaN: told apart below
         except OverflowError:  # an integer beyond float64: the tolerant path says so
             return pd.Series(values, dtype=object)
-        gaps = np.isnan(numbers)
-        if gaps.any():  # a NaN token is a logged value, None (or a missing key) is a gap
-            gaps[gaps] = [values[i] is None for i in np.flatnonzero(gaps)]
-        return Numbers(numbers, gaps if gaps.any() else None)
+        gaps = np.isnan(numbers)  # None (a gap) or a NaN token (a logged value)
+        if values.count(None) != np.count_nonzero(gaps):  # NaN tokens too: tell them apart
+            gaps = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+        return Numbers(numbers, gaps)
     return pd.Series(values, dtype=object)
 
 
