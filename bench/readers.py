@@ -44,13 +44,18 @@ atexit.register(_hwm)
 """
 CLI = HWM + """
 import runpy
+{block}
 sys.argv = ["lossctl", "analyze", "--format", "json", sys.argv[1]]
 runpy.run_module("lossctl", run_name="__main__")
 """
+# lossctl as installed (msgspec, the optional parser, when present), and without msgspec
+VARIANTS = {"lossctl": CLI.replace("{block}", ""),
+            "lossctl, no msgspec": CLI.replace("{block}", 'sys.modules["msgspec"] = None  # import fails')}
 PARSE = {
     "csv": HWM + "import pandas as pd\ndf = pd.read_csv(sys.argv[1])\nprint(len(df))\n",
     "json": HWM + "import json\nwith open(sys.argv[1]) as f:\n    doc = json.load(f)\nprint(len(doc['log_history']))\n",
 }
+PARSE_NAMES = "pandas.read_csv(file) / json.load(file), a fresh process each"
 # The points of the plain parse as the common frame (not timed), then analysis + JSON report.
 ANALYSIS = HWM + """
 import time
@@ -177,11 +182,12 @@ def _run(code: str, args: list[str], timeout: float) -> dict:
     return {"seconds": wall, "rss_mb": int(hwm[-1].split()[1]) / 1024, "stdout": proc.stdout}
 
 
-def measure(kind: str, path: Path, repeat: int = 3, timeout: float = 600) -> dict:
-    """Best of ``repeat`` for each of the three processes; ratios of lossctl to the reference."""
+def measure(kind: str, path: Path, variant: str = "lossctl", repeat: int = 3, timeout: float = 600) -> dict:
+    """Best of ``repeat`` for each of the three processes, run in turn (so that a busy moment of
+    the machine hits all three); ratios of lossctl to the reference."""
     best: dict[str, dict] = {}
     for _ in range(repeat):
-        for name, code, args in (("lossctl", CLI, [str(path.parent)]),
+        for name, code, args in (("lossctl", VARIANTS[variant], [str(path.parent)]),
                                  ("parse", PARSE[kind], [str(path)]),
                                  ("analysis", ANALYSIS, [str(path), kind])):
             r = _run(code, args, timeout)
@@ -205,15 +211,21 @@ def measure(kind: str, path: Path, repeat: int = 3, timeout: float = 600) -> dic
     }
 
 
+def has_msgspec() -> bool:
+    return subprocess.run([sys.executable, "-c", "import msgspec"], capture_output=True).returncode == 0
+
+
 def main(repeat: int = 3) -> list[dict]:
     rows = []
     for label, (kind, path) in ensure_inputs().items():
-        r = measure(kind, path, repeat)
-        r.update({"input": label, "kind": kind, "mb": path.stat().st_size / 1e6})
-        rows.append(r)
+        variants = ["lossctl"] + (["lossctl, no msgspec"] if kind == "json" and has_msgspec() else [])
+        for variant in variants:
+            r = measure(kind, path, variant, repeat)
+            r.update({"input": label, "variant": variant, "kind": kind, "mb": path.stat().st_size / 1e6})
+            rows.append(r)
     return rows
 
 
 if __name__ == "__main__":
     for row in main(repeat=int(sys.argv[1]) if len(sys.argv) > 1 else 1):
-        print(row)
+        print({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})

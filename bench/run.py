@@ -1,8 +1,9 @@
 """`make bench`: every benchmark, one table each. Figures are seconds and ratios to a reference
 measured in the same run on the same machine; exit 1 when a target is missed.
 
-``BENCH=pipeline`` or ``BENCH=read`` runs one of them (reading generates ~1.1 GB of inputs
-under bench/data/ on first use and runs tbparse and EventAccumulator on them: ~7 minutes).
+``BENCH=pipeline``, ``BENCH=read`` or ``BENCH=readers`` runs one of them (reading generates
+~1.1 GB of inputs under bench/data/ on first use and runs tbparse and EventAccumulator on them:
+~7 minutes; ``readers``, the CSV and JSON readers against the plain parse, ~2 minutes).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pipeline
 import read
+import readers
 
 TARGET_PIPELINE_S = 1.0
 TARGET_X_TBPARSE = 20.0  # lossctl (CRC on) vs tbparse on 1,000,000 simple_value events
 TARGET_RSS_MB = 400.0  # lossctl's peak RSS on the 1 GB mixed file
+TARGET_X_PARSE = 1.5  # lossctl analyze vs (plain parse + analysis alone), CSV and JSON
+TARGET_X_PARSE_RSS = 2.0  # lossctl analyze's peak RSS vs the plain parse's
 
 
 def bench_pipeline() -> bool:
@@ -66,13 +70,41 @@ def bench_read() -> bool:
     return ok
 
 
+def bench_readers() -> bool:
+    print("== reading CSV and JSON: `lossctl analyze --format json` vs the plain parse of the same file "
+          f"(whole processes, best of 3; targets: <= {TARGET_X_PARSE}x (parse + analysis alone), "
+          f"peak RSS <= {TARGET_X_PARSE_RSS:.0f}x the parse's)")
+    rows = readers.main(repeat=3)
+    print(f"  {'input':20s} {'MB':>4s} {'variant':19s} {'lossctl':>8s} {'parse':>7s} {'analysis':>9s} "
+          f"{'ratio':>6s} {'RSS lossctl':>12s} {'RSS parse':>10s} {'ratio':>6s}")
+    ok = True
+    for r in rows:
+        if "error" in r:
+            ok = False
+            print(f"  {r['input']:20s} {r['error']}")
+            continue
+        t_ok, m_ok = r["x_ref"] <= TARGET_X_PARSE, r["x_rss"] <= TARGET_X_PARSE_RSS
+        same = r["points"] == r["ref_points"]
+        if r["variant"] == "lossctl":  # the target is on lossctl as installed; the other row informs
+            ok &= t_ok and m_ok and same
+        print(f"  {r['input']:20s} {r['mb']:4.0f} {r['variant']:19s} {r['lossctl_s']:7.2f}s {r['parse_s']:6.2f}s "
+              f"{r['analysis_s']:8.2f}s {r['x_ref']:5.2f}x {r['lossctl_rss']:8.0f} MiB {r['parse_rss']:6.0f} MiB "
+              f"{r['x_rss']:5.2f}x  [{'ok' if t_ok else 'SLOW'}, {'ok' if m_ok else 'OVER'}"
+              f"{'' if same else ', POINTS DIFFER'}]")
+    print(f"  (parse: {readers.PARSE_NAMES}; analysis: lossctl's detectors and JSON report on those points, "
+          "imports and reading excluded; 'no msgspec': lossctl with the json module only)")
+    return ok
+
+
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,read").split(",")
+    which = os.environ.get("BENCH", "pipeline,read,readers").split(",")
     ok = True
     if "pipeline" in which:
         ok &= bench_pipeline()
     if "read" in which:
         ok &= bench_read()
+    if "readers" in which:
+        ok &= bench_readers()
     return 0 if ok else 1
 
 

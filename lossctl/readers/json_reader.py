@@ -11,6 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+try:  # optional (`pip install lossctl[fast]`): parses large files about 3x faster than json, with
+    import msgspec  # no more memory (orjson is as fast but holds a second copy of the document)
+
+    _decode = msgspec.json.Decoder().decode
+except ImportError:
+    _decode = None
+
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers.base import FileData
@@ -33,7 +40,7 @@ class JsonReader:
         if not text or text.isspace():  # (text.strip() would copy a whole large file)
             raise NotALog(path, "empty file" + (" (0 bytes)" if not text else " (only white space)"))
         try:
-            doc = json.loads(text)
+            doc = _loads(text)
             del text  # only the parsed document is needed from here (less memory at the peak)
         except RecursionError:
             raise InputError(path, "malformed JSON: nested too deeply") from None
@@ -48,7 +55,7 @@ class JsonReader:
         if isinstance(doc, dict):
             lists, n = _from_columns(doc, str(path), warnings)
             columns = {k: _column(lists.pop(k)) for k in list(lists)}
-        elif isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
+        elif isinstance(doc, list) and doc and set(map(type, doc)) == {dict}:  # (parsers make exact dicts)
             columns, n = _from_rows(doc), len(doc)
         else:
             raise NotALog(path, f"not a training history (top level is a {type(doc).__name__}, "
@@ -75,6 +82,18 @@ def _from_columns(doc: dict, where: str, warnings: list[str]) -> pd.DataFrame:
                         "shorter ones end early")
     n = max(lengths)
     return {k: v + [None] * (n - len(v)) if len(v) < n else v for k, v in cols.items()}, n
+
+
+def _loads(text: str):
+    """The parsed document: by msgspec when installed and it accepts the text (strict JSON; the
+    same objects as the json module's), else, and for every error message, by the json module
+    (which also reads ``NaN``/``Infinity`` tokens, ``1e400`` and lone surrogates)."""
+    if _decode is not None:
+        try:
+            return _decode(text)
+        except (msgspec.MsgspecError, RecursionError):
+            pass
+    return json.loads(text)
 
 
 _NUMBER_TYPES = {float, int, type(None)}
