@@ -58,7 +58,7 @@ def _color(stream) -> bool:
 
 @app.command()
 def analyze(
-    paths: list[Path] = typer.Argument(..., help="Run directories, trees of runs, or log files."),
+    paths: list[str] = typer.Argument(..., help="Run directories, trees of runs, log files, URLs (s3://, gs://, hf://, ...), or - for standard input."),
     format: Format = typer.Option(Format.terminal, "--format", "-f", help="Output format."),
     fail_on: FailOn | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity [default: error]."),
     loss: str | None = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
@@ -67,7 +67,7 @@ def analyze(
     ignore: list[str] | None = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files (faster)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
-    baseline: Path | None = typer.Option(None, "--baseline", help="A run to judge every run against (as `lossctl compare` does): exit 1 also when a run is worse."),
+    baseline: str | None = typer.Option(None, "--baseline", help="A run to judge every run against (as `lossctl compare` does): exit 1 also when a run is worse."),
     max_regression: float = typer.Option(0.0, "--max-regression", min=0.0, metavar="PCT", help="With --baseline: how much worse than the baseline (percent) still passes."),
     summary: Path | None = typer.Option(None, "--summary", help="Also append the markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY)."),
 ):
@@ -100,7 +100,7 @@ def analyze(
 
 @app.command()
 def compare(
-    paths: list[Path] = typer.Argument(..., help="The baseline run first, then the runs to compare with it (run directories or trees of runs)."),
+    paths: list[str] = typer.Argument(..., help="The baseline run first, then the runs to compare with it (run directories, trees of runs, URLs)."),
     format: CompareFormat = typer.Option(CompareFormat.terminal, "--format", "-f", help="Output format."),
     max_regression: float = typer.Option(0.0, "--max-regression", min=0.0, metavar="PCT", help="How much worse than the baseline (percent of its value) still counts as the same; beyond it, and beyond the curves' noise, a run is worse (exit 1)."),
     target: float | None = typer.Option(None, "--target", help="Loss to reach for 'steps to target' on the judged metric (default: the baseline's final value)."),
@@ -130,7 +130,9 @@ def compare(
         for e in errors:
             typer.echo(f"lossctl: {e}", err=True)
         runs += found
-    runs = [r for r in runs if not _same_run(r, base.run)]
+    from lossctl.runs import same_run
+
+    runs = [r for r in runs if not same_run(r, base.run)]
     if not runs:
         _fail("nothing to compare: the other paths hold only the baseline run")
     reports = [base] + [analyze_run(r, config, overrides) for r in runs]
@@ -156,7 +158,7 @@ def _config(select, ignore):
     return config
 
 
-def _baseline(path: Path, config, overrides, verify: bool):
+def _baseline(path: str, config, overrides, verify: bool):
     """The baseline's report: ``path`` must hold exactly one readable run."""
     from lossctl.analysis import analyze_run
 
@@ -171,21 +173,15 @@ def _baseline(path: Path, config, overrides, verify: bool):
 
 def _judge_all(base, reports, max_regression: float) -> None:
     from lossctl.compare import judge
+    from lossctl.runs import same_run
 
     for r in reports:
-        if _same_run(r.run, base.run):
+        if same_run(r.run, base.run):
             continue
         try:
             r.baseline = judge(base, r, max_regression=max_regression)
         except InputError as exc:
             _fail(str(exc))
-
-
-def _same_run(a, b) -> bool:
-    try:
-        return os.path.samefile(a.path, b.path)
-    except OSError:
-        return a.path == b.path
 
 
 def _emit(renderers, name: str, output: Path | None, width: int, *data) -> None:
@@ -207,7 +203,7 @@ def _write(path: Path, text: str, append: bool = False) -> None:
 
 @app.command()
 def export(
-    path: Path = typer.Argument(..., help="A run directory, a tree of runs, or a log file."),
+    path: str = typer.Argument(..., help="A run directory, a tree of runs, a log file, a URL, or - for standard input."),
     out: Path = typer.Argument(..., help="File to write."),
     to: str = typer.Option("csv", "--to", help="csv or parquet (parquet needs pyarrow)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files."),
