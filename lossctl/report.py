@@ -33,6 +33,7 @@ def run_dict(r: RunReport) -> dict:
         "status": r.status,
         "findings": [f.to_dict() for f in r.findings],
         "warnings": list(r.run.warnings),
+        **({"hparams": dict(r.run.hparams)} if r.run.hparams else {}),
         **({"baseline": r.baseline.to_dict()} if r.baseline is not None else {}),
     }
 

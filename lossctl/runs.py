@@ -37,10 +37,11 @@ def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
     for res in _map(_read, [(ref, verify) for ref in refs], progress, jobs,
                     sum(r.size for r in refs), all(_picklable(r) for r in refs)):
         skipped += res.skipped
-        if res.run.frame.empty:
-            errors.extend(res.run.warnings)
-        else:
-            runs.append(res.run)
+        for run in res.runs:
+            if run.frame.empty:
+                errors.extend(run.warnings)
+            else:
+                runs.append(run)
     if not runs and not errors:
         errors = skipped
     if not runs and not errors:

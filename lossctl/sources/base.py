@@ -66,7 +66,9 @@ class RunRef:
 
 @dataclass
 class ReadResult:
-    run: Run
+    """What reading one RunRef gave: usually one run; a console log may hold several."""
+
+    runs: list[Run]
     skipped: list[str] = field(default_factory=list)  # files that were not logs after all
 
 
@@ -76,3 +78,6 @@ class Source(Protocol):
     def claim(self, listing: Listing) -> list[RunRef]: ...
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult: ...
+
+    # Optional: ``signature(ref)``, a cheap value that changes when the run has new data
+    # (`lossctl watch` reads a run again when it changes); sources without one are read once.

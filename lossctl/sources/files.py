@@ -56,7 +56,7 @@ class FilesSource:
                 warnings.append(str(exc))
                 continue
             parts.append((str(blob), data))
-        return ReadResult(assemble_run(ref.name, ref.path, parts, warnings), skipped)
+        return ReadResult([assemble_run(ref.name, ref.path, parts, warnings)], skipped)
 
 
 def _size(b: Blob) -> int:
