@@ -246,6 +246,8 @@ def _load(paths, verify: bool):
                 continue
             runs += res.runs
             errors += res.errors
+            for note in res.notes:  # found but not read on purpose (deleted runs, ...)
+                typer.echo(f"lossctl: {note}", err=True)
     finally:
         progress.close()
     return runs, errors

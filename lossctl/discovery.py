@@ -13,24 +13,30 @@ from collections.abc import Iterator
 
 from lossctl.errors import InputError
 from lossctl.sources import SOURCES
-from lossctl.sources.base import Listing, RunRef
+from lossctl.sources.base import Discovered, Listing
 from lossctl.storage import Blob, Store, locate
 
 SKIP_DIRS = {"__pycache__", "node_modules"}
 
 
-def discover(target: str | os.PathLike, stdin=None) -> list[RunRef]:
-    """Every run below ``target``, in walk order. Raises InputError when ``target`` is missing
-    or its store cannot be asked."""
+def discover(target: str | os.PathLike, stdin=None) -> Discovered:
+    """Every run below ``target``, in walk order, and notes on what was found but not read.
+    Raises InputError when ``target`` is missing or its store cannot be asked."""
+    for source in SOURCES:
+        runs_at = getattr(source, "runs_at", None)
+        found = runs_at(os.fspath(target)) if runs_at else None
+        if found is not None:
+            return found
     store, root = locate(target, stdin)
     kind = store.kind(root)
     if kind is None:
         raise InputError(store.display(root), "no such file or directory")
-    refs: list[RunRef] = []
+    out = Discovered([])
     for listing in listings(store, root, kind == "file"):
         for source in SOURCES:
-            refs += source.claim(listing)
-    return refs
+            out.refs += source.claim(listing)
+        out.notes += listing.notes
+    return out
 
 
 def listings(store: Store, root: str, is_file: bool = False) -> Iterator[Listing]:

@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lossctl.discovery import discover
 from lossctl.run import Run, assemble_run
@@ -26,13 +26,15 @@ PARALLEL_MIN_BYTES = 32 << 20  # below this, starting processes costs more than 
 class LoadResult:
     runs: list[Run]
     errors: list[str]  # input problems that left no readable run behind
+    notes: list[str] = field(default_factory=list)  # found but not read (deleted runs, ...)
 
 
 def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
               jobs: int | None = None, stdin=None) -> LoadResult:
     """Read every run below ``target`` (a run directory, a tree of runs, one log file, a URL,
     or ``-`` for standard input). ``progress(done, total)`` is called as runs finish."""
-    refs = discover(target, stdin)
+    found = discover(target, stdin)
+    refs = found.refs
     runs, errors, skipped = [], [], []
     for res in _map(_read, [(ref, verify) for ref in refs], progress, jobs,
                     sum(r.size for r in refs), all(_picklable(r) for r in refs)):
@@ -47,7 +49,7 @@ def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
     if not runs and not errors:
         errors.append(f"{target}: no training logs found (looked for TensorBoard event files, "
                       "CSV and JSON histories)")
-    return LoadResult(runs, errors)
+    return LoadResult(runs, errors, found.notes)
 
 
 def _read(item: tuple[RunRef, bool]) -> ReadResult:

@@ -28,6 +28,7 @@ class Listing:
     files: list[Blob]
     dirs: list[str]
     target_is_file: bool = False  # the user named one file, not a directory
+    notes: list[str] = field(default_factory=list)  # for the user: what was found but not read
 
     def run_name(self, *parts: str) -> str:
         """A run name below this directory: ``exp/run`` at the target, ``sub/exp/run`` deeper."""
@@ -81,3 +82,11 @@ class Source(Protocol):
 
     # Optional: ``signature(ref)``, a cheap value that changes when the run has new data
     # (`lossctl watch` reads a run again when it changes); sources without one are read once.
+    # Optional: ``runs_at(target: str) -> Discovered | None`` for targets that are not a
+    # store path (``mlflow+http://host:5000``): the runs there, or None when not its own.
+
+
+@dataclass
+class Discovered:
+    refs: list[RunRef]
+    notes: list[str] = field(default_factory=list)

@@ -5,6 +5,7 @@ file names start with their creation time) and merged with the restart rule."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from lossctl.errors import InputError, NotALog
 from lossctl.readers import BY_FORMAT, READERS
@@ -56,7 +57,22 @@ class FilesSource:
                 warnings.append(str(exc))
                 continue
             parts.append((str(blob), data))
-        return ReadResult([assemble_run(ref.name, ref.path, parts, warnings)], skipped)
+        return ReadResult(_split(ref, parts, warnings), skipped)
+
+
+def _split(ref: RunRef, parts, warnings) -> list:
+    """One run, or one per label when a file's frame labels several runs in its ``run`` column
+    (a console log of several trainings, a W&B chart export): ``<dir>/<label>``."""
+    labels = {str(x) for _, d in parts for x in d.frame["run"].cat.categories} - {"."}
+    if not labels:
+        return [assemble_run(ref.name, ref.path, parts, warnings)]
+    runs = []
+    for label in sorted(labels):
+        mine = [(p, replace(d, frame=d.frame[d.frame["run"] == label].reset_index(drop=True),
+                            purges=[])) for p, d in parts]
+        name = label if ref.name == "." else f"{ref.name}/{label}"
+        runs.append(assemble_run(name, ref.path, [(p, d) for p, d in mine if len(d.frame)], warnings))
+    return runs
 
 
 def _size(b: Blob) -> int:
