@@ -26,6 +26,16 @@ class Run:
     warnings: list[str] = field(default_factory=list)
     replaced: int = 0
     hparams: dict[str, float | int | str | bool] = field(default_factory=dict)
+    slimmed_points: int = 0  # the point count once :meth:`slim` dropped the frame
+
+    @property
+    def points(self) -> int:
+        return self.slimmed_points if self.frame is None else len(self.frame)
+
+    def slim(self) -> None:
+        """Drop the frame (analysis keeps the series it needs): what a sweep holds per run."""
+        if self.frame is not None:
+            self.slimmed_points, self.frame = len(self.frame), None
 
 
 def assemble_run(name: str, path: str, parts: list[tuple[str, FileData]], warnings: list[str],

@@ -91,10 +91,10 @@ def render(comparison, errors, *, color: bool = False, width: int = 100) -> str:
     for i, r in enumerate(c.reports):
         t = Text(f"  {letter(i)}  ", style=f"bold {COLOURS[i % len(COLOURS)]}")
         t.append(f"{_label(r):<{pad}}", style="bold")
-        steps = r.run.frame["step"]
+        first = min(int(s.steps.min()) for s in r.view.series.values())
+        last = max(int(s.steps.max()) for s in r.view.series.values())
         unit = "epochs" if is_per_epoch(r) else "steps"
-        t.append(f"  {r.run.format} · {len(r.run.frame):,} points · {unit} {int(steps.min()):,}–"
-                 f"{int(steps.max()):,}", style="dim")
+        t.append(f"  {r.run.format} · {r.run.points:,} points · {unit} {first:,}–{last:,}", style="dim")
         t.append(f"  {ICON[r.status]} {r.status.upper()}", style=STYLE[r.status])
         if i == 0:
             t.append("  (baseline)", style="dim")

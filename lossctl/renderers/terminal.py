@@ -41,7 +41,7 @@ def _run(console: Console, r, width: int) -> None:
     run = r.run
     head = Text()
     head.append(f"{run.name if run.name != '.' else run.path}", style="bold")
-    head.append(f"  {run.format} · {len(run.frame):,} points", style="dim")
+    head.append(f"  {run.format} · {run.points:,} points", style="dim")
     status = r.status
     head.append(f"  {ICON[status]} {status.upper()}", style=STYLE[status])
     console.print(head)
