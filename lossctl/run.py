@@ -54,16 +54,18 @@ def assemble_run(name: str, path: str, parts: list[tuple[str, FileData]], warnin
         if data.format not in formats:
             formats.append(data.format)
     frame = concat(frames)
-    if len(frame):
+    several = len(frames) > 1 and len(frame)
+    if several:  # which file each point came from, for the warning below
         frame["_file"] = np.repeat(np.arange(len(frames), dtype=np.int32), [len(f) for f in frames])
     frame, replaced = drop_superseded(frame, purges)
     if replaced:
-        left = np.bincount(frame["_file"].to_numpy(), minlength=len(frames))
+        left = np.bincount(frame["_file"].to_numpy(), minlength=len(frames)) if several else [len(frame)]
         where = [f"{os.path.basename(p)}: {len(f) - k:,}" for p, f, k in zip(files, frames, left) if len(f) > k]
         warnings.append(f"{name}: {replaced:,} points replaced by data logged again at the same or an "
                         "earlier step (a resumed run, or a metric logged twice per step; the later values "
                         f"are used; replaced in {', '.join(where)})")
-    frame = frame.drop(columns="_file", errors="ignore")
+    if several:
+        frame = frame.drop(columns="_file")
     frame["run"] = constant_category(name, len(frame))
     return Run(name, path, "+".join(formats) or "unknown", frame, files, warnings, replaced,
                dict(hparams or {}))
