@@ -17,9 +17,9 @@ import numpy as np
 
 from lossctl.compare.model import num
 from lossctl.sweep import sentences
+from lossctl.sweep import separate as sep
 from lossctl.sweep.association import association
 from lossctl.sweep.best import verdicts
-from lossctl.sweep import separate as sep
 from lossctl.sweep.separate import Split, allowed_exceptions, best_split, columns, holds, kind_groups
 from lossctl.sweep.table import Row, rank, row_of, varying
 
