@@ -304,3 +304,22 @@ def test_lr_sweep_end_to_end(monkeypatch):
     check_against_table(SENTENCE, s)
     md = runner.invoke(app, ["analyze", "sample_logs/lr_sweep", "--format", "markdown"])
     assert md.stdout.rstrip().endswith(f"- {SENTENCE}")
+
+
+def test_the_table_shows_the_hyperparameter_a_sentence_names():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from lossctl.renderers.sweep import MAX_HPARAMS, print_sweep
+
+    extra = {f"h{i}": i for i in range(MAX_HPARAMS + 2)}
+    rows = [row(r.run, {**{k: v + j for k, v in extra.items()}, **r.hparams}, r.kinds, r.final)
+            for j, r in enumerate(lr_rows())]
+    s = sweep_of_rows(rows)
+    assert s["varying"].index("lr") >= MAX_HPARAMS
+    buf = StringIO()
+    print_sweep(Console(file=buf, width=200, no_color=True), s)
+    header = next(line for line in buf.getvalue().splitlines() if line.lstrip().startswith("#"))
+    assert header.split()[7] == "lr"  # the first hyperparameter column, after "vs best"
+    assert "more varying hyperparameters in --format json" in buf.getvalue()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lossctl.detectors.stats import fmt
 from lossctl.renderers.ci import by_severity, failing_count, run_label, steps
-from lossctl.renderers.sweep import ranked_by
+from lossctl.renderers.sweep import ranked_by, shown_hparams
 from lossctl.report import summary_line
 from lossctl.sweep import sweep_dict
 from lossctl.sweep.text import fmt_value
@@ -65,7 +65,7 @@ def sweep_lines(sweep: dict | None) -> list[str]:
     """The sweep section: the ranked table (at most ``MAX_SWEEP_ROWS`` rows), then the sentences."""
     if not sweep:
         return []
-    hp = sweep["varying"]
+    hp = shown_hparams(sweep, None)
     best = sweep["best"]["run"] if sweep["best"] else None
     out = ["", "### Sweep", "",
            (f"{sweep['runs']:,} runs ranked by final {ranked_by(sweep)}: the mean of the last 5% of each "
@@ -82,6 +82,6 @@ def sweep_lines(sweep: dict | None) -> list[str]:
     more = len(sweep["table"]) - MAX_SWEEP_ROWS
     if more > 0:
         out += ["", f"{more:,} more runs in `--format json`."]
-    lines = ([sweep["best"]["sentence"]] if sweep["best"] else []) + sweep["sentences"]
+    lines = [t for t in ([sweep["best"]["sentence"]] if sweep["best"] else []) + sweep["sentences"] if t]
     out += [""] + [f"- {cell(t)}" for t in lines]
     return out

@@ -30,6 +30,14 @@ def ranked_by(sweep: dict) -> str:
     return what
 
 
+def shown_hparams(sweep: dict, limit: int | None = MAX_HPARAMS) -> list[str]:
+    """The hyperparameter columns: those a sentence names first (so its numbers are in the
+    table beside it), then the other varying ones, at most ``limit``."""
+    named = [s.get("hparam") or (s.get("closest") or {}).get("hparam") for s in sweep["separations"]]
+    keys = list(dict.fromkeys([k for k in named if k] + sweep["varying"]))
+    return keys[:limit] if limit else keys
+
+
 def print_sweep(console: Console, sweep: dict | None) -> None:
     if not sweep:
         return
@@ -37,7 +45,7 @@ def print_sweep(console: Console, sweep: dict | None) -> None:
     head.append(f"  {sweep['runs']:,} runs ranked by final {ranked_by(sweep)}: the mean of the last 5% of "
                 "each run's steps; runs that diverged or went NaN last", style="dim")
     console.print(head)
-    hp = sweep["varying"][:MAX_HPARAMS]
+    hp = shown_hparams(sweep)
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold", expand=False)
     t.add_column("#", justify="right")
     t.add_column("run", no_wrap=True)
@@ -62,6 +70,6 @@ def print_sweep(console: Console, sweep: dict | None) -> None:
     if len(sweep["varying"]) > MAX_HPARAMS:
         console.print(Text(f"  {len(sweep['varying']) - MAX_HPARAMS} more varying hyperparameters in "
                            "--format json", style="dim"))
-    lines = ([sweep["best"]["sentence"]] if sweep["best"] else []) + sweep["sentences"]
+    lines = [t for t in ([sweep["best"]["sentence"]] if sweep["best"] else []) + sweep["sentences"] if t]
     for line in lines:
         console.print(Text(line))
