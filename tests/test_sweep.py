@@ -314,7 +314,7 @@ def test_the_table_shows_the_hyperparameter_a_sentence_names():
     from lossctl.renderers.sweep import MAX_HPARAMS, print_sweep
 
     extra = {f"h{i}": i for i in range(MAX_HPARAMS + 2)}
-    rows = [row(r.run, {**{k: v + j for k, v in extra.items()}, **r.hparams}, r.kinds, r.final)
+    rows = [row(r.run, {**{k: v + j % 2 for k, v in extra.items()}, **r.hparams}, r.kinds, r.final)
             for j, r in enumerate(lr_rows())]
     s = sweep_of_rows(rows)
     assert s["varying"].index("lr") >= MAX_HPARAMS
@@ -323,3 +323,12 @@ def test_the_table_shows_the_hyperparameter_a_sentence_names():
     header = next(line for line in buf.getvalue().splitlines() if line.lstrip().startswith("#"))
     assert header.split()[7] == "lr"  # the first hyperparameter column, after "vs best"
     assert "more varying hyperparameters in --format json" in buf.getvalue()
+
+
+def test_a_confounded_hyperparameter_is_named():
+    rows = [row(r.run, {**r.hparams, "warmup": 0 if r.kinds else 500}, r.kinds, r.final) for r in lr_rows()]
+    s = sweep_of_rows(rows)
+    [sep] = only_found(s)
+    assert sep["hparam"] == "lr" and sep["equally"] == ["warmup"]
+    assert sep["sentence"].endswith("keep lr at or below 1e-3. warmup separates them as well: the sweep cannot "
+                                    "tell which matters.")

@@ -130,6 +130,6 @@ def _split_dict(s: Split, has: np.ndarray, label: np.ndarray, n: int) -> dict:
         healthy_side={"runs": int(len(s.healthy_runs)), "with": int(len(healthy_exc)),
                       "exceptions": [str(x) for x in label[np.sort(healthy_exc)]]},
         exceptions=int(s.exceptions), allowed_exceptions=allowed_exceptions(s.covered),
-        not_covered=int(n - s.covered),
+        not_covered=int(n - s.covered), equally=list(s.equally),
     )
     return out

@@ -49,7 +49,12 @@ def split_sentence(sep: dict) -> str:
     out = f"{first}, and {second}"
     if sep["not_covered"]:
         out += f" ({plural(sep['not_covered'], 'run')} without {sep['hparam']} not counted)"
-    return f"{out}: {fix(sep)}."
+    out = f"{out}: {fix(sep)}."
+    if sep.get("equally"):
+        others = sep["equally"]
+        out += (f" {' and '.join(others)} {'separates' if len(others) == 1 else 'separate'} them as well: "
+                "the sweep cannot tell which matters.")
+    return out
 
 
 def no_split_sentence(sep: dict) -> str:

@@ -91,6 +91,7 @@ class Split:
     healthy_runs: np.ndarray | None = None
     exceptions: int = 0
     covered: int = 0
+    equally: list = field(default_factory=list)  # other hyperparameters that split as well
 
 
 def numeric_split(col: Column, has: np.ndarray) -> Split | None:
@@ -157,12 +158,18 @@ def category_split(col: Column, has: np.ndarray) -> Split | None:
 
 
 def best_split(cols: list[Column], has: np.ndarray) -> Split | None:
-    """The split with the fewest exceptions over the columns (then more runs, then column order)."""
-    best = None
+    """The split with the fewest exceptions over the columns (then more runs, then column order);
+    ``equally`` lists the other hyperparameters whose best split scores the same (confounded
+    in this sweep: the data cannot tell which one matters)."""
+    found = []
     for col in cols:
         s = numeric_split(col, has) if col.numeric else category_split(col, has)
-        if s is not None and (best is None or (s.exceptions, -s.covered) < (best.exceptions, -best.covered)):
-            best = s
+        if s is not None:
+            found.append(s)
+    if not found:
+        return None
+    best = min(found, key=lambda s: (s.exceptions, -s.covered))
+    best.equally = [s.key for s in found if s is not best and (s.exceptions, s.covered) == (best.exceptions, best.covered)]
     return best
 
 
