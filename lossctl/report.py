@@ -7,6 +7,7 @@ import numpy as np
 from lossctl import __version__
 from lossctl.analysis import RunReport
 from lossctl.findings import SEVERITIES, severity_rank
+from lossctl.sweep import sweep_dict
 from lossctl.text import plural
 
 
@@ -45,6 +46,8 @@ def report_dict(reports: list[RunReport], errors: list[str] | None = None) -> di
     judged = [r.baseline for r in reports if r.baseline is not None]
     if judged:
         out["summary"]["worse_than_baseline"] = sum(v.verdict == "worse" for v in judged)
+    if len(reports) > 1:
+        out["sweep"] = sweep_dict(reports)
     if errors:
         out["errors"] = list(errors)
     return out

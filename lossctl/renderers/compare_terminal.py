@@ -13,7 +13,9 @@ from lossctl.compare.align import is_per_epoch
 from lossctl.compare.model import fmt_pct, fmt_signed
 from lossctl.detectors.stats import fmt
 from lossctl.renderers.overlay import COLOURS, overlay
+from lossctl.renderers.sweep import print_sweep
 from lossctl.renderers.terminal import ICON, STYLE, VERDICT_ICON, VERDICT_STYLE
+from lossctl.sweep import sweep_dict
 from lossctl.text import plural
 
 HEADERS = ("run", "final", "best ({axis})", "reaches {target}", "AUC", "stability")
@@ -123,4 +125,7 @@ def render(comparison, errors, *, color: bool = False, width: int = 100) -> str:
     n = len(c.verdicts)
     console.print(Text(f"{worse} of {plural(n, 'run')} worse than the baseline",
                        style="bold red" if worse else "bold green"))
+    if len(c.reports) > 2:  # the baseline and a tree (or several runs): the sweep view of them all
+        console.print()
+        print_sweep(console, sweep_dict(c.reports))
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())

@@ -11,7 +11,9 @@ from rich.text import Text
 
 from lossctl.detectors.stats import fmt
 from lossctl.renderers.plot import plot
+from lossctl.renderers.sweep import print_sweep
 from lossctl.report import summary_parts
+from lossctl.sweep import sweep_dict
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 ICON = {"error": "✖", "warning": "▲", "info": "●", "ok": "✔"}
@@ -91,4 +93,7 @@ def render(reports, errors, *, color: bool = False, width: int = 100) -> str:
     for text, key in summary_parts(reports):
         summary.append(text, style=styles[key] if text.strip(", ") else "")
     console.print(summary)
+    if len(reports) > 1:
+        console.print()
+        print_sweep(console, sweep_dict(reports))
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
