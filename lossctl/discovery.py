@@ -30,7 +30,7 @@ def discover(target: str | os.PathLike, stdin=None) -> Discovered:
     store, root = locate(target, stdin)
     kind = store.kind(root)
     if kind is None:
-        raise InputError(store.display(root), "no such file or directory")
+        raise InputError(store.display(root), store.missing(root))
     out = Discovered([])
     for listing in listings(store, root, kind == "file"):
         for source in SOURCES:

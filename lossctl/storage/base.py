@@ -36,8 +36,13 @@ class Store:
         included (callers decide what to skip)."""
         raise NotImplementedError
 
-    def open(self, path: str) -> BinaryIO:
+    def open(self, path: str, size: int | None = None) -> BinaryIO:
+        """Open for reading; ``size`` (from a listing) spares a remote store a look-up."""
         raise NotImplementedError
+
+    def missing(self, path: str) -> str:
+        """What to tell the user when nothing is at ``path``."""
+        return "no such file or directory"
 
     def size(self, path: str) -> int:
         raise NotImplementedError
@@ -106,7 +111,7 @@ class Blob:
         return self.store.signature(self.path)
 
     def open(self) -> BinaryIO:
-        return self.store.open(self.path)
+        return self.store.open(self.path, self.listed_size)
 
     def head(self, n: int) -> bytes:
         with self.open() as f:

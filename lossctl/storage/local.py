@@ -34,7 +34,7 @@ class LocalStore(Store):
                 continue
         return files, dirs
 
-    def open(self, path: str) -> BinaryIO:
+    def open(self, path: str, size: int | None = None) -> BinaryIO:
         return open(path, "rb")
 
     def size(self, path: str) -> int:

@@ -9,6 +9,7 @@ blocks instead of being downloaded whole.
 
 from __future__ import annotations
 
+import contextlib
 from typing import BinaryIO
 
 from lossctl.errors import InputError
@@ -41,7 +42,7 @@ class FsspecStore(Store):
         try:
             return fn(*args, **kw)
         except FileNotFoundError:
-            raise InputError(self.display(path), "no such file, directory or bucket") from None
+            raise InputError(self.display(path), self.missing(path)) from None
         except PermissionError as exc:
             raise InputError(self.display(path), f"access denied ({_short(exc)})") from None
         except InputError:
@@ -74,8 +75,17 @@ class FsspecStore(Store):
                 files.append((name, int(e.get("size") or 0)))
         return files, dirs
 
-    def open(self, path: str) -> BinaryIO:
-        return self._call(path, self.fs.open, path, "rb", block_size=BLOCK, cache_type="readahead")
+    def open(self, path: str, size: int | None = None) -> BinaryIO:
+        known = {"size": size} if size else {}
+        return self._call(path, self.fs.open, path, "rb", block_size=BLOCK, cache_type="readahead", **known)
+
+    def missing(self, path: str) -> str:
+        bucket = path.split("/", 1)[0]
+        if self.protocol in ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss") and bucket and "/" in path:
+            with contextlib.suppress(Exception):  # cannot tell: the plain message is still true
+                if not self.fs.exists(bucket):
+                    return f"no such bucket {bucket!r}"
+        return "no such file or directory"
 
     def size(self, path: str) -> int:
         return int(self._call(path, self.fs.size, path) or 0)

@@ -35,7 +35,7 @@ class StdinStore(Store):
     def listdir(self, path: str):
         return [], []
 
-    def open(self, path: str) -> BinaryIO:
+    def open(self, path: str, size: int | None = None) -> BinaryIO:
         return open(self._file.name, "rb")  # its own offset: readers may hold several at once
 
     def size(self, path: str) -> int:
