@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hyp import scaled
+from hypothesis import given
 from hypothesis import strategies as st
 from synth import decay, kinds, run_of
 
@@ -369,7 +370,7 @@ def _plateau_curve(kind, seed):
     return decay(800, seed=seed)
 
 
-@settings(max_examples=25, deadline=None)
+@scaled(25)
 @given(st.sampled_from(["lr_too_low", "stall", "healthy"]), st.integers(0, 1000),
        st.sampled_from([1e-3, 0.5, 7.0, 1000.0]))
 def test_plateau_scale_invariance(kind, seed, scale):
@@ -377,7 +378,7 @@ def test_plateau_scale_invariance(kind, seed, scale):
     assert flagged("plateau", {"loss": y}) == flagged("plateau", {"loss": y * scale}) == (kind != "healthy")
 
 
-@settings(max_examples=20, deadline=None)
+@scaled(20)
 @given(st.sampled_from(["lr_too_low", "stall", "healthy"]), st.integers(0, 1000), st.sampled_from([2, 5, 10]))
 def test_plateau_resampling_invariance(kind, seed, every):
     n = 3000
@@ -386,7 +387,7 @@ def test_plateau_resampling_invariance(kind, seed, every):
     assert flagged("plateau", {"loss": y}) == flagged("plateau", {"loss": y[::every]}, {"loss": s[::every]})
 
 
-@settings(max_examples=25, deadline=None)
+@scaled(25)
 @given(st.booleans(), st.integers(0, 1000), st.sampled_from([1e-3, 0.5, 7.0, 1000.0]))
 def test_epoch_periodic_scale_invariance(sorted_data, seed, scale):
     y = unshuffled(seed=seed) if sorted_data else decay(P * E, noise=0.3, seed=seed)
@@ -396,7 +397,7 @@ def test_epoch_periodic_scale_invariance(sorted_data, seed, scale):
     assert a == b == sorted_data
 
 
-@settings(max_examples=20, deadline=None)
+@scaled(20)
 @given(st.booleans(), st.integers(0, 1000), st.sampled_from([1, 2, 4, 5]))
 def test_epoch_periodic_resampling_invariance(sorted_data, seed, every):
     period, epochs = 100, 10
@@ -408,7 +409,7 @@ def test_epoch_periodic_resampling_invariance(sorted_data, seed, every):
                    {"train/loss": s[::every], "val/loss": vsteps}) == sorted_data
 
 
-@settings(max_examples=30, deadline=None)
+@scaled(30)
 @given(st.integers(20, 5000), st.floats(0.0, 0.3), st.integers(0, 10_000), st.floats(1e-4, 1e4))
 def test_monotone_decreasing_with_noise_never_flagged_by_either(n, noise, seed, scale):
     y = scale * decay(n, noise=noise, seed=seed)

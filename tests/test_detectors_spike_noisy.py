@@ -7,7 +7,8 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hyp import scaled
+from hypothesis import given
 from hypothesis import strategies as st
 from synth import decay, findings, kinds
 
@@ -268,7 +269,7 @@ def _curve(kind, seed):
     return y
 
 
-@settings(max_examples=16, deadline=None)
+@scaled(16)
 @given(st.sampled_from(["healthy", "bad_batch", "small_batch", "epoch_spike"]), st.integers(0, 1000),
        st.sampled_from([1e-4, 0.3, 9.0, 5000.0]))
 def test_scale_invariance(kind, seed, scale):
@@ -277,7 +278,7 @@ def test_scale_invariance(kind, seed, scale):
     assert kinds({"loss": y}) == kinds({"loss": y * scale}) == expected
 
 
-@settings(max_examples=12, deadline=None)
+@scaled(12)
 @given(st.sampled_from(["healthy", "bad_batch", "small_batch"]), st.integers(0, 1000), st.sampled_from([2, 5, 10]))
 def test_resampling_invariance(kind, seed, every):
     n = 3000

@@ -17,13 +17,12 @@ from pathlib import Path
 
 import pytest
 from bad_inputs.guard import guarded
+from impls import impl_params
 from typer.testing import CliRunner
 
 from lossctl.cli import app
-from lossctl.readers import fastscan
 
 runner = CliRunner()
-IMPLS = ["python"] + (["c"] if fastscan.available else [])
 HEALTHY = 200  # steps of healthy descent before a divergence
 
 
@@ -83,7 +82,7 @@ def watch(d, *args, impl="c"):
     return r
 
 
-@pytest.mark.parametrize("kind,impl", [("tensorboardx", i) for i in IMPLS] + [("csv", "python")])
+@pytest.mark.parametrize("kind,impl", impl_params(("tensorboardx",)) + [("csv", "python")])
 def test_divergence_reported_shortly_after_it_is_written(tmp_path, kind, impl):
     if kind == "tensorboardx":
         pytest.importorskip("tensorboardX")
