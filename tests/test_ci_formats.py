@@ -224,7 +224,7 @@ def action_step(tmp_path, path, fail_on="error", baseline=""):
            "LOSSCTL_FAIL_ON": fail_on, "LOSSCTL_BASELINE": str(baseline),
            "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)}
     p = subprocess.run(["bash", str(ROOT / "scripts" / "github_action.sh")], env=env, capture_output=True,
-                       text=True, cwd=ROOT, check=False)
+                       text=True, cwd=ROOT, check=False, timeout=300)
     return p, summary.read_text() if summary.exists() else "", output.read_text()
 
 
