@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test fuzz bench lint samples clean
+.PHONY: demo test test-thorough fuzz bench lint samples clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,16 @@ demo: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
+
+# The property tests (detectors, readers, followers) with random draws and 10x the examples
+# (HYPOTHESIS_PROFILE=thorough; `make test` pins the draws so CI does not fail on the draw of
+# the day). Not part of `make test`; run it after changing a detector or reader.
+THOROUGH_TESTS := tests/test_detectors.py tests/test_detectors_overfitting_mismatch.py \
+	tests/test_detectors_plateau_periodic.py tests/test_detectors_spike_noisy.py \
+	tests/test_readers_properties.py tests/test_readers_incremental.py tests/test_watch_follow.py \
+	tests/test_compare.py
+test-thorough: $(DEV_STAMP)
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest $(THOROUGH_TESTS) -p no:cacheprovider
 
 # Long fuzz run of every reader (not part of `make test`): FUZZ_EXAMPLES random inputs per test
 # (default 20,000: 160,000 inputs, about 12 minutes on 2 cores); prints how many inputs were tried.

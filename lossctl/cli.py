@@ -13,7 +13,8 @@ from lossctl import __version__
 from lossctl.errors import InputError
 from lossctl.text import plural
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,  # plain help: rich costs 250 ms
+                  pretty_exceptions_enable=False,
                   help="Diagnose misbehaving training-loss curves from the logs you already have.")
 
 
@@ -56,9 +57,14 @@ def _color(stream) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
+JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes for reading and analysing runs [default: the cores].")
+SCHEDULER = typer.Option(None, "--scheduler", envvar="LOSSCTL_SCHEDULER", metavar="ADDRESS",
+                         help="Send the per-run work to this Dask distributed scheduler (tcp://host:8786; needs lossctl[dask]).")
+
+
 @app.command()
 def analyze(
-    paths: list[Path] = typer.Argument(..., help="Run directories, trees of runs, or log files."),
+    paths: list[str] = typer.Argument(..., help="Run directories, trees of runs, log files, URLs (s3://, gs://, hf://, ...), or - for standard input."),
     format: Format = typer.Option(Format.terminal, "--format", "-f", help="Output format."),
     fail_on: FailOn | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity [default: error]."),
     loss: str | None = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
@@ -67,12 +73,13 @@ def analyze(
     ignore: list[str] | None = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files (faster)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
-    baseline: Path | None = typer.Option(None, "--baseline", help="A run to judge every run against (as `lossctl compare` does): exit 1 also when a run is worse."),
+    baseline: str | None = typer.Option(None, "--baseline", help="A run to judge every run against (as `lossctl compare` does): exit 1 also when a run is worse."),
     max_regression: float = typer.Option(0.0, "--max-regression", min=0.0, metavar="PCT", help="With --baseline: how much worse than the baseline (percent) still passes."),
     summary: Path | None = typer.Option(None, "--summary", help="Also append the markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY)."),
+    jobs: int | None = JOBS,
+    scheduler: str | None = SCHEDULER,
 ):
     """Read training logs, detect pathologies, report them. Exit 0 ok, 1 findings, 2 unreadable."""
-    from lossctl.analysis import analyze_run
     from lossctl.renderers import RENDERERS
     from lossctl.report import exit_code
 
@@ -81,12 +88,11 @@ def analyze(
         config.fail_on = fail_on.value
     overrides = {"loss": loss, "val_loss": val_loss}
     base = _baseline(baseline, config, overrides, not no_verify) if baseline is not None else None
-    runs, errors = _load(paths, not no_verify)
-    if not runs:
+    reports, errors = _analyze(paths, config, overrides, not no_verify, jobs, scheduler)
+    if not reports:
         for e in errors:
             typer.echo(f"lossctl: {e}", err=True)
         raise typer.Exit(2)
-    reports = [analyze_run(r, config, overrides) for r in runs]
     if base is not None:
         _judge_all(base, reports, max_regression)
     for e in errors:
@@ -100,7 +106,7 @@ def analyze(
 
 @app.command()
 def compare(
-    paths: list[Path] = typer.Argument(..., help="The baseline run first, then the runs to compare with it (run directories or trees of runs)."),
+    paths: list[str] = typer.Argument(..., help="The baseline run first, then the runs to compare with it (run directories, trees of runs, URLs)."),
     format: CompareFormat = typer.Option(CompareFormat.terminal, "--format", "-f", help="Output format."),
     max_regression: float = typer.Option(0.0, "--max-regression", min=0.0, metavar="PCT", help="How much worse than the baseline (percent of its value) still counts as the same; beyond it, and beyond the curves' noise, a run is worse (exit 1)."),
     target: float | None = typer.Option(None, "--target", help="Loss to reach for 'steps to target' on the judged metric (default: the baseline's final value)."),
@@ -108,12 +114,13 @@ def compare(
     val_loss: str | None = typer.Option(None, "--val-loss", help="Metric to treat as the validation loss."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files (faster)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
+    jobs: int | None = JOBS,
+    scheduler: str | None = SCHEDULER,
 ):
     """Compare runs with a baseline: final, best, steps to target, AUC, stability; better/same/worse.
 
     Exit 0 when no run is worse than the baseline, 1 when one is, 2 on bad input.
     """
-    from lossctl.analysis import analyze_run
     from lossctl.compare import compare as compare_runs
     from lossctl.renderers import COMPARE_RENDERERS
 
@@ -121,19 +128,20 @@ def compare(
         _fail("compare needs a baseline run and at least one run to compare with it")
     config = _config(None, None)
     overrides = {"loss": loss, "val_loss": val_loss}
+    from lossctl.runs import same_run
+
     base = _baseline(paths[0], config, overrides, not no_verify)
-    runs = []
+    others = []
     for p in paths[1:]:  # every path must hold a run; a bad file beside good runs is a warning
-        found, errors = _load([p], not no_verify)
+        found, errors = _analyze([p], config, overrides, not no_verify, jobs, scheduler)
         if not found:
             _fail(errors[0])
         for e in errors:
             typer.echo(f"lossctl: {e}", err=True)
-        runs += found
-    runs = [r for r in runs if not _same_run(r, base.run)]
-    if not runs:
+        others += [r for r in found if not same_run(r.run, base.run)]
+    if not others:
         _fail("nothing to compare: the other paths hold only the baseline run")
-    reports = [base] + [analyze_run(r, config, overrides) for r in runs]
+    reports = [base] + others
     try:
         result = compare_runs(reports, max_regression=max_regression, target=target)
     except InputError as exc:
@@ -156,36 +164,28 @@ def _config(select, ignore):
     return config
 
 
-def _baseline(path: Path, config, overrides, verify: bool):
+def _baseline(path: str, config, overrides, verify: bool):
     """The baseline's report: ``path`` must hold exactly one readable run."""
-    from lossctl.analysis import analyze_run
-
-    runs, errors = _load([path], verify)
-    if errors and not runs:
+    reports, errors = _analyze([path], config, overrides, verify)
+    if errors and not reports:
         _fail(f"baseline {errors[0]}")
-    if len(runs) != 1:
-        _fail(f"baseline {path}: holds {len(runs)} runs ({', '.join(r.name for r in runs[:3])}"
-              f"{', ...' if len(runs) > 3 else ''}); name one run directory")
-    return analyze_run(runs[0], config, overrides)
+    if len(reports) != 1:
+        _fail(f"baseline {path}: holds {len(reports)} runs ({', '.join(r.run.name for r in reports[:3])}"
+              f"{', ...' if len(reports) > 3 else ''}); name one run directory")
+    return reports[0]
 
 
 def _judge_all(base, reports, max_regression: float) -> None:
     from lossctl.compare import judge
+    from lossctl.runs import same_run
 
     for r in reports:
-        if _same_run(r.run, base.run):
+        if same_run(r.run, base.run):
             continue
         try:
             r.baseline = judge(base, r, max_regression=max_regression)
         except InputError as exc:
             _fail(str(exc))
-
-
-def _same_run(a, b) -> bool:
-    try:
-        return os.path.samefile(a.path, b.path)
-    except OSError:
-        return a.path == b.path
 
 
 def _emit(renderers, name: str, output: Path | None, width: int, *data) -> None:
@@ -207,7 +207,7 @@ def _write(path: Path, text: str, append: bool = False) -> None:
 
 @app.command()
 def export(
-    path: Path = typer.Argument(..., help="A run directory, a tree of runs, or a log file."),
+    path: str = typer.Argument(..., help="A run directory, a tree of runs, a log file, a URL, or - for standard input."),
     out: Path = typer.Argument(..., help="File to write."),
     to: str = typer.Option("csv", "--to", help="csv or parquet (parquet needs pyarrow)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files."),
@@ -235,6 +235,31 @@ def export(
     typer.echo(f"wrote {len(frame):,} points of {plural(len(runs), 'run')} to {out}", err=True)
 
 
+def _analyze(paths, config, overrides, verify: bool, jobs: int | None = None, scheduler: str | None = None):
+    """Reports of every run under ``paths`` (read and analysed in parallel when it pays) and the
+    input problems met; notes on what was found but not read go to stderr at once."""
+    from lossctl.pipeline import analyze_refs, find_all
+    from lossctl.progress import ReadProgress
+
+    found = find_all(paths)
+    for note in found.notes:
+        typer.echo(f"lossctl: {note}", err=True)
+    reports, errors, skipped = [], list(found.errors), []
+    progress = ReadProgress("analysing runs")
+    try:
+        for out in analyze_refs(found.refs, config, overrides, verify, jobs, scheduler, progress):
+            reports += out.reports
+            errors += out.errors
+            skipped += out.skipped
+    except InputError as exc:  # the scheduler cannot be reached
+        _fail(str(exc))
+    finally:
+        progress.close()
+    if not reports and not errors:
+        errors = skipped
+    return reports, errors
+
+
 def _load(paths, verify: bool):
     from lossctl.progress import ReadProgress
     from lossctl.runs import load_runs
@@ -250,6 +275,8 @@ def _load(paths, verify: bool):
                 continue
             runs += res.runs
             errors += res.errors
+            for note in res.notes:  # found but not read on purpose (deleted runs, ...)
+                typer.echo(f"lossctl: {note}", err=True)
     finally:
         progress.close()
     return runs, errors

@@ -45,6 +45,8 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
         return empty_frame()
+    if len(frames) == 1 and all(isinstance(frames[0][c].dtype, pd.CategoricalDtype) for c in ("run", "metric")):
+        return frames[0].reset_index(drop=True)
     out = pd.concat(frames, ignore_index=True)
     for col in ("run", "metric"):
         out[col] = out[col].astype("category")

@@ -7,6 +7,7 @@ import numpy as np
 from lossctl import __version__
 from lossctl.analysis import RunReport
 from lossctl.findings import SEVERITIES, severity_rank
+from lossctl.sweep import sweep_dict
 from lossctl.text import plural
 
 
@@ -33,6 +34,7 @@ def run_dict(r: RunReport) -> dict:
         "status": r.status,
         "findings": [f.to_dict() for f in r.findings],
         "warnings": list(r.run.warnings),
+        **({"hparams": dict(r.run.hparams)} if r.run.hparams else {}),
         **({"baseline": r.baseline.to_dict()} if r.baseline is not None else {}),
     }
 
@@ -44,6 +46,8 @@ def report_dict(reports: list[RunReport], errors: list[str] | None = None) -> di
     judged = [r.baseline for r in reports if r.baseline is not None]
     if judged:
         out["summary"]["worse_than_baseline"] = sum(v.verdict == "worse" for v in judged)
+    if len(reports) > 1:
+        out["sweep"] = sweep_dict(reports)
     if errors:
         out["errors"] = list(errors)
     return out

@@ -118,7 +118,8 @@ def test_junit_schema_levels_skips_and_baseline(tmp_path):
     assert set(suites) == {"diverging_lightning", "healthy_tensorboard", "oscillating_keras",
                            "overfitting_keras_json", "nonfinite_tensorboard", "spike_lightning",
                            "plateau_keras", "train_val_mismatch_keras_json", "noisy_lightning",
-                           "epoch_periodic_tensorboard"}
+                           "epoch_periodic_tensorboard"} | {
+        f"lr_sweep/lr={lr},seed={seed}" for lr in ("1e-3", "3e-3", "1e-2", "3e-2", "1e-1", "3e-1") for seed in (1, 2)}
     for name, s in suites.items():
         cases = {c.get("name"): c for c in s.findall("testcase")}
         kinds = [d.kind for d in DETECTORS]
@@ -223,7 +224,7 @@ def action_step(tmp_path, path, fail_on="error", baseline=""):
            "LOSSCTL_FAIL_ON": fail_on, "LOSSCTL_BASELINE": str(baseline),
            "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)}
     p = subprocess.run(["bash", str(ROOT / "scripts" / "github_action.sh")], env=env, capture_output=True,
-                       text=True, cwd=ROOT, check=False)
+                       text=True, cwd=ROOT, check=False, timeout=300)
     return p, summary.read_text() if summary.exists() else "", output.read_text()
 
 

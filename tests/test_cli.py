@@ -142,12 +142,17 @@ def test_rules_and_explain():
 
 
 def test_config_from_pyproject(tmp_path, monkeypatch):
-    write_csv(tmp_path / "bad" / "training.log", diverging())
-    (tmp_path / "pyproject.toml").write_text('[tool.lossctl]\nfail-on = "never"\n'
-                                             '[tool.lossctl.divergence]\nmin_ratio = 5.0\n')
+    write_csv(tmp_path / "bad" / "training.log", diverging())  # ends 63x above its best
     monkeypatch.chdir(tmp_path)
+    assert invoke("analyze", "bad").exit_code == 1  # divergence at the default min_ratio of 2
+    # the threshold shows in the exit code: above the run's ratio nothing is found, below it is
+    (tmp_path / "pyproject.toml").write_text('[tool.lossctl.divergence]\nmin_ratio = 100.0\n')
     assert invoke("analyze", "bad").exit_code == 0
-    assert "min_ratio = 5" in invoke("explain", "divergence").output
+    assert "min_ratio = 100" in invoke("explain", "divergence").output
+    (tmp_path / "pyproject.toml").write_text('[tool.lossctl.divergence]\nmin_ratio = 50.0\n')
+    assert invoke("analyze", "bad").exit_code == 1
+    (tmp_path / "pyproject.toml").write_text('[tool.lossctl]\nfail-on = "never"\n')
+    assert invoke("analyze", "bad").exit_code == 0
     (tmp_path / "pyproject.toml").write_text('[tool.lossctl]\nbogus = 1\n')
     r = invoke("analyze", "bad")
     assert r.exit_code == 2 and "unknown setting" in r.output

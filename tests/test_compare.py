@@ -160,8 +160,15 @@ def test_a_new_error_finding_is_worse_whatever_the_numbers():
     v = judge(base, run)
     assert v.verdict == "worse" and "divergence" in v.reason and "baseline lacks" in v.reason
     assert v.final[1] < v.final[0]  # the judged numbers alone would have said better
-    # the same error in the baseline is no news: the numbers decide
-    assert judge(run, run).verdict == "same"
+    # the same error in another baseline is no news: the numbers decide, whichever way they go
+    other = curve(n, seed=5)
+    other[n // 2:] = other[n // 2] * np.exp(np.arange(n - n // 2) / 15)
+    for val_floor, verdict in [(0.1, "same"), (0.2, "better")]:
+        base2 = report({"loss": other, "val_loss": curve(30, floor=val_floor, seed=7)}, steps, "base2")
+        assert any(f.kind == "divergence" for f in base2.findings)
+        v = judge(base2, run)
+        assert v.verdict == verdict and "divergence" not in v.reason and v.metric == "val_loss", v.reason
+    assert judge(run, base2).verdict == "worse"  # run as the baseline of a run with a worse val_loss
 
 
 def test_higher_is_better_for_accuracy_metrics():

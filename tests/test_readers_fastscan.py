@@ -671,6 +671,7 @@ def generated(tmp_path_factory):
         ],
         check=True,
         capture_output=True,
+        timeout=600,
     )
     return json.loads((out / "manifest.json").read_text())
 

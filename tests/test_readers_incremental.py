@@ -12,12 +12,10 @@ import pytest
 import writers as W
 from hypothesis import given
 from hypothesis import strategies as st
+from impls import BUILT, IMPLS, needs_c
 
 from lossctl.frame import concat
-from lossctl.readers import fastscan
 from lossctl.readers.tensorboard import reader
-
-IMPLS = ["python"] + (["c"] if fastscan.available else [])
 
 
 def scan(impl, path, start=0, plugins=None):
@@ -82,7 +80,7 @@ def test_pieces_equal_whole_property(tmp_path_factory, cuts, seed):
     src = whole.read_bytes()
     cuts = [c % (len(src) + 1) for c in cuts]
     results = {}
-    for impl in IMPLS:
+    for impl in BUILT:
         expect = scan(impl, whole)
         frame, purges, _ = read_in_pieces(impl, src, d / f"events.out.tfevents.{impl}", cuts)
         pd.testing.assert_frame_equal(frame, expect.frame)
@@ -112,7 +110,7 @@ def test_start_at_or_beyond_the_end_reads_nothing(tmp_path, impl):
         assert len(res.frame) == 0 and res.end == start and res.truncated_at is None
 
 
-@pytest.mark.skipif(len(IMPLS) < 2, reason="C extension not built")
+@needs_c
 @given(start=st.integers(0, 4000), flip=st.integers(0, 4000))
 def test_any_start_offset_both_readers_agree(tmp_path_factory, start, flip):
     """A start that is not a record boundary (a caller's mistake, or a file replaced under a

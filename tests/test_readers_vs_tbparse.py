@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import writers as W
+from impls import IMPLS
 
-from lossctl.readers import fastscan
 from lossctl.runs import load_runs
 
 tbparse = pytest.importorskip("tbparse")
 
-IMPLEMENTATIONS = ["c", "python"] if fastscan.available else ["python"]
+IMPLEMENTATIONS = IMPLS
 
 
 def _points(n: int, seed: int = 0):

@@ -14,16 +14,14 @@ import pytest
 import writers as W
 from hypothesis import given
 from hypothesis import strategies as st
+from impls import BUILT, IMPLS
 
 from lossctl.config import Config
-from lossctl.readers import fastscan
 from lossctl.readers.csv_reader import reader as csv_reader
 from lossctl.readers.tensorboard import reader as tb_reader
 from lossctl.runs import load_runs
 from lossctl.watch.follow import CsvFollower, EventFollower, JsonFollower
 from lossctl.watch.session import Session
-
-IMPLS = ["python"] + (["c"] if fastscan.available else [])
 
 
 @pytest.fixture(params=IMPLS)
@@ -60,7 +58,7 @@ def test_event_file_followed_in_pieces_equals_whole_read(tmp_path_factory, cuts)
     d = tmp_path_factory.mktemp("ev")
     src = W.write_events(d, tf2_events(), name="src").read_bytes()
     whole = tb_reader.read(d / "src")
-    for impl in IMPLS:
+    for impl in BUILT:
         os.environ["LOSSCTL_PURE_PYTHON"] = "1" if impl == "python" else "0"
         try:
             path = d / f"events.out.tfevents.{impl}"

@@ -79,9 +79,7 @@ def curve_stats(s: Series, run: str, lo: int, hi: int, sign: float, target: floa
     smooth = trailing_mean(x, y, width)
     end = int(np.searchsorted(x, hi, side="right")) - 1
     final = float(smooth[end]) * sign
-    own_width = FINAL_FRACTION * (int(x[-1]) - int(x[0]))
-    final_at_end = float(trailing_mean(x[-_tail(x, own_width):], y[-_tail(x, own_width):],
-                                       own_width)[-1]) * sign
+    final_at_end = final_value(s, sign)
     finite = np.isfinite(smooth)
     if finite.any():
         i = int(np.nanargmin(smooth))
@@ -94,6 +92,18 @@ def curve_stats(s: Series, run: str, lo: int, hi: int, sign: float, target: floa
                       final=final, final_at_end=final_at_end, best=best, best_step=best_step,
                       reached_at=int(x[hit[0]]) if len(hit) else None, auc=area(s, lo, hi),
                       noise=end_noise(s, lo, hi))
+
+
+def final_value(s: Series, sign: float = 1.0) -> float:
+    """The curve's final value at its own last step: the mean of its last 5 % of steps (at least
+    ``MIN_POINTS`` points), finite points only; NaN when none is finite. ``final_at_end`` of
+    :func:`curve_stats`, and the value ``lossctl`` ranks a sweep by."""
+    x, y = s.steps, s.values * sign
+    if not len(x):
+        return float("nan")
+    width = FINAL_FRACTION * (int(x[-1]) - int(x[0]))
+    k = _tail(x, width)
+    return float(trailing_mean(x[-k:], y[-k:], width)[-1]) * sign
 
 
 def _tail(x: np.ndarray, width: float) -> int:

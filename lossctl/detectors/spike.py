@@ -37,7 +37,9 @@ class Spike(Detector):
     percentiles. Heavy-tailed mini-batch noise, whose ordinary batches already reach several
     times the level, therefore needs a far higher jump than a smooth curve; a jump that lingers
     over several points (the model was disturbed and recovers) adds up the evidence of every
-    elevated point (Fisher's method). Jumps where the logged learning rate jumps up (warm
+    elevated point (Fisher's method); it is back down once within {grow_fraction:.0%} of the jump
+    (on the log scale) of its level, so a smooth curve's own bend next to a jump is not taken
+    for a slow recovery. Jumps where the logged learning rate jumps up (warm
     restarts) are not counted; a rise that stays up is divergence, not a spike; more than
     {max_spikes:.0f} jumps are noise (see `noisy`) or oscillation, not spikes.
 
@@ -59,7 +61,7 @@ class Spike(Detector):
     suppressed_by = ("divergence", "oscillation", "epoch_periodic")
     thresholds: ClassVar[dict[str, float]] = {"min_ratio": 1.5, "min_visible": 0.05, "significance": 2.5, "max_width": 0.05,
                   "max_spikes": 5, "recover_fraction": 0.5, "window": 0.1, "trend_bins": 21,
-                  "max_half_high": 10, "min_points": 12, "min_before": 2}
+                  "max_half_high": 10, "min_points": 12, "min_before": 2, "grow_fraction": 0.1}
 
     def detect(self, run: RunView):
         if (judged := self.judged(run, "loss", "val_loss")) is None:
@@ -203,7 +205,13 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
         err = 2.0 * 1.2533 * noise.sigma / math.sqrt(min(len(pre), len(post)))
         level = chord + err
         if grow:  # against the line itself: on a steep descent the points before sit above its end
-            above = z[lo:hi] > pre_level + slope * (steps[lo:hi] - x0) + err + noise.band
+            line = pre_level + slope * (steps[lo:hi] - x0) + err
+            # a neighbour joins only if it is raised by a tenth of the seed's own jump as well:
+            # beyond the two medians the line falls below a convex descent, and on a smooth
+            # short curve (a per-epoch log, 1% noise) that curvature alone cleared the band, so
+            # the neighbours of one doubled epoch joined it and made it too wide to be a spike
+            jump = float(np.max(z[i0:i1 + 1] - line[i0 - lo:i1 + 1 - lo]))
+            above = z[lo:hi] > line + max(noise.band, t["grow_fraction"] * jump)
             i1 += _grow(above[i1 + 1 - lo:], gap)
             i0 -= _grow(above[:i0 - lo][::-1], gap)
     seg = z[i0:i1 + 1]

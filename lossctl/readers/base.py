@@ -2,7 +2,10 @@
 
 A reader is a module-level object with a ``format`` name, a ``sniff`` that decides from a
 file's name and first bytes whether the file is one of its own, and a ``read`` returning a
-:class:`FileData`. Register it in ``lossctl/readers/__init__.py``.
+:class:`FileData`. Both take a :class:`lossctl.storage.Blob` (or a local path): a reader never
+knows whether the bytes come from disk, a bucket or a pipe. Register it in
+``lossctl/readers/__init__.py``; the ``files`` source (:mod:`lossctl.sources.files`) groups the
+files readers claim into runs, one run per directory.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
+
+from lossctl.storage import Blob
 
 
 @dataclass
@@ -28,6 +33,6 @@ class FileData:
 class Reader(Protocol):
     format: str
 
-    def sniff(self, path: Path, head: bytes) -> bool: ...
+    def sniff(self, path: Blob, head: bytes) -> bool: ...
 
-    def read(self, path: Path) -> FileData: ...
+    def read(self, path: Blob | Path) -> FileData: ...

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import warnings as pywarnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,7 @@ from lossctl.readers.columns import (
     unique_names,
     wide_to_long,
 )
+from lossctl.storage import as_blob, cannot_read
 
 SUFFIXES = {".csv", ".tsv", ".log", ".txt"}
 LONG_NAME = ["metric", "tag", "name", "key"]
@@ -95,22 +95,25 @@ def _tolerant_table(text: str, sep: str) -> tuple[pd.DataFrame, int]:
 class CsvReader:
     format = "csv"
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        if path.suffix.lower() not in SUFFIXES or b"\x00" in head:
+    def sniff(self, path, head: bytes) -> bool:
+        if path.suffix.lower() not in SUFFIXES | {""} or b"\x00" in head:  # "": a pipe
             return False
         try:
             text = head.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = head[: len(head) - 3].decode("utf-8-sig", errors="ignore")  # a cut multi-byte char
+        if not path.suffix and text.lstrip()[:1] in ("{", "["):
+            return False  # a pipe holding JSON
         if path.suffix.lower() in (".csv", ".tsv") and text and _looks_like_data(text.splitlines()[0]):
             return True  # claimed so that read says it has no header (unless another log is found)
         return _looks_like_csv(text)
 
-    def read(self, path: Path) -> FileData:
+    def read(self, path) -> FileData:
+        path = as_blob(path)
         try:
             text = path.read_text(encoding="utf-8-sig", errors="replace")
         except OSError as exc:
-            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+            raise cannot_read(path, exc) from None
         text, partial = complete_lines(text)
         warnings = [(f"{path}: last line has no line end (file still being written?); skipped: "
                      f"{partial[:40]!r}")] if partial.strip() else []
@@ -118,7 +121,7 @@ class CsvReader:
         data.warnings[:0] = warnings
         return data
 
-    def parse(self, text: str, path: Path, first_row: int = 0) -> FileData:
+    def parse(self, text: str, path, first_row: int = 0) -> FileData:
         """Points of CSV ``text`` (header first); ``first_row`` numbers its data rows when they
         continue a file read earlier (`lossctl watch` parses only appended lines)."""
         first = _first_line(text)
@@ -184,7 +187,7 @@ def _read_csv(data: bytes, sep: str, **kwargs) -> tuple[pd.DataFrame, int]:
     return table, sum(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
 
 
-def _read_table(text: str, sep: str, path: Path):
+def _read_table(text: str, sep: str, path):
     """``(names, cells, rows, long_rows)``: one entry of ``cells`` per column, in file order.
 
     Fast path: the C parser turns every column whose cells are all numbers or empty into

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from itertools import chain
 from operator import itemgetter
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,19 +21,23 @@ from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers.base import FileData
 from lossctl.readers.columns import STEP_COLUMNS, WALL_COLUMNS, Numbers, pick, wide_to_long
+from lossctl.storage import as_blob, cannot_read
 
 
 class JsonReader:
     format = "keras_json"
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        return path.suffix.lower() == ".json"  # what is in it is judged by read, which says why
+    def sniff(self, path, head: bytes) -> bool:
+        if path.suffix.lower() == ".json":  # what is in it is judged by read, which says why
+            return True
+        return path.suffix == "" and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")  # a pipe
 
-    def read(self, path: Path) -> FileData:
+    def read(self, path) -> FileData:
+        path = as_blob(path)
         try:
             text = path.read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+            raise cannot_read(path, exc) from None
         except UnicodeDecodeError as exc:
             raise InputError(path, f"malformed JSON: {exc}") from None
         if not text or text.isspace():  # (text.strip() would copy a whole large file)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers import fastscan, tfrecord
 from lossctl.readers.base import FileData
+from lossctl.storage import Blob, as_blob, cannot_read
 
 # TensorProto dtypes a scalar may have: enum value -> struct format of tensor_content
 _DTYPES = {1: "<f", 2: "<d", 3: "<i", 9: "<q", 19: "<e", 4: "<B", 5: "<h", 6: "<b", 10: "<?"}
@@ -127,7 +127,7 @@ class Scan:
     size: int  # bytes in the file when it was opened
     end: int  # after the last complete record: where the next incremental scan starts
 
-    def warnings(self, path: Path, tail: bool = True) -> list[str]:
+    def warnings(self, path, tail: bool = True) -> list[str]:
         """The input problems as warning lines (``tail=False``: not the incomplete last record,
         which a file still being written is expected to have)."""
         return _describe(path, self.damaged, self.truncated_at if tail else None, self.records,
@@ -137,44 +137,50 @@ class Scan:
 class TensorBoardReader:
     format = "tensorboard"
 
-    def sniff(self, path: Path, head: bytes) -> bool:
+    def sniff(self, path, head: bytes) -> bool:
         if "tfevents" in path.name:
             return True
         return len(head) >= tfrecord.HEADER and tfrecord.header_ok(head[: tfrecord.HEADER])
 
-    def read(self, path: Path, verify: bool = True) -> FileData:
-        path = Path(path)
+    def read(self, path, verify: bool = True) -> FileData:
+        path = as_blob(path)
         res = self.scan(path, verify)
         _check(path, res)
         return FileData(res.frame, self.format, res.warnings(path), res.purges)
 
-    def scan(self, path: Path, verify: bool = True, start: int = 0,
+    def scan(self, path, verify: bool = True, start: int = 0,
              plugins: dict[str, str] | None = None) -> Scan:
         """Scan from byte ``start`` (a previous scan's ``end``) without judging the whole file;
-        ``plugins`` (tag -> plugin name, updated in place) carries TF2 metadata across calls."""
-        if fastscan.enabled():
-            return self._scan_c(Path(path), verify, start, plugins)
-        return self._scan_python(Path(path), verify, start, plugins)
+        ``plugins`` (tag -> plugin name, updated in place) carries TF2 metadata across calls.
+        The C scanner reads local files; anything else streams through the Python reader."""
+        path = as_blob(path)
+        if fastscan.enabled() and path.local_path is not None:
+            return self._scan_c(path, verify, start, plugins)
+        return self._scan_python(path, verify, start, plugins)
 
-    def _read_c(self, path: Path, verify: bool) -> FileData:  # tests: the C path explicitly
+    def _read_c(self, path, verify: bool) -> FileData:  # tests: the C path explicitly
+        path = as_blob(path)
         res = self._scan_c(path, verify)
         _check(path, res)
         return FileData(res.frame, self.format, res.warnings(path), res.purges)
 
-    def _read_python(self, path: Path, verify: bool) -> FileData:  # tests: the Python path
+    def _read_python(self, path, verify: bool) -> FileData:  # tests: the Python path
+        path = as_blob(path)
         res = self._scan_python(path, verify)
         _check(path, res)
         return FileData(res.frame, self.format, res.warnings(path), res.purges)
 
-    def _scan_c(self, path: Path, verify: bool, start: int = 0, plugins=None) -> Scan:
+    def _scan_c(self, path: Blob, verify: bool, start: int = 0, plugins=None) -> Scan:
+        path = as_blob(path)
         try:
-            res = fastscan.scan(path, verify, plugins, start=start)
+            res = fastscan.scan(path.local_path, verify, plugins, start=start)
         except OSError as exc:
-            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+            raise cannot_read(path, exc) from None
         return Scan(_frame(res), res.purges, res.damaged, res.truncated_at, res.records,
                     res.undecodable, res.size, res.end)
 
-    def _scan_python(self, path: Path, verify: bool, start: int = 0, plugins=None) -> Scan:
+    def _scan_python(self, path: Blob, verify: bool, start: int = 0, plugins=None) -> Scan:
+        path = as_blob(path)
         dec = _Decoder(plugins)
         state = tfrecord.ScanState()
         damaged: list[tuple[int, str, int | None]] = []
@@ -186,8 +192,8 @@ class TensorBoardReader:
                 damaged.append((d.offset, d.problem, lost))
 
         try:
-            size = path.stat().st_size
-            with open(path, "rb") as f:
+            size = path.size()
+            with path.open() as f:
                 for payload in tfrecord.iter_records(f, size, state, verify, start):
                     note_damage()
                     try:
@@ -196,7 +202,7 @@ class TensorBoardReader:
                         dec.undecodable += 1
                 note_damage()
         except OSError as exc:
-            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+            raise cannot_read(path, exc) from None
         frame = make_frame(pd.Categorical(dec.tags), dec.steps, dec.walls, dec.values)
         return Scan(frame, dec.purges, damaged, state.truncated_at, state.records, dec.undecodable,
                     size, state.end)
@@ -207,7 +213,7 @@ def _frame(res: fastscan.ScanResult) -> pd.DataFrame:
     return make_frame(metric, res.steps, res.wall_times, res.values)
 
 
-def _check(path: Path, res: Scan) -> None:
+def _check(path, res: Scan) -> None:
     """Judge a whole-file scan: raise when it gave no points, saying why."""
     if res.size == 0:
         raise InputError(path, "empty file (0 bytes)")
@@ -224,7 +230,7 @@ def _check(path: Path, res: Scan) -> None:
                       "graphs and text are not read)")
 
 
-def _describe(path: Path, damaged: list[tuple[int, str, int | None]], truncated_at: int | None,
+def _describe(path, damaged: list[tuple[int, str, int | None]], truncated_at: int | None,
               records: int, undecodable: int) -> list[str]:
     """The warnings of one file; ``damaged`` holds ``(offset, problem, points lost or None)``."""
     out = []

@@ -7,6 +7,7 @@ import json
 from lossctl import __version__
 from lossctl.compare.model import CurveStats, num
 from lossctl.report import run_dict
+from lossctl.sweep import sweep_dict
 
 
 def stability(r, metric: str) -> list[dict]:
@@ -41,6 +42,8 @@ def comparison_dict(c, errors=None) -> dict:
         "summary": {"runs": len(c.reports),
                     **{k: sum(v.verdict == k for v in c.verdicts) for k in ("better", "same", "worse")}},
     }
+    if len(c.reports) > 2:  # the baseline and several runs: the sweep view of them all (README)
+        out["sweep"] = sweep_dict(c.reports)
     if errors:
         out["errors"] = list(errors)
     return out

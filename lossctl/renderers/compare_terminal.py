@@ -13,7 +13,9 @@ from lossctl.compare.align import is_per_epoch
 from lossctl.compare.model import fmt_pct, fmt_signed
 from lossctl.detectors.stats import fmt
 from lossctl.renderers.overlay import COLOURS, overlay
+from lossctl.renderers.sweep import print_sweep
 from lossctl.renderers.terminal import ICON, STYLE, VERDICT_ICON, VERDICT_STYLE
+from lossctl.sweep import sweep_dict
 from lossctl.text import plural
 
 HEADERS = ("run", "final", "best ({axis})", "reaches {target}", "AUC", "stability")
@@ -91,10 +93,10 @@ def render(comparison, errors, *, color: bool = False, width: int = 100) -> str:
     for i, r in enumerate(c.reports):
         t = Text(f"  {letter(i)}  ", style=f"bold {COLOURS[i % len(COLOURS)]}")
         t.append(f"{_label(r):<{pad}}", style="bold")
-        steps = r.run.frame["step"]
+        first = min(int(s.steps.min()) for s in r.view.series.values())
+        last = max(int(s.steps.max()) for s in r.view.series.values())
         unit = "epochs" if is_per_epoch(r) else "steps"
-        t.append(f"  {r.run.format} · {len(r.run.frame):,} points · {unit} {int(steps.min()):,}–"
-                 f"{int(steps.max()):,}", style="dim")
+        t.append(f"  {r.run.format} · {r.run.points:,} points · {unit} {first:,}–{last:,}", style="dim")
         t.append(f"  {ICON[r.status]} {r.status.upper()}", style=STYLE[r.status])
         if i == 0:
             t.append("  (baseline)", style="dim")
@@ -123,4 +125,7 @@ def render(comparison, errors, *, color: bool = False, width: int = 100) -> str:
     n = len(c.verdicts)
     console.print(Text(f"{worse} of {plural(n, 'run')} worse than the baseline",
                        style="bold red" if worse else "bold green"))
+    if len(c.reports) > 2:  # the baseline and a tree (or several runs): the sweep view of them all
+        console.print()
+        print_sweep(console, sweep_dict(c.reports))
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())

@@ -1,14 +1,19 @@
 """``--format markdown``: a summary for ``$GITHUB_STEP_SUMMARY`` (or a PR comment).
 
 A table of the runs (status, findings, verdict against the baseline when there is one), then
-every finding with kind, severity, metric, steps and message. GitHub-flavoured Markdown:
+every finding with kind, severity, metric, steps and message; with several runs, the sweep
+section (ranked runs, the best run, what separates the failures). GitHub-flavoured Markdown:
 pipes in text are escaped, line breaks folded.
 """
 
 from __future__ import annotations
 
+from lossctl.detectors.stats import fmt
 from lossctl.renderers.ci import by_severity, failing_count, run_label, steps
+from lossctl.renderers.sweep import ranked_by, shown_hparams
 from lossctl.report import summary_line
+from lossctl.sweep import sweep_dict
+from lossctl.sweep.text import fmt_value
 
 ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
 VERDICT = {"worse": "❌ worse", "same": "✅ same", "better": "✅ better"}
@@ -48,4 +53,35 @@ def render(reports, errors, *, color: bool = False, width: int = 100) -> str:
     problems = errors + [w for r in reports for w in r.run.warnings]
     if problems:
         lines += ["", "**Input problems**", ""] + [f"- {cell(p)}" for p in problems]
+    if len(reports) > 1:
+        lines += sweep_lines(sweep_dict(reports))
     return "\n".join(lines) + "\n"
+
+
+MAX_SWEEP_ROWS = 30
+
+
+def sweep_lines(sweep: dict | None) -> list[str]:
+    """The sweep section: the ranked table (at most ``MAX_SWEEP_ROWS`` rows), then the sentences."""
+    if not sweep:
+        return []
+    hp = shown_hparams(sweep, None)
+    best = sweep["best"]["run"] if sweep["best"] else None
+    out = ["", "### Sweep", "",
+           (f"{sweep['runs']:,} runs ranked by final {ranked_by(sweep)}: the mean of the last 5% of each "
+            "run's steps; runs that diverged or went NaN last."), "",
+           "| # | run | final | status | findings | vs best |" + "".join(f" {cell(k)} |" for k in hp),
+           "| ---: | --- | ---: | --- | --- | --- |" + " ---: |" * len(hp)]
+    for row in sweep["table"][:MAX_SWEEP_ROWS]:
+        final = row["final"]
+        vs = "best" if row["run"] == best else row["vs_best"] or "n/a"
+        out.append(f"| {row['rank']} | {code(row['run'])} | {fmt(final) if isinstance(final, float) else final} | "
+                   f"{ICON[row['status']]} {row['status']} | {', '.join(row['kinds']) or '-'} | {vs} |"
+                   + "".join(f" {cell(fmt_value(row['hparams'][k])) if k in row['hparams'] else '-'} |"
+                             for k in hp))
+    more = len(sweep["table"]) - MAX_SWEEP_ROWS
+    if more > 0:
+        out += ["", f"{more:,} more runs in `--format json`."]
+    lines = [t for t in ([sweep["best"]["sentence"]] if sweep["best"] else []) + sweep["sentences"] if t]
+    out += [""] + [f"- {cell(t)}" for t in lines]
+    return out

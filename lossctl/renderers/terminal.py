@@ -11,7 +11,9 @@ from rich.text import Text
 
 from lossctl.detectors.stats import fmt
 from lossctl.renderers.plot import plot
+from lossctl.renderers.sweep import print_sweep
 from lossctl.report import summary_parts
+from lossctl.sweep import sweep_dict
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 ICON = {"error": "✖", "warning": "▲", "info": "●", "ok": "✔"}
@@ -41,7 +43,7 @@ def _run(console: Console, r, width: int) -> None:
     run = r.run
     head = Text()
     head.append(f"{run.name if run.name != '.' else run.path}", style="bold")
-    head.append(f"  {run.format} · {len(run.frame):,} points", style="dim")
+    head.append(f"  {run.format} · {run.points:,} points", style="dim")
     status = r.status
     head.append(f"  {ICON[status]} {status.upper()}", style=STYLE[status])
     console.print(head)
@@ -91,4 +93,7 @@ def render(reports, errors, *, color: bool = False, width: int = 100) -> str:
     for text, key in summary_parts(reports):
         summary.append(text, style=styles[key] if text.strip(", ") else "")
     console.print(summary)
+    if len(reports) > 1:
+        console.print()
+        print_sweep(console, sweep_dict(reports))
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())

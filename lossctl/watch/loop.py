@@ -61,6 +61,6 @@ def status_line(session: Session, polls: int, quiet_for: float) -> str:
         loss = r.view.role("loss") or r.view.role("val_loss")
         last = f" · step {int(loss.steps[-1]):,} loss {loss.values[-1]:.4g}" if loss is not None and len(loss) else ""
         icon = {"ok": "ok", "info": "info", "warning": "WARN", "error": "ERROR"}[r.status]
-        parts.append(f"{r.run.path}: {len(r.run.frame):,} pts{last} [{icon}]")
+        parts.append(f"{r.run.path}: {r.run.points:,} pts{last} [{icon}]")
     runs = " | ".join(parts) if parts else "waiting for logs"
     return f"{runs} · poll {polls} · last data {quiet_for:.0f}s ago"

@@ -16,9 +16,12 @@ from pathlib import Path
 
 from lossctl.analysis import RunReport, analyze_run
 from lossctl.config import Config
+from lossctl.discovery import listings
 from lossctl.errors import InputError
 from lossctl.findings import Finding
-from lossctl.runs import assemble_run, reader_for, run_name, walk_dirs
+from lossctl.run import assemble_run
+from lossctl.sources.files import reader_for
+from lossctl.storage import LOCAL
 from lossctl.watch.follow import Follower, follower_for
 
 
@@ -64,19 +67,17 @@ class Session:
         return up
 
     def _discover(self, up: Update) -> None:
-        if self.root.is_file():
-            groups = [(self.root.parent, [self.root], ".")]
-        else:
-            groups = [(d, files, run_name(d, self.root)) for d, files in walk_dirs(self.root)]
-        for _dir, files, name in groups:
+        for listing in listings(LOCAL, str(self.root), self.root.is_file()):
+            name = listing.name
             known = self.followers.get(name, {})
-            for p in files:
+            for blob in listing.files:
+                p = Path(blob.path)
                 if p in known:
                     continue
                 size = _size(p)
                 if size == 0 or self.unclaimed.get(p) == size:
                     continue  # nothing to judge yet, or judged at this size already
-                reader = reader_for(p)
+                reader = reader_for(blob)
                 if reader is None:
                     self.unclaimed[p] = size
                     continue

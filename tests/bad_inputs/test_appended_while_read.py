@@ -12,13 +12,11 @@ import time
 
 import numpy as np
 import pytest
-
-from lossctl.readers import fastscan
+from impls import impl_params
 
 from .cases import healthy
 from .run import invoke
 
-IMPLS = ["python"] + (["c"] if fastscan.available else [])
 TOTAL = 200_000
 VALUES = healthy(TOTAL)
 
@@ -66,7 +64,7 @@ def read_run(tmp_path, impl, kind):
     return n, run["warnings"]
 
 
-@pytest.mark.parametrize("kind,impl", [("tensorboardx", i) for i in IMPLS] + [("csv", "python")])
+@pytest.mark.parametrize("kind,impl", impl_params(("tensorboardx",)) + [("csv", "python")])
 def test_reading_a_run_while_it_is_written(tmp_path, kind, impl):
     if kind == "tensorboardx":
         pytest.importorskip("tensorboardX")

@@ -21,12 +21,12 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from impls import BUILT
 
 from lossctl.analysis import analyze_run
 from lossctl.config import Config
 from lossctl.errors import InputError
 from lossctl.frame import COLUMNS
-from lossctl.readers import fastscan
 from lossctl.readers.base import FileData
 from lossctl.readers.csv_reader import reader as csv_reader
 from lossctl.readers.json_reader import reader as json_reader
@@ -40,7 +40,7 @@ from .mutate import OPS, mutate
 from .seeds import CSV_SEEDS, JSON_SEEDS, event_seeds
 
 SECONDS = 5.0  # per input; real inputs here are a few KiB and take milliseconds
-TB_IMPLS = ["python"] + (["c"] if fastscan.available else [])
+TB_IMPLS = BUILT
 
 
 @functools.cache

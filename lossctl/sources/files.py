@@ -1,0 +1,87 @@
+"""Log files in a directory (TensorBoard event files, CSV, JSON histories): the files of one
+directory that the readers of :mod:`lossctl.readers` claim are one run, read in name order (event
+file names start with their creation time) and merged with the restart rule."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from lossctl.errors import InputError, NotALog
+from lossctl.readers import BY_FORMAT, READERS
+from lossctl.run import assemble_run
+from lossctl.sources.base import Listing, ReadResult, RunRef
+from lossctl.storage import Blob
+
+SNIFF_BYTES = 4096
+
+
+def reader_for(blob: Blob):
+    """The reader whose ``sniff`` accepts this file, or None (not a log)."""
+    try:
+        head = blob.head(SNIFF_BYTES)
+    except (OSError, InputError):  # unreadable: claim it by name so that reading it tells the user why
+        if blob.suffix.lower() in (".csv", ".tsv"):
+            return BY_FORMAT["csv"]
+        head = b""
+    return next((r for r in READERS if r.sniff(blob, head)), None)
+
+
+class FilesSource:
+    name = "files"
+
+    def claim(self, listing: Listing) -> list[RunRef]:
+        logs = [(b, r.format) for b in listing.files if (r := reader_for(b)) is not None]
+        if not logs:
+            return []
+        taken = {b for b, _ in logs}
+        listing.files = [b for b in listing.files if b not in taken]
+        if listing.target_is_file:
+            path = str(logs[0][0])
+        else:
+            path = listing.store.display(listing.path)
+            path = os.path.normpath(path) if listing.store.local else path
+        size = sum(_size(b) for b, _ in logs)
+        return [RunRef(listing.name, path, self.name, logs, size)]
+
+    def read(self, ref: RunRef, verify: bool) -> ReadResult:
+        parts, warnings, skipped = [], [], []
+        for blob, fmt in ref.locator:
+            reader = BY_FORMAT[fmt]
+            try:
+                data = reader.read(blob, verify) if fmt == "tensorboard" else reader.read(blob)
+            except NotALog as exc:
+                skipped.append(str(exc))
+                continue
+            except InputError as exc:
+                warnings.append(str(exc))
+                continue
+            parts.append((str(blob), data))
+        return ReadResult(_split(ref, parts, warnings), skipped)
+
+
+def _split(ref: RunRef, parts, warnings) -> list:
+    """One run, or one per label when a file's frame labels several runs in its ``run`` column
+    (a console log of several trainings, a W&B chart export): ``<dir>/<label>``."""
+    labels = {str(x) for _, d in parts for x in d.frame["run"].cat.categories} - {"."}
+    if not labels:
+        return [assemble_run(ref.name, ref.path, parts, warnings)]
+    runs = []
+    for label in sorted(labels):
+        mine = [(p, replace(d, frame=d.frame[d.frame["run"] == label].reset_index(drop=True),
+                            purges=[])) for p, d in parts]
+        name = label if ref.name == "." else f"{ref.name}/{label}"
+        runs.append(assemble_run(name, ref.path, [(p, d) for p, d in mine if len(d.frame)], warnings))
+    return runs
+
+
+def _size(b: Blob) -> int:
+    if b.listed_size is not None:
+        return b.listed_size
+    try:
+        return b.size()
+    except (OSError, InputError):
+        return 0
+
+
+source = FilesSource()
