@@ -74,7 +74,7 @@ class JsonReader:
         return FileData(make_frame(metric, step, wall, value), fmt, warnings)
 
 
-def _from_columns(doc: dict, where: str, warnings: list[str]) -> pd.DataFrame:
+def _from_columns(doc: dict, where: str, warnings: list[str]) -> tuple[dict, int]:
     cols = {k: v for k, v in doc.items() if isinstance(v, list)}
     if not cols or len(cols) < len(doc):  # history.history maps every metric to a list
         raise NotALog(where, "not a training history (expected a JSON object mapping each metric "
@@ -99,33 +99,57 @@ def _loads(text: str):
     return json.loads(text)
 
 
-_NUMBER_TYPES = {float, int, type(None)}
-
-
 def _from_rows(rows: list[dict]) -> dict:
     """One column per key (in order of first appearance) of a list of per-step dicts.
 
-    Rows are grouped by their key list (an HF ``log_history`` has a few: training, eval, the
-    final summary), so each value is fetched once, by C-level ``map``, from the rows that hold
-    its key; a key absent from a row is a gap."""
+    Rows are grouped by their keys (an HF ``log_history`` has a few kinds of rows: training,
+    eval, the final summary), so each value is fetched once, by C-level ``map``, from the rows
+    that hold its key; a key absent from a row is a gap. Grouping by the number of keys is
+    tried first (it builds nothing per row); rows of one length with different keys fall back
+    to grouping by the keys themselves."""
+    try:
+        return _columns(rows, _groups_by_length(rows))
+    except KeyError:  # rows of the same length with different keys
+        return _columns(rows, _groups_by_keys(rows))
+
+
+def _groups_by_length(rows: list[dict]) -> list:
+    """``(row indexes or None for all, rows, keys of the group's first row)`` per row length, in
+    order of first appearance (a KeyError later if a row lacks one of those keys)."""
     n = len(rows)
+    lengths = np.fromiter(map(len, rows), dtype=np.intp, count=n)
+    sizes, first = np.unique(lengths, return_index=True)
+    if len(sizes) == 1:
+        return [(None, rows, list(rows[0]))]
+    groups = []
+    for j in np.argsort(first):
+        idx = np.flatnonzero(lengths == sizes[j])
+        groups.append((idx, list(map(rows.__getitem__, idx.tolist())), list(rows[int(first[j])])))
+    return groups
+
+
+def _groups_by_keys(rows: list[dict]) -> list:
+    """As :func:`_groups_by_length`, grouping by each row's exact key list."""
     shapes = list(map(tuple, rows))
-    distinct = dict.fromkeys(shapes)
-    keys = list(dict.fromkeys(k for shape in distinct for k in shape))
-    if len(distinct) == 1:
-        groups = [(None, rows, set(keys))]
-    else:
-        number = {shape: i for i, shape in enumerate(distinct)}
-        ids = np.fromiter(map(number.__getitem__, shapes), dtype=np.intp, count=n)
-        groups = []
-        for shape, i in number.items():
-            idx = np.flatnonzero(ids == i)
-            groups.append((idx, list(map(rows.__getitem__, idx.tolist())), set(shape)))
-    del shapes
+    number = {shape: i for i, shape in enumerate(dict.fromkeys(shapes))}
+    if len(number) == 1:
+        return [(None, rows, list(shapes[0]))]
+    ids = np.fromiter(map(number.__getitem__, shapes), dtype=np.intp, count=len(rows))
+    groups = []
+    for shape, i in number.items():
+        idx = np.flatnonzero(ids == i)
+        groups.append((idx, list(map(rows.__getitem__, idx.tolist())), list(shape)))
+    return groups
+
+
+def _columns(rows: list[dict], groups: list) -> dict:
+    n = len(rows)
+    keys = list(dict.fromkeys(k for _, _, group_keys in groups for k in group_keys))
+    has = [set(group_keys) for _, _, group_keys in groups]
     columns = {}
     for k in keys:
         get = itemgetter(k)
-        parts = [(idx, list(map(get, sub))) for idx, sub, has in groups if k in has]
+        parts = [(idx, list(map(get, sub))) for (idx, sub, _), h in zip(groups, has) if k in h]
         if parts[0][0] is None:  # every row holds every key
             columns[k] = _column(parts[0][1])
             continue
@@ -139,6 +163,9 @@ def _from_rows(rows: list[dict]) -> dict:
         else:  # text, booleans...: the tolerant path, cell by cell (a missing key is None)
             columns[k] = pd.Series([row.get(k) for row in rows], dtype=object)
     return columns
+
+
+_NUMBER_TYPES = {float, int, type(None)}
 
 
 def _column(values: list):
