@@ -93,6 +93,29 @@ print(len(frame), time.perf_counter() - t0)
 """
 
 
+# Where lossctl's time goes: its reading alone (files to the common frame, in-process, after the
+# imports) next to the plain parse in the same process, and the imports of `lossctl analyze`.
+READ = HWM + """
+{block}
+import json, time
+from pathlib import Path
+import pandas as pd
+from lossctl.runs import load_runs
+kind, path = sys.argv[2], Path(sys.argv[1])
+t0 = time.perf_counter()
+points = sum(len(r.frame) for r in load_runs(path.parent).runs)
+t_read = time.perf_counter() - t0
+t0 = time.perf_counter()
+if kind == "csv":
+    pd.read_csv(path)
+else:
+    with open(path) as f:
+        json.load(f)
+print(points, t_read, time.perf_counter() - t0)
+"""
+STARTUP = HWM + "import lossctl.cli, lossctl.analysis, lossctl.renderers, lossctl.runs\n"
+
+
 def make_csv(path: Path, rows: int = CSV_ROWS, seed: int = 0) -> None:
     """A Lightning ``CSVLogger`` metrics.csv logged every step: ``epoch,step,train_loss`` with
     float32 losses written as Python floats (``0.6931471824645996``), as Lightning writes them."""
@@ -198,6 +221,16 @@ def measure(kind: str, path: Path, variant: str = "lossctl", repeat: int = 3, ti
                 r["seconds"], r["points"] = float(inner), int(points)
             if name not in best or r["seconds"] < best[name]["seconds"]:
                 best[name] = r
+    split = {}
+    for _ in range(repeat):
+        block = 'sys.modules["msgspec"] = None' if "no msgspec" in variant else ""
+        r = _run(READ.replace("{block}", block), [str(path), kind], timeout)
+        if "error" not in r:
+            _, t_read, t_parse = r["stdout"].split()[-3:]
+            split = {k: min(v, split.get(k, v)) for k, v in (("read_s", float(t_read)), ("parse_in_s", float(t_parse)))}
+        s = _run(STARTUP, [], timeout)
+        if "error" not in s:
+            split["startup_s"] = min(s["seconds"], split.get("startup_s", s["seconds"]))
     report = json.loads(best["lossctl"]["stdout"])
     points = sum(m["points"] for run in report["runs"] for m in run["metrics"].values())
     ref = best["parse"]["seconds"] + best["analysis"]["seconds"]
@@ -207,7 +240,7 @@ def measure(kind: str, path: Path, variant: str = "lossctl", repeat: int = 3, ti
         "analysis_s": best["analysis"]["seconds"], "ref_s": ref,
         "x_ref": best["lossctl"]["seconds"] / ref,
         "x_rss": best["lossctl"]["rss_mb"] / best["parse"]["rss_mb"],
-        "points": points, "ref_points": best["analysis"]["points"],
+        "points": points, "ref_points": best["analysis"]["points"], **split,
     }
 
 

@@ -91,6 +91,13 @@ def bench_readers() -> bool:
               f"{r['analysis_s']:8.2f}s {r['x_ref']:5.2f}x {r['lossctl_rss']:8.0f} MiB {r['parse_rss']:6.0f} MiB "
               f"{r['x_rss']:5.2f}x  [{'ok' if t_ok else 'SLOW'}, {'ok' if m_ok else 'OVER'}"
               f"{'' if same else ', POINTS DIFFER'}]")
+    print("  where lossctl's time goes (in-process, best of 3): its reading alone (file to the common frame) "
+          "vs the plain parse in the same process; and the imports of `lossctl analyze` (python -c import ...)")
+    for r in rows:
+        if "read_s" in r:
+            print(f"  {r['input']:20s} {r['mb']:4.0f} {r['variant']:19s} read {r['read_s']:5.2f}s vs parse "
+                  f"{r['parse_in_s']:5.2f}s ({r['read_s'] / r['parse_in_s']:4.2f}x); imports "
+                  f"{r.get('startup_s', float('nan')):5.2f}s")
     print(f"  (parse: {readers.PARSE_NAMES}; analysis: lossctl's detectors and JSON report on those points, "
           "imports and reading excluded; 'no msgspec': lossctl with the json module only)")
     return ok
