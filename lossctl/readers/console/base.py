@@ -36,8 +36,20 @@ class Layout:
     names: dict = field(default_factory=dict)
 
 
+_BEFORE = re.compile(r"[:=\[({,|]\s*$")
+_AFTER = re.compile(r"\s*(?:[,|})\]\-(%]|z\)|$)")
+
+
 def numbers(text: str) -> list[re.Match]:
-    return list(VALUE.finditer(text))
+    """The numbers of a line. ``nan``/``inf`` spelled as words count only where a value stands
+    (after ``:`` or ``=``, or before a separator): "number of nan iterations" holds no NaN."""
+    out = []
+    for m in VALUE.finditer(text):
+        if m.group()[-1:].isalpha() and not (_BEFORE.search(text, 0, m.start())
+                                             or _AFTER.match(text, m.end())):
+            continue
+        out.append(m)
+    return out
 
 
 def to_float(s: str) -> float:
