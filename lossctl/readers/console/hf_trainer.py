@@ -13,6 +13,7 @@ Python dict syntax, read with ``ast.literal_eval`` only (never ``eval``). The st
 from __future__ import annotations
 
 import ast
+import math
 import re
 
 from lossctl.readers.console.base import NUMBER, Layout
@@ -28,12 +29,24 @@ def _is_train(keys) -> bool:
     return any(not k.startswith(EVAL) and k not in ("epoch", "step", "global_step") for k in keys)
 
 
+NONFINITE = re.compile(r"(?<=: )(-?)(nan|inf)(?=[,}])")
+SENTINEL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
 def literal(line: str) -> dict | None:
+    """The dict, by ``ast.literal_eval`` (``str()`` of a dict writes NaN and Inf as bare ``nan``
+    and ``inf``, which are not literals: they are read through string sentinels)."""
+    text = line.strip()
+    if "nan" in text or "inf" in text:
+        text = NONFINITE.sub(lambda m: repr("\x00" + m.group(1) + m.group(2)), text)
     try:
-        doc = ast.literal_eval(line.strip())
+        doc = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return None
-    return doc if isinstance(doc, dict) and doc and all(isinstance(k, str) for k in doc) else None
+    if not (isinstance(doc, dict) and doc and all(isinstance(k, str) for k in doc)):
+        return None
+    return {k: SENTINEL[v[1:]] if isinstance(v, str) and v[1:] in SENTINEL and v[:1] == "\x00" else v
+            for k, v in doc.items()}
 
 
 def parse(line: str) -> dict[str, float] | None:
