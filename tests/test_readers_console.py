@@ -256,3 +256,24 @@ def test_sniff_sees_past_a_long_preamble(tmp_path):
     p.write_text("".join(f"config key_{i} = value {i}\n" for i in range(400)) + console)
     assert len(points(load_runs(tmp_path).runs[0], "loss")) == 100
     assert reader.format == "console"
+
+
+def test_a_100_mb_line_keeps_memory_bounded(tmp_path):
+    """Peak RSS of a whole process reading a log with a 100 MB line stays far below the line's size
+    on top of what reading the normal lines costs."""
+    import subprocess
+    import sys
+
+    p = tmp_path / "train.log"
+    normal = "".join(f"step={s} loss={1 / (s + 1):.4f}\n" for s in range(200)).encode()
+    with open(p, "wb") as f:
+        f.write(normal)
+        f.write(b"x" * (100 << 20) + b"\n")
+        f.write(normal.replace(b"step=", b"step=1"))
+    code = ("import sys; from lossctl.readers.console import reader; d = reader.read(sys.argv[1]);"
+            "hwm = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM:'));"
+            "print(len(d.frame), hwm // 1024, d.warnings[0])")
+    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=120,
+                         check=True).stdout.split(maxsplit=2)
+    assert int(out[0]) == 400 and "longer than 64 KiB skipped" in out[2]
+    assert int(out[1]) < 100 + 150, f"peak RSS {out[1]} MB"  # imports (pandas, numpy) ~100 MB
