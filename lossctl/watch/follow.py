@@ -248,9 +248,20 @@ class StreamFollower(ConsoleFollower):
         self.thread = threading.Thread(target=self._pump, daemon=True)
         self.thread.start()
 
+    def _chunks(self):
+        """What the pipe delivers, as it arrives. A file descriptor is read raw (``os.read``):
+        a thread blocked in a buffered reader would hold its lock at interpreter exit."""
+        try:
+            fd = self.stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            yield from iter(self.stream.readline, b"")
+            return
+        while chunk := os.read(fd, 1 << 16):
+            yield chunk
+
     def _pump(self) -> None:
         try:
-            for line in iter(self.stream.readline, b""):
+            for line in self._chunks():
                 if self.tee is not None:
                     try:
                         self.tee.write(line)
