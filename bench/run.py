@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, one table each. Figures are seconds and ratios to a reference
 measured in the same run on the same machine; exit 1 when a target is missed.
 
-``BENCH=pipeline`` or ``BENCH=read`` runs one of them (reading generates ~1.1 GB of inputs
+``BENCH=pipeline``, ``BENCH=read`` or ``BENCH=console`` runs one of them (reading generates ~1.1 GB of inputs
 under bench/data/ on first use and runs tbparse and EventAccumulator on them: ~7 minutes).
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import console
 import pipeline
 import read
 
@@ -67,8 +68,10 @@ def bench_read() -> bool:
 
 
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,read").split(",")
+    which = os.environ.get("BENCH", "pipeline,read,console").split(",")
     ok = True
+    if "console" in which:
+        ok &= console.report(console.main())
     if "pipeline" in which:
         ok &= bench_pipeline()
     if "read" in which:

@@ -277,3 +277,30 @@ def test_a_100_mb_line_keeps_memory_bounded(tmp_path):
                          check=True).stdout.split(maxsplit=2)
     assert int(out[0]) == 400 and "longer than 64 KiB skipped" in out[2]
     assert int(out[1]) < 100 + 150, f"peak RSS {out[1]} MB"  # imports (pandas, numpy) ~100 MB
+
+
+def test_sample_console_run_finds_what_its_csv_twin_finds(tmp_path):
+    """sample_logs/nonfinite_console was printed by scripts/make_sample_logs.py's training loop;
+    the same training written as CSV (the printed values) gives the same findings."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("make_sample_logs", root / "scripts" / "make_sample_logs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        steps, epochs = mod.nonfinite()
+    val_at = {last: (train, val) for _, last, train, val in epochs}
+    rows = []
+    for i, (_, step, loss, _) in enumerate(steps):
+        rows.append({"step": step, "loss": float(f"{loss:.4f}"), "time": 50.0, "mfu": -100.0 if i < 5 else 30.0})
+        if step in val_at:
+            rows.append({"step": step, "train loss": float(f"{val_at[step][0]:.4f}"),
+                         "val loss": float(f"{val_at[step][1]:.4f}")})
+    (tmp_path / "metrics.csv").write_text(C.csv_of(rows))
+    (twin,) = load_runs(tmp_path).runs
+    (sample,) = load_runs(root / "sample_logs" / "nonfinite_console").runs
+    assert sample.format == "console"
+    same_points(sample, twin, ["loss", "train loss", "val loss"])
+    assert findings(sample) == findings(twin) and {f[0] for f in findings(sample)} == {"nonfinite"}
