@@ -62,3 +62,30 @@ def test_analyze_stdin_reads_the_finished_log():
     (run,) = json.loads(out)["runs"]
     assert run["format"] == "console" and run["metrics"]["loss"]["points"] == 300
     assert {f["kind"] for f in run["findings"]} >= {"divergence"}
+
+
+FILE_WRITER = r"""
+import math, sys, time
+with open(sys.argv[1], "a") as f:
+    print("number of parameters: 10.65M", file=f, flush=True)
+    for i in range(5000):
+        loss = 2.0 * math.exp(-i / 40) + 0.3 if i <= 150 else (2.0 * math.exp(-150 / 40) + 0.3) * math.exp((i - 150) / 10)
+        print(f"iter {i}: loss {loss:.4f}, time 12.34ms, mfu 30.12%", file=f, flush=i % 10 == 0)
+        if i % 25 == 0:
+            time.sleep(0.02)
+"""
+
+
+def test_watch_follows_a_growing_console_log(tmp_path):
+    """`lossctl watch train.log` while a real process appends nanoGPT lines to it."""
+    log = tmp_path / "train.log"
+    log.write_text("")
+    writer = subprocess.Popen([sys.executable, "-c", FILE_WRITER, str(log)])
+    try:
+        r = subprocess.run([str(LOSSCTL), "watch", str(log), "--exit-on", "error", "--interval", "0.05",
+                            "--timeout", "60"], capture_output=True, text=True, timeout=90, check=False)
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "following" in r.stdout and "ERROR divergence" in r.stdout and "loss" in r.stdout
