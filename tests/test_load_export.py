@@ -32,7 +32,7 @@ def test_load_returns_the_common_frame():
     assert set(df["run"]) == {"healthy_tensorboard", "diverging_lightning", "oscillating_keras",
                               "overfitting_keras_json", "nonfinite_tensorboard", "spike_lightning",
                               "plateau_keras", "train_val_mismatch_keras_json", "noisy_lightning",
-                              "epoch_periodic_tensorboard"}
+                              "epoch_periodic_tensorboard", "nonfinite_console"}
     assert df["value"].isna().any()  # the NaN of nonfinite_tensorboard are kept
 
 
