@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -184,10 +185,10 @@ def _fast(g: Group, lines, rep) -> bool:
         cols[where[(a, b)]] = slot
     if not cols:
         return False
-    if len(g.rows) == len(lines):  # the whole file is this shape: no need to gather its lines
-        body = b"\n".join(lines) if len(lines) < 2 else _whole(lines)
-    else:
-        body = b"\n".join([lines[i] for i in g.rows.tolist()])
+    if len(g.rows) == 1:
+        body = lines[int(g.rows[0])]
+    else:  # itemgetter gathers the group's lines in C
+        body = b"\n".join(itemgetter(*g.rows.tolist())(lines))
     body = body.translate(table_)
     try:
         table = pd.read_csv(io.BytesIO(body), sep=r"\s+", header=None,
@@ -201,10 +202,6 @@ def _fast(g: Group, lines, rep) -> bool:
     for c, slot in cols.items():
         _put(g, slot, table[c].to_numpy())
     return True
-
-
-def _whole(lines) -> bytes:
-    return b"\n".join(lines)
 
 
 def _put(g: Group, slot: str, values: np.ndarray) -> None:
