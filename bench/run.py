@@ -1,9 +1,9 @@
 """`make bench`: every benchmark, one table each. Figures are seconds and ratios to a reference
 measured in the same run on the same machine; exit 1 when a target is missed.
 
-``BENCH=pipeline``, ``BENCH=read`` or ``BENCH=readers`` runs one of them (reading generates
-~1.1 GB of inputs under bench/data/ on first use and runs tbparse and EventAccumulator on them:
-~7 minutes; ``readers``, the CSV and JSON readers against the plain parse, ~2 minutes).
+``BENCH=pipeline``, ``BENCH=read``, ``BENCH=readers`` or ``BENCH=console`` runs one of them (reading
+generates ~1.1 GB of inputs under bench/data/ on first use and runs tbparse and EventAccumulator on
+them: ~7 minutes; ``readers``, the CSV and JSON readers against the plain parse, ~2 minutes).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import console
 import pipeline
 import read
 import readers
@@ -104,8 +105,10 @@ def bench_readers() -> bool:
 
 
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,read,readers").split(",")
+    which = os.environ.get("BENCH", "pipeline,read,readers,console").split(",")
     ok = True
+    if "console" in which:
+        ok &= console.report(console.main())
     if "pipeline" in which:
         ok &= bench_pipeline()
     if "read" in which:

@@ -284,7 +284,7 @@ def _load(paths, verify: bool):
 
 @app.command()
 def watch(
-    path: Path = typer.Argument(..., help="A run directory (or a tree of runs, or one log file) still being written."),
+    path: str = typer.Argument(..., help="A run directory (or a tree of runs, or one log file) still being written, or - for standard input (a console log: python train.py 2>&1 | lossctl watch -)."),
     exit_on: FailOn = typer.Option(FailOn.error, "--exit-on", help="Stop with exit 1 at the first finding at or above this severity."),
     interval: float = typer.Option(2.0, "--interval", min=0.01, help="Seconds between polls."),
     timeout: float | None = typer.Option(None, "--timeout", min=0, help="Stop with exit 0 after this many seconds without such a finding."),
@@ -294,9 +294,11 @@ def watch(
     select: list[str] | None = typer.Option(None, "--select", help="Only these kinds (comma-separated)."),
     ignore: list[str] | None = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files."),
+    tee: bool = typer.Option(False, "--tee", help="With -: pass the input through to standard output (watch's own lines go to standard error)."),
 ):
     """Follow a run while it trains: read what is appended, print each new finding as it appears.
-    Exit 1 at a finding at the --exit-on level, 0 at --timeout/--idle, 130 on Ctrl-C, 2 on bad usage."""
+    Exit 1 at a finding at the --exit-on level, 0 at --timeout/--idle or when standard input
+    ends, 130 on Ctrl-C, 2 on bad usage."""
     from rich.console import Console
 
     from lossctl.watch.display import Display
@@ -304,18 +306,22 @@ def watch(
     from lossctl.watch.session import Session
 
     config = _config(select, ignore)
+    if tee and path != "-":
+        _fail("--tee passes standard input through; it needs - as the path")
+    out = sys.stderr if tee else sys.stdout  # with --tee, standard output is the log itself
     try:
-        session = Session(path, config, {"loss": loss, "val_loss": val_loss}, verify=not no_verify)
+        session = Session(path, config, {"loss": loss, "val_loss": val_loss}, verify=not no_verify,
+                          tee=sys.stdout.buffer if tee else None)
     except InputError as exc:
         _fail(str(exc))
-    tty = sys.stdout.isatty()
-    display = Display(Console(file=sys.stdout, no_color=not _color(sys.stdout)), live=tty)
+    tty = out.isatty()
+    display = Display(Console(file=out, no_color=not _color(out)), live=tty)
     limits = "".join([f"; stop after {timeout:g} s" if timeout is not None else "",
                       f" or {idle:g} s without new data" if idle is not None else ""])
     stop_on = "never exits on findings" if exit_on is FailOn.never else f"exit 1 at the first {exit_on.value}+ finding"
     display.line(f"watching {path} every {interval:g} s; {stop_on}{limits}", "dim")
     try:
-        code = watch_loop(session, display, exit_on.value, interval, timeout, idle)
+        code = watch_loop(session, display, exit_on.value, interval, timeout, idle, sleep=session.wait)
     except KeyboardInterrupt:
         display.line("interrupted (exit 130)", "dim")
         code = 130

@@ -48,7 +48,7 @@ def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
         errors = skipped
     if not runs and not errors:
         errors.append(f"{target}: no training logs found (looked for TensorBoard event files, "
-                      "CSV and JSON histories)")
+                      "CSV and JSON histories, console logs)")
     return LoadResult(runs, errors, found.notes)
 
 

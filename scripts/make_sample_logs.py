@@ -96,6 +96,14 @@ kind, plus a healthy run that must raise nothing):
     hyperparameters are only in the directory names (no ``hparams.yaml``), as a hand-written
     sweep script names them. Lightning ``metrics.csv`` each. ``lossctl analyze
     sample_logs/lr_sweep`` ends by naming the learning rate that separates the failures.
+``nonfinite_console/``
+    The nonfinite run again, as a console log: the training loop prints each step the way
+    nanoGPT's ``train.py`` does (``iter 316: loss nan, time 50.00ms, mfu 30.00%``) and, at the end
+    of every epoch, ``step 299: train loss 0.0123, val loss nan``, into ``train.log`` as
+    ``python train.py > train.log`` would capture it (the time per step is the deterministic
+    0.05 s clock of the TensorBoard runs, so the file does not change between regenerations).
+    ``tests/test_readers_console.py`` writes the same run as CSV and checks that lossctl finds
+    the same.
 
 Regenerate with ``make samples`` (which runs
 ``.venv/bin/python scripts/make_sample_logs.py sample_logs``). The output is deterministic
@@ -591,6 +599,22 @@ def write_keras_csv(run_dir: Path, epochs, lr) -> Path:
     return path
 
 
+def print_console(run_dir: Path, steps, epochs) -> Path:
+    """The run as its training loop prints it, nanoGPT's format strings (train.py), captured."""
+    path = run_dir / "train.log"
+    val_at = {last_step: (train, val) for _, last_step, train, val in epochs}
+    with open(path, "w") as f:
+        print(f"tokens per iteration will be: {NONFINITE['batch_size']:,}", file=f)
+        print("Initializing a new model from scratch", file=f)
+        for i, (_, step, loss, _) in enumerate(steps):
+            mfu = -100.0 if i < 5 else 30.0  # nanoGPT's running_mfu starts at -1 until iter 5
+            print(f"iter {step}: loss {loss:.4f}, time {WALL_PER_STEP * 1000:.2f}ms, mfu {mfu:.2f}%", file=f)
+            if step in val_at:
+                train, val = val_at[step]
+                print(f"step {step}: train loss {train:.4f}, val loss {val:.4f}", file=f)
+    return path
+
+
 def write_keras_json(run_dir: Path, epochs) -> Path:
     path = run_dir / "history.json"
     history = {"loss": [float(e[2]) for e in epochs], "val_loss": [float(e[3]) for e in epochs]}
@@ -639,7 +663,8 @@ def main(argv: list[str]) -> int:
               ("oscillating", "oscillating_keras"), ("overfitting", "overfitting_keras_json"),
               ("nonfinite", "nonfinite_tensorboard"), ("spike", "spike_lightning"),
               ("plateau", "plateau_keras"), ("train_val_mismatch", "train_val_mismatch_keras_json"),
-              ("noisy", "noisy_lightning"), ("epoch_periodic", "epoch_periodic_tensorboard")]
+              ("noisy", "noisy_lightning"), ("epoch_periodic", "epoch_periodic_tensorboard"),
+              ("nonfinite", "nonfinite_console")]
     for key, name in layout:  # the directory name's suffix says the format
         steps, epochs = runs[key]
         d = fresh_dir(out / name)
@@ -649,6 +674,8 @@ def main(argv: list[str]) -> int:
             report_steps(write_lightning(d, steps, epochs, hp[key]), steps)
         elif name.endswith("_keras"):
             report_epochs(write_keras_csv(d, epochs, lr[key]), epochs)
+        elif name.endswith("_console"):
+            report_steps(print_console(d, steps, epochs), steps)
         else:
             report_epochs(write_keras_json(d, epochs), epochs)
     sweep = fresh_dir(out / "lr_sweep")

@@ -76,6 +76,7 @@ SAMPLE_KINDS = {
     "oscillating_keras": {"oscillation"},
     "overfitting_keras_json": {"overfitting"},
     "nonfinite_tensorboard": {"nonfinite"},
+    "nonfinite_console": {"nonfinite"},
     "spike_lightning": {"spike"},
     "plateau_keras": {"plateau"},
     "train_val_mismatch_keras_json": {"train_val_mismatch"},

@@ -270,7 +270,15 @@ def test_training_log_that_is_a_csv(tmp_path):
     assert W.points(run.frame, "loss") == [(e, 1.0 / (e + 1)) for e in range(5)]
 
 
-def test_training_log_that_is_plain_text_is_not_a_log(tmp_path):
+def test_training_log_that_is_keras_console_output_is_read_as_console(tmp_path):
+    """Not CSV: Keras' printed fit output, which the console reader reads (issue 10)."""
     W.write_text(tmp_path / "training.log", "Epoch 1/10\n100/100 - 2s - loss: 0.5000 - val_loss: 0.6\n")
+    (run,) = load_runs(tmp_path).runs
+    assert run.format == "console"
+    assert W.points(run.frame, "loss") == [(0, 0.5)]
+
+
+def test_training_log_that_is_plain_text_is_not_a_log(tmp_path):
+    W.write_text(tmp_path / "training.log", "Starting training\nloading data...\ndone in 2 s\n")
     result = load_runs(tmp_path)
     assert result.runs == [] and len(result.errors) == 1 and "no training logs" in result.errors[0]

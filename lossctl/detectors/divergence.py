@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
+from lossctl.detectors.nonfinite import iteration_counters
 from lossctl.detectors.schedule import grad_growth, lr_context
 from lossctl.detectors.stats import binned, diff_noise, fmt, rolling_median
 
@@ -57,6 +58,7 @@ class Divergence(Detector):
         g = grad_growth(run, onset, int(s.steps[-1]))
         if g is not None:
             ev["grad_norm_growth"] = round(g, 2)
+        ev.update({k: v for k, v in iteration_counters(run, onset).items() if v})
         how = f"{fmt(ratio)}x" if ratio is not None else f"{lost:.1f}x its progress"
         msg = (f"{s.metric} diverges from step {onset:,}: best {fmt(best)} at step "
                f"{best_step:,}, ending at {fmt(end_level)} ({how} above the best)"

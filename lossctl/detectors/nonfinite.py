@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossctl.detectors.base import Detector, RunView
+from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.stats import fmt
 from lossctl.roles import is_loss_like
 
@@ -20,6 +20,9 @@ class NonFinite(Detector):
 
     Why it matters: once a loss is NaN, the weights usually are too, and every step after it is
     wasted compute; sporadic NaN points mean some batches poison the update.
+
+    Megatron-LM's ``number of nan iterations`` counter is evidence too: its printed loss averages
+    only the iterations that were finite, so a NaN iteration shows in the counter alone.
 
     What to do: see the suggestions, ranked by what preceded the NaN: a rise first points at
     the learning rate and exploding gradients; NaN from the very first step points at the
@@ -39,7 +42,7 @@ class NonFinite(Detector):
         hit = [(s.steps[np.flatnonzero(~np.isfinite(s.values))[0]], s)
                for s in candidates.values() if not np.isfinite(s.values).all()]
         if not hit:
-            return []
+            return self._counted(run)
         hit.sort(key=lambda h: h[0])
         f = self._finding(run, hit[0][1], ~np.isfinite(hit[0][1].values))
         if len(hit) > 1:
@@ -47,6 +50,25 @@ class NonFinite(Detector):
                 f"{s.metric} from step {int(step):,}" for step, s in hit[1:])
             f.message = f.message[:-1] + f" ({f.evidence['also']} too)."
         return [f]
+
+    def _counted(self, run):
+        """No NaN in the printed loss, but Megatron counted NaN iterations."""
+        counter = run.series.get("number of nan iterations")
+        loss = run.role("loss")
+        if counter is None or loss is None or not len(loss):
+            return []
+        bad = np.isfinite(counter.values) & (counter.values > 0)
+        if not bad.any():
+            return []
+        steps = counter.steps[bad]
+        total = int(counter.values[bad].sum())
+        ev = {"first_step": int(steps[0]), "nan_iterations": total, "intervals": int(bad.sum()),
+              **{k: v for k, v in iteration_counters(run).items() if k != "nan_iterations"}}
+        msg = (f"{loss.metric} had {total:,} NaN iterations from step {int(steps[0]):,} "
+               f"(Megatron's 'number of nan iterations' counter; the printed loss averages the finite ones).")
+        shown = Series(loss.metric, loss.steps, loss.values)
+        return [self.finding(run, shown, int(steps[0]), int(steps[-1]), msg, ev,
+                             _suggest(False, None, True, False, self.t["rise_before"]))]
 
     def _finding(self, run, s, bad):
         first = int(np.flatnonzero(bad)[0])
@@ -102,3 +124,20 @@ def _suggest(at_start, rise, recovered, grad_exploded, rise_limit):
     if recovered:
         return [data, ops, amp, clip]
     return [ops, amp, lr, clip, data]
+
+
+# Megatron-LM prints per logging interval how many iterations the loss scaler skipped and how
+# many produced NaN (``number of skipped iterations: 3 | number of nan iterations: 1 |``)
+COUNTERS = (("number of skipped iterations", "skipped_iterations"), ("number of nan iterations", "nan_iterations"))
+
+
+def iteration_counters(run: RunView, start: int | None = None) -> dict:
+    """Totals of Megatron's skipped/NaN iteration counters (from ``start`` on), when logged."""
+    out = {}
+    for key, name in COUNTERS:
+        s = run.series.get(key)
+        if s is None or not len(s):
+            continue
+        v = s.values if start is None else s.values[s.steps >= start]
+        out[name] = int(v[np.isfinite(v)].sum())
+    return out

@@ -1,6 +1,6 @@
 """Reader registry: one line per supported format; the first whose ``sniff`` accepts a file reads it."""
 
-from lossctl.readers import csv_reader, json_reader, tensorboard
+from lossctl.readers import console, csv_reader, json_reader, tensorboard
 
-READERS = [tensorboard.reader, csv_reader.reader, json_reader.reader]
+READERS = [tensorboard.reader, csv_reader.reader, console.reader, json_reader.reader]
 BY_FORMAT = {r.format: r for r in READERS}

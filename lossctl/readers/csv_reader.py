@@ -106,6 +106,9 @@ class CsvReader:
             return False  # a pipe holding JSON
         if path.suffix.lower() in (".csv", ".tsv") and text and _looks_like_data(text.splitlines()[0]):
             return True  # claimed so that read says it has no header (unless another log is found)
+        lines = text.splitlines()
+        if len(lines) > 1 and not any(sep in lines[0] for sep in ",;\t") and any(sep in lines[1] for sep in ",;\t"):
+            return False  # a one-column "header" above separated rows: printed text (a console log)
         return _looks_like_csv(text)
 
     def read(self, path) -> FileData:

@@ -32,10 +32,22 @@ class FilesSource:
 
     def claim(self, listing: Listing) -> list[RunRef]:
         logs = [(b, r.format) for b in listing.files if (r := reader_for(b)) is not None]
+        if not logs and listing.target_is_file and listing.files:
+            # named explicitly but no shape recognised: the console reader says which it reads
+            logs = [(listing.files[0], "console")]
         if not logs:
             return []
         taken = {b for b, _ in logs}
         listing.files = [b for b in listing.files if b not in taken]
+        structured = [b for b, fmt in logs if fmt != "console"]
+        if structured and len(structured) < len(logs) and not listing.target_is_file:
+            # a structured log beside the console output printing the same metrics: the run is
+            # read from the structured log; merging both would count every point twice
+            for b, fmt in logs:
+                if fmt == "console":
+                    listing.notes.append(f"{b}: console log not merged (the run in {listing.store.display(listing.path)} "
+                                         f"is read from {structured[0].name})")
+            logs = [(b, fmt) for b, fmt in logs if fmt != "console"]
         if listing.target_is_file:
             path = str(logs[0][0])
         else:

@@ -19,6 +19,8 @@ from pathlib import Path
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import concat
 from lossctl.readers.base import FileData
+from lossctl.readers.console import read_bytes as console_read_bytes
+from lossctl.readers.console.lines import MAX_LINE
 from lossctl.readers.csv_reader import reader as csv_reader
 from lossctl.readers.json_reader import reader as json_reader
 from lossctl.readers.tensorboard import reader as tb_reader
@@ -169,7 +171,135 @@ class JsonFollower(Follower):
         return self._add(data)
 
 
+class ConsoleFollower(Follower):
+    """A console log: appended complete lines are kept (long ones dropped as they pass) and the
+    whole text read so far is parsed again when lines arrive, since a line's step can depend on
+    the lines before it (Hugging Face's running count, Keras' epoch header, a new training)."""
+
+    format = "console"
+
+    def _reset(self) -> None:
+        super()._reset()
+        self.buf = bytearray()  # complete lines read so far
+        self.offset = 0  # in the file, after the last complete line
+        self.skipping = False  # inside a line longer than MAX_LINE
+        self.head = b""
+
+    def _read(self, sig) -> bool:
+        with open(self.path, "rb") as f:
+            if sig[0] < self.offset or (self.head and f.read(len(self.head)) != self.head):
+                self._reset()  # truncated or rewritten: read again from the start
+            self.sig = sig
+            f.seek(self.offset)
+            chunk = f.read(max(0, sig[0] - self.offset))
+        if self.skipping:  # the rest of an over-long line
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                self.offset += len(chunk)
+                return False
+            self.offset += nl + 1
+            chunk, self.skipping = chunk[nl + 1:], False
+        cut = chunk.rfind(b"\n") + 1  # only complete lines: the last may still be written
+        if not cut:
+            if len(chunk) > MAX_LINE:
+                self.offset += len(chunk)
+                self.skipping = True
+                self._warn(f"{self.path}: a line longer than {MAX_LINE // 1024} KiB skipped")
+            return False
+        self.offset += cut
+        return self.feed(chunk[:cut])
+
+    def feed(self, lines: bytes) -> bool:
+        """Take appended complete lines; parse everything read so far again."""
+        if not lines:
+            return False
+        if any(len(x) > MAX_LINE for x in lines.split(b"\n")):
+            self._warn(f"{self.path}: lines longer than {MAX_LINE // 1024} KiB skipped")
+            lines = b"\n".join(b"" if len(x) > MAX_LINE else x for x in lines.split(b"\n"))
+        if not self.head:
+            self.head = lines[:min(len(lines), 256)]
+        self.buf += lines
+        try:
+            data = console_read_bytes(bytes(self.buf), str(self.path), partial_ok=True)
+        except NotALog as exc:
+            self.ignored = str(exc)
+            return False
+        self.ignored = None
+        before = self.rows
+        self.chunks, self.rows = [], 0
+        self.warnings = [w for w in self.warnings if "longer than" in w]
+        self._add(data)
+        return self.rows > before
+
+
+class StreamFollower(ConsoleFollower):
+    """Standard input as a growing console log. A thread reads the pipe as lines arrive (and,
+    with ``tee``, writes each one through to standard output); polls take what it read."""
+
+    def __init__(self, stream, tee=None):
+        import threading
+
+        self.stream, self.tee = stream, tee
+        self.pending: list[bytes] = []
+        self.lock = threading.Lock()
+        self.arrived = threading.Event()
+        self.closed = False
+        super().__init__(Path("<stdin>"))
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _chunks(self):
+        """What the pipe delivers, as it arrives. A file descriptor is read raw (``os.read``):
+        a thread blocked in a buffered reader would hold its lock at interpreter exit."""
+        try:
+            fd = self.stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            yield from iter(self.stream.readline, b"")
+            return
+        while chunk := os.read(fd, 1 << 16):
+            yield chunk
+
+    def _pump(self) -> None:
+        try:
+            for line in self._chunks():
+                if self.tee is not None:
+                    try:
+                        self.tee.write(line)
+                        self.tee.flush()
+                    except (OSError, ValueError):
+                        self.tee = None  # the reader of our output went away: keep analysing
+                with self.lock:
+                    self.pending.append(line)
+                self.arrived.set()
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.closed = True
+            self.arrived.set()
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until lines arrive, the pipe closes, or ``timeout`` passes."""
+        self.arrived.wait(timeout)
+        self.arrived.clear()
+
+    @property
+    def finished(self) -> bool:
+        return self.closed and not self.pending
+
+    def poll(self) -> bool:
+        closed = self.closed  # read before taking the lines: nothing arrives after it is set
+        with self.lock:
+            chunk, self.pending = b"".join(self.pending), []
+        if not chunk and not closed:
+            return False
+        held = getattr(self, "_held", b"")
+        chunk = held + chunk
+        cut = len(chunk) if closed else chunk.rfind(b"\n") + 1
+        self._held = chunk[cut:]
+        return self.feed(chunk[:cut]) if cut else False
+
+
 def follower_for(path: Path, fmt: str, verify: bool = True) -> Follower:
     if fmt == "tensorboard":
         return EventFollower(path, verify)
-    return {"csv": CsvFollower, "keras_json": JsonFollower}[fmt](path)
+    return {"csv": CsvFollower, "keras_json": JsonFollower, "console": ConsoleFollower}[fmt](path)

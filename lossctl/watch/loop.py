@@ -36,6 +36,9 @@ def watch(session: Session, display: Display, exit_on: str = "error", interval: 
         if stop:
             display.line(f"stopping: a finding at or above {exit_on} (exit 1)", "bold")
             return 1
+        if getattr(session, "finished", False):
+            display.line("input ended (exit 0)", "dim")
+            return 0
         if timeout is not None and now - start >= timeout:
             which = "" if exit_on == "never" else f" without a finding at or above {exit_on}"
             display.line(f"stopping: {timeout:g} s passed{which} (exit 0)", "dim")

@@ -11,6 +11,7 @@ appears.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from lossctl.config import Config
 from lossctl.discovery import listings
 from lossctl.errors import InputError
 from lossctl.findings import Finding
-from lossctl.run import assemble_run
-from lossctl.sources.files import reader_for
+from lossctl.sources.base import RunRef
+from lossctl.sources.files import _split, reader_for
 from lossctl.storage import LOCAL
-from lossctl.watch.follow import Follower, follower_for
+from lossctl.watch.follow import Follower, StreamFollower, follower_for
 
 
 @dataclass
@@ -37,21 +38,40 @@ class Update:
 
 class Session:
     def __init__(self, target: str | os.PathLike, config: Config, overrides: dict | None = None,
-                 verify: bool = True):
+                 verify: bool = True, stdin=None, tee=None):
         self.target = str(target)
         self.root = Path(target)
-        if not self.root.exists():
-            raise InputError(self.root, "no such file or directory")
         self.config, self.overrides, self.verify = config, overrides or {}, verify
         self.followers: dict[str, dict[Path, Follower]] = {}  # run name -> file -> follower
+        self.stream: StreamFollower | None = None
+        if self.target == "-":  # standard input: a console log that grows until the pipe closes
+            import sys
+
+            self.stream = StreamFollower(stdin if stdin is not None else sys.stdin.buffer, tee)
+            self.followers["."] = {self.stream.path: self.stream}
+        elif not self.root.exists():
+            raise InputError(self.root, "no such file or directory")
         self.unclaimed: dict[Path, int] = {}  # file -> size when no reader claimed it
         self.reports: dict[str, RunReport] = {}
         self.reported: set[tuple[str, str, str]] = set()
         self.warned: set[str] = set()
 
+    @property
+    def finished(self) -> bool:
+        """The input ended (standard input closed): nothing more will come."""
+        return self.stream is not None and self.stream.finished
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until the next poll is worth making (new lines on a pipe wake it early)."""
+        if self.stream is not None:
+            self.stream.wait(timeout)
+        else:
+            time.sleep(timeout)
+
     def poll(self) -> Update:
         up = Update()
-        self._discover(up)
+        if self.stream is None:
+            self._discover(up)
         for name, files in self.followers.items():
             changed = False
             for f in files.values():
@@ -91,15 +111,18 @@ class Session:
         parts = [(str(p), f.data()) for p, f in files.items() if f.rows and not f.ignored]
         if not parts:
             return
-        path = os.path.normpath(os.path.join(self.target, name)) if self.root.is_dir() else self.target
-        run = assemble_run(name, path, parts, [])
-        report = analyze_run(run, self.config, self.overrides)
-        self.reports[name] = report
-        for finding in report.findings:
-            key = (name, finding.kind, finding.metric)
-            if key not in self.reported:
-                self.reported.add(key)
-                up.findings.append(finding)
+        if self.stream is not None:
+            path = "<stdin>"
+        else:
+            path = os.path.normpath(os.path.join(self.target, name)) if self.root.is_dir() else self.target
+        for run in _split(RunRef(name, path, "files", None), parts, []):  # a log of several trainings
+            report = analyze_run(run, self.config, self.overrides)
+            self.reports[run.name] = report
+            for finding in report.findings:
+                key = (run.name, finding.kind, finding.metric)
+                if key not in self.reported:
+                    self.reported.add(key)
+                    up.findings.append(finding)
 
     def ignored(self) -> list[str]:
         """Why files that looked like logs were not followed (config JSON beside the logs, ...)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from impls import needs_c
 
-from . import cases_csv, cases_json, cases_paths, cases_tensorboard  # noqa: F401 - they register cases
+from . import cases_console, cases_csv, cases_json, cases_paths, cases_tensorboard  # noqa: F401 - they register cases
 from .cases import CASES
 from .guard import checksums
 from .run import check, drop_privileges, invoke, invoke_subprocess, unchanged

@@ -53,3 +53,25 @@ JSON_SEEDS = {
         {"step": 30, "eval_loss": 0.4}]}),
     "wrapped.json": json.dumps({"history": {"loss": [1.0, 0.5], "acc": [0.1, 0.6]}, "params": {"epochs": 2}}),
 }
+
+
+def console_seeds() -> dict[str, str]:
+    """A short log of each console shape, as the tools print it (tests/console_shapes.py)."""
+    import console_shapes as C
+
+    loss = C.curve(60, nan_at=55)
+    return {
+        "hf.log": C.hf_trainer(loss, every=2, eval_every=20)[0],
+        "keras.log": C.keras(loss[:6])[0],
+        "nanogpt.log": C.nanogpt(loss, eval_interval=20)[0],
+        "llmc.log": C.llmc_console(loss)[0],
+        "main.log": C.llmc_logfile(loss)[0],
+        "megatron.log": C.megatron(loss, every=2, eval_every=20)[0],
+        "metrics.json": C.detectron2(loss, every=2)[0],
+        "kv.log": C.generic_kv(loss)[0],
+        "epochs.log": C.epoch_counters([loss[:20], loss[20:40]], 20, 2)[0],
+        "long.txt": C.long_lines(loss)[0],
+    }
+
+
+CONSOLE_SEEDS = console_seeds()

@@ -28,6 +28,7 @@ from lossctl.config import Config
 from lossctl.errors import InputError
 from lossctl.frame import COLUMNS
 from lossctl.readers.base import FileData
+from lossctl.readers.console import reader as console_reader
 from lossctl.readers.csv_reader import reader as csv_reader
 from lossctl.readers.json_reader import reader as json_reader
 from lossctl.readers.tensorboard import reader as tb_reader
@@ -37,7 +38,7 @@ from lossctl.watch.follow import follower_for
 
 from .guard import deadline
 from .mutate import OPS, mutate
-from .seeds import CSV_SEEDS, JSON_SEEDS, event_seeds
+from .seeds import CONSOLE_SEEDS, CSV_SEEDS, JSON_SEEDS, event_seeds
 
 SECONDS = 5.0  # per input; real inputs here are a few KiB and take milliseconds
 TB_IMPLS = BUILT
@@ -140,13 +141,39 @@ def test_json_mutated(work, name, ops):
     read_or_input_error(json_reader.read, path, "json")
 
 
+@given(data=st.binary(max_size=4096), name=st.sampled_from(sorted(CONSOLE_SEEDS)))
+def test_console_arbitrary_bytes(work, data, name):
+    path = work / name
+    path.write_bytes(data)
+    read_or_input_error(console_reader.read, path, "console")
+
+
+@given(name=st.sampled_from(sorted(CONSOLE_SEEDS)), ops=st.lists(OPS, min_size=1, max_size=6))
+def test_console_mutated(work, name, ops):
+    path = work / name
+    path.write_bytes(mutate(CONSOLE_SEEDS[name].encode(), ops))
+    read_or_input_error(console_reader.read, path, "console")
+
+
+PIECES = [*"0123456789.e-+:=|, {}'\"[]/\r\x08", "nan", "inf", "loss", "step", "iter ", "Epoch ", " - ",
+          "val_loss", "s:", " trl:", "iteration ", "lm loss", "\x1b[1m", "/"]
+
+
+@given(lines=st.lists(st.lists(st.sampled_from(PIECES), max_size=40).map("".join), max_size=30))
+def test_console_line_soup(work, lines):
+    """Lines assembled from the shapes' own pieces: near-misses of every shape."""
+    path = work / "soup.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    read_or_input_error(console_reader.read, path, "console")
+
+
 @given(pick=st.integers(0, 100), ops=st.lists(OPS, min_size=1, max_size=4), pure=st.booleans())
 def test_whole_pipeline_on_mutated_logs(work, pick, ops, pure):
     """Discovery, reading, the restart rule, every detector and both renderers: only InputError
     may escape (the CLI turns it into a message and exit 2)."""
     seeds = tb_seeds()
     files = {"events.out.tfevents.1.x": seeds["tf2_mixed"], "events.out.tfevents.2.x": seeds["simple_value"],
-             **{n: s.encode() for n, s in {**CSV_SEEDS, **JSON_SEEDS}.items()}}
+             **{n: s.encode() for n, s in {**CSV_SEEDS, **JSON_SEEDS, **CONSOLE_SEEDS}.items()}}
     names = sorted(files)
     name = names[pick % len(names)]
     d = work / "run"
@@ -170,10 +197,13 @@ def test_whole_pipeline_on_mutated_logs(work, pick, ops, pure):
 def test_watch_followers_on_mutated_growing_files(work, pick, ops, cuts, pure):
     """`lossctl watch` reads files in pieces as they grow: whatever the bytes, a poll returns."""
     seeds = tb_seeds()
-    files = {"events.out.tfevents.1.x": seeds["tf2_mixed"], **{n: s.encode() for n, s in {**CSV_SEEDS, **JSON_SEEDS}.items()}}
+    files = {"events.out.tfevents.1.x": seeds["tf2_mixed"],
+             **{n: s.encode() for n, s in {**CSV_SEEDS, **JSON_SEEDS}.items()},
+             **{f"console-{n}": s.encode() for n, s in CONSOLE_SEEDS.items()}}
     name = sorted(files)[pick % len(files)]
     data = mutate(files[name], ops) if ops else files[name]
-    fmt = "tensorboard" if "tfevents" in name else "keras_json" if name.endswith(".json") else "csv"
+    fmt = ("tensorboard" if "tfevents" in name else "console" if name.startswith("console-")
+           else "keras_json" if name.endswith(".json") else "csv")
     path = work / f"grow-{name}"
     path.write_bytes(b"")
     follower = follower_for(path, fmt)

@@ -1,0 +1,87 @@
+# ruff: noqa: UP031 - the printf-style format strings are the tools' own (llm.c, transformers str(dict))
+"""Reading console logs: 1,000,000 printed lines of each common shape (nanoGPT, Hugging Face
+Trainer dicts, llm.c, Megatron-LM), read by lossctl in a fresh process, beside ``wc -l`` on the
+same file. Inputs are generated under bench/data/console/ on first use (not committed).
+
+Figures: ``read`` is the console reader alone (after imports, as lossctl.load spends it);
+``process`` the whole ``lossctl analyze --format json`` (start-up, reading, every detector).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data" / "console"
+LINES = 1_000_000
+TARGET_S = 2.0
+
+SHAPES = {
+    "nanogpt": lambda i: f"iter {i}: loss {2.3 / (1 + i * 1e-5):.4f}, time {12.34 + math.sin(i):.2f}ms, mfu {30.12:.2f}%\n",
+    "hf_trainer": lambda i: ("{'loss': %.4f, 'grad_norm': %.6f, 'learning_rate': %.3e, 'epoch': %.2f}\n"
+                             % (2.3 / (1 + i * 1e-5), 1.9 + math.sin(i), 4.9e-5 * (1 - i / 2e6), i / 1e4)),
+    "llmc": lambda i: ("step %4d/%d | loss %7.6f (%+.2fz)| norm %6.4f (%+.2fz)| lr %.2e | %.2f ms | %.1f%% bf16 MFU | %.0f tok/s\n"
+                       % (i + 1, LINES, 2.3 / (1 + i * 1e-5), math.sin(i), 1.2345, -0.3, 3e-4, 120.33, 45.2, 123456)),
+    "megatron": lambda i: (f" [2026-11-30 12:00:00.123456] iteration {i + 1:8d}/{LINES:8d} | consumed samples: {i * 128:12d} |"
+                           f" elapsed time per iteration (ms): 1234.5 | learning rate: {3e-4:.6E} | global batch size:   128 |"
+                           f" lm loss: {2.3 / (1 + i * 1e-5):.6E} | loss scale: 1.0 | grad norm: 1.234 |"
+                           " number of skipped iterations:   0 | number of nan iterations:   0 |\n"),
+}
+READ = """
+import sys, time
+from lossctl.readers.console import reader
+t = time.perf_counter()
+d = reader.read(sys.argv[1])
+print(len(d.frame), time.perf_counter() - t)
+"""
+
+
+def ensure(shape: str) -> Path:
+    path = DATA / f"{shape}.log"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        make = SHAPES[shape]
+        with open(path, "w") as f:
+            f.writelines("".join(make(i) for i in range(start, start + 100_000)) for start in range(0, LINES, 100_000))
+    return path
+
+
+def timed(cmd: list[str]) -> tuple[float, str]:
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False).stdout
+    return time.perf_counter() - t, out
+
+
+def main() -> list[dict]:
+    rows = []
+    lossctl = str(Path(sys.executable).with_name("lossctl"))
+    for shape in SHAPES:
+        path = ensure(shape)
+        wc, out = timed(["wc", "-l", str(path)])
+        lines = int(out.split()[0])
+        _, out = timed([sys.executable, "-c", READ, str(path)])
+        points, read = out.split()
+        proc, _ = timed([lossctl, "analyze", str(path), "--format", "json"])
+        rows.append({"shape": shape, "lines": lines, "mb": path.stat().st_size / 1e6, "points": int(points),
+                     "read": float(read), "process": proc, "wc": wc})
+    return rows
+
+
+def report(rows) -> bool:
+    print(f"== reading console logs, 1,000,000 lines each (target: read < {TARGET_S:g} s)")
+    print(f"  {'shape':11s} {'MB':>5s} {'points':>10s} {'read s':>7s} {'lines/s':>11s} {'process s':>9s} {'wc -l s':>8s}")
+    ok = True
+    for r in rows:
+        good = r["read"] < TARGET_S
+        ok &= good
+        print(f"  {r['shape']:11s} {r['mb']:5.0f} {r['points']:>10,d} {r['read']:7.2f} {r['lines'] / r['read']:>11,.0f} "
+              f"{r['process']:9.2f} {r['wc']:8.3f}  [{'ok' if good else 'SLOW'}]")
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(0 if report(main()) else 1)

@@ -1,0 +1,130 @@
+"""Console logs: what a training script printed (``train.log``, ``nohup.out``, ``slurm-1234.out``,
+a CI job's log, a pipe). One small module per family of line shapes:
+
+- :mod:`.hf_trainer` Hugging Face ``Trainer`` dicts, :mod:`.keras` Keras ``fit`` output,
+  :mod:`.nanogpt`, :mod:`.llmc` (console and ``-o`` log file), :mod:`.megatron`,
+  :mod:`.jsonlines` (detectron2, mmdetection, any JSONL with a step key), and
+  :mod:`.generic` (``key=value`` lines with a step, epoch/batch counters, ``STEP NAME VALUE``);
+- :mod:`.lines` reads the bytes (bounded: over-long lines are skipped as they stream past) and
+  restores what a terminal showed (``\\r`` rewrites, backspaces, ANSI colours);
+- :mod:`.scanner` classifies each line shape once and parses the lines of a shape together.
+
+Several trainings in one log (the step falling back to the start) are labelled in the frame's
+``run`` column (``train.log:run1``, ...), which the files source turns into one run each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lossctl.errors import InputError, NotALog
+from lossctl.frame import make_frame
+from lossctl.readers.base import FileData
+from lossctl.readers.console import lines as L
+from lossctl.readers.console.scanner import SHAPES, Scan, scan
+from lossctl.storage import as_blob, cannot_read
+
+SUFFIXES = {"", ".log", ".out", ".txt", ".err", ".jsonl", ".ndjson", ".json", ".stdout", ".stderr"}
+SNIFF_MAX = 256 << 10
+
+
+def is_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    sample = head[:4096]
+    ctrl = sum(sample.count(bytes([c])) for c in range(32) if c not in (9, 10, 13, 8, 27, 12))
+    return ctrl > max(8, len(sample) // 50)
+
+
+def read_bytes(data: bytes, where: str, partial_ok: bool = False) -> FileData:
+    """Points of a console log's bytes (cleaned by :func:`lines.clean`), labelled by run."""
+    warnings: list[str] = []
+    if not data.endswith(b"\n") and data and not partial_ok:
+        cut = data.rfind(b"\n") + 1
+        tail = data[cut:]
+        data = data[:cut]
+        if tail.strip():
+            warnings.append(f"{where}: last line has no line end (file still being written?); "
+                            f"skipped: {tail[:40].decode('utf-8', 'replace')!r}")
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            warnings.append(f"{where}: invalid UTF-8 (first at byte {exc.start:,}); "
+                            "undecodable bytes replaced")
+    res = scan(L.clean(data))
+    return to_filedata(res, where, warnings)
+
+
+def to_filedata(res: Scan, where: str, warnings: list[str], run_prefix: str = "") -> FileData:
+    if res.failed:
+        line_no, text = res.failed_example
+        warnings.append(f"{where}: {res.failed:,} lines look like {res.failed_family} metric lines "
+                        f"but could not be read (first at line {line_no + 1:,}: {text!r}); skipped")
+    if res.bad_steps:
+        warnings.append(f"{where}: {res.bad_steps:,} metric lines without a usable step "
+                        "(non-finite or beyond int64); skipped")
+    if res.rank_duplicates:
+        warnings.append(f"{where}: {res.rank_duplicates:,} points printed again for the same step "
+                        "(several ranks printing the same lines?); the first of each was kept")
+    if not len(res.step):
+        raise NotALog(where, f"no training-log lines found (console shapes read: {SHAPES})")
+    frame = make_frame(res.metric, res.step, None, res.value)
+    if res.runs > 1:
+        labels = [f"{run_prefix}run{k + 1}" for k in range(res.runs)]
+        frame["run"] = pd.Categorical.from_codes(res.run.astype(np.int32), categories=labels)
+        warnings.append(f"{where}: holds {res.runs} trainings (the step falls back to the start); "
+                        "each is a run")
+    return FileData(frame, "console", warnings)
+
+
+class ConsoleReader:
+    format = "console"
+
+    def sniff(self, path, head: bytes) -> bool:
+        if path.suffix.lower() not in SUFFIXES or not head or is_binary(head):
+            return False
+        if path.suffix.lower() == ".json" and not _json_lines(head):
+            return False  # a JSON document (history, trainer_state.json): the JSON reader's
+        if len(head) >= 4096:
+            try:
+                head = path.head(SNIFF_MAX)
+            except (OSError, InputError):
+                return False
+        cut = head.rfind(b"\n") + 1
+        data = head[:cut] if cut else head
+        try:
+            return len(scan(L.clean(data)).step) > 0
+        except Exception:  # noqa: BLE001 - sniffing must never fail a walk
+            return False
+
+    def read(self, path) -> FileData:
+        path = as_blob(path)
+        try:
+            with path.open() as f:
+                loaded = L.read_bounded(f)
+        except OSError as exc:
+            raise cannot_read(path, exc) from None
+        where = str(path)
+        if not loaded.data or loaded.data.isspace():
+            raise NotALog(where, "empty file")
+        if is_binary(loaded.data[:65536]):
+            raise NotALog(where, "binary data, not a text log")
+        data = read_bytes(loaded.data, where)
+        if loaded.long_lines:
+            data.warnings.insert(0, f"{where}: {loaded.long_lines:,} lines longer than "
+                                    f"{L.MAX_LINE // 1024} KiB skipped (first at line {loaded.first_long:,})")
+        if data.frame["run"].cat.categories.tolist() != ["."]:
+            name = path.name
+            data.frame["run"] = data.frame["run"].cat.rename_categories(lambda c: f"{name}:{c}")
+        return data
+
+
+def _json_lines(head: bytes) -> bool:
+    first = head.lstrip()[:1]
+    rows = [r.strip() for r in head.split(b"\n")[:3]]
+    return first == b"{" and len(rows) >= 2 and rows[0].startswith(b"{") and rows[0].endswith(b"}")
+
+
+reader = ConsoleReader()

@@ -1,0 +1,85 @@
+"""Hugging Face ``Trainer`` console output: the dict ``ProgressCallback.on_log`` prints with
+``tqdm.write(str(logs))`` (``PrinterCallback``: ``print(logs)``), between tqdm's ``\\r`` bars.
+
+    {'loss': 2.3012, 'grad_norm': 1.9, 'learning_rate': 4.9e-05, 'epoch': 0.12}
+    {'eval_loss': 2.4012, 'eval_runtime': 1.23, 'eval_samples_per_second': 81.3, 'epoch': 1.0}
+
+Python dict syntax, read with ``ast.literal_eval`` only (never ``eval``). The step is a
+``step``/``global_step`` key when there is one, else the running count of training log lines
+(evaluation lines take the count they follow); ``epoch`` is kept as a metric. The summary
+``{'train_runtime': ...}`` printed at the end is not a point.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+
+from lossctl.readers.console.base import NUMBER, Layout
+
+NAME = "hf_trainer"
+MARKER = re.compile(r"^\{'[^']+': ")
+PAIR = re.compile(r"'([^'\\]+)': (" + NUMBER + r")(?=,|\})")
+STEP = {"step", "global_step"}
+EVAL = ("eval_", "test_", "predict_")
+
+
+def _is_train(keys) -> bool:
+    return any(not k.startswith(EVAL) and k not in ("epoch", "step", "global_step") for k in keys)
+
+
+NONFINITE = re.compile(r"(?<=: )(-?)(nan|inf)(?=[,}])")
+SENTINEL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def literal(line: str) -> dict | None:
+    """The dict, by ``ast.literal_eval`` (``str()`` of a dict writes NaN and Inf as bare ``nan``
+    and ``inf``, which are not literals: they are read through string sentinels)."""
+    text = line.strip()
+    if "nan" in text or "inf" in text:
+        text = NONFINITE.sub(lambda m: repr("\x00" + m.group(1) + m.group(2)), text)
+    try:
+        doc = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return None
+    if not (isinstance(doc, dict) and doc and all(isinstance(k, str) for k in doc)):
+        return None
+    return {k: SENTINEL[v[1:]] if isinstance(v, str) and v[1:] in SENTINEL and v[:1] == "\x00" else v
+            for k, v in doc.items()}
+
+
+def parse(line: str) -> dict[str, float] | None:
+    doc = literal(line)
+    if doc is None:
+        return None
+    out = {}
+    train = _is_train(doc)
+    for k, v in doc.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and _name(k, train):
+            out["@step" if k in STEP else k] = float(v)
+    return out or None
+
+
+def detect(line: str, nums) -> Layout | None:
+    s = line.strip()
+    if not (s.startswith("{'") and s.endswith("}")):
+        return None
+    doc = literal(s)
+    if doc is None:
+        return None
+    if "train_runtime" in doc:  # the summary after training: not a point
+        return Layout(NAME, tuple(None for _ in nums), kind="skip")
+    train = _is_train(doc)
+    off = len(line) - len(line.lstrip())
+    pairs = {m.start(2) + off: m.group(1) for m in PAIR.finditer(s)}
+    numeric = [k for k, v in doc.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(pairs) == len(nums) == len(numeric) and all(m.start() in pairs for m in nums):
+        slots = tuple("@step" if pairs[m.start()] in STEP else _name(pairs[m.start()], train)
+                      for m in nums)
+        return Layout(NAME, slots, train=train)
+    return Layout(NAME, (), parse=parse, train=train)
+
+
+def _name(key: str, train: bool) -> str | None:
+    return None if key == "epoch" and not train else key  # the epoch is kept from training lines

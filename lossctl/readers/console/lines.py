@@ -1,0 +1,113 @@
+"""The line scanner's first stage: the bytes of a console log, bounded and cleaned.
+
+The file is read in chunks; a line longer than :data:`MAX_LINE` bytes (a dumped tensor, a
+100 MB line of garbage) is skipped while it streams past, so it never sits in memory whole nor
+reaches a regular expression. What a terminal would have shown is then restored: of a line
+rewritten with ``\\r`` (tqdm, Keras' progress bar) only its final state is kept, ``\\b``
+backspaces delete, ANSI colour codes go, and the prefixes loggers and launchers put before a
+message (``[rank0]:``, ``[1,0]<stdout>:``, timestamps, ``INFO``) are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+MAX_LINE = 64 << 10  # bytes; longer lines are skipped with a warning
+CHUNK = 8 << 20
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
+PREFIX = re.compile(
+    r"^[ \t]*(?:(?:\[rank\d+\]:|\[default\d+\]:|\[\d+,\d+\]<std(?:out|err)>:|"
+    r"\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?|"
+    r"\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|NOTICE)\]?(?::[\w.<>]+)*:?|[-|] )[ \t]*)*")
+RANKS = (b"[rank", b"]<stdout>:", b"]<stderr>:", b"[default")
+
+
+class Loaded:
+    """The cleaned bytes of a log plus what the scanner noticed on the way."""
+
+    def __init__(self, data: bytes, long_lines: int, first_long: int, lines: int):
+        self.data = data
+        self.long_lines = long_lines  # lines skipped for their length
+        self.first_long = first_long  # 1-based line number of the first of them
+        self.lines = lines
+
+
+def read_bounded(stream) -> Loaded:
+    """Read ``stream`` in chunks, dropping lines longer than MAX_LINE as they pass."""
+    parts: list[bytes] = []
+    carry = b""
+    skipping = False
+    long_lines, first_long, line_no = 0, 0, 0
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        if skipping:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                continue
+            chunk, skipping = chunk[nl + 1:], False
+            line_no += 1
+        buf = carry + chunk if carry else chunk
+        cut = buf.rfind(b"\n") + 1
+        body, carry = buf[:cut], buf[cut:]
+        if len(carry) > MAX_LINE:  # a long line still streaming: drop it until its end
+            carry, skipping = b"", True
+            long_lines += 1
+            first_long = first_long or line_no + body.count(b"\n") + 1
+        if body and _longest(body) > MAX_LINE:
+            kept = []
+            for i, line in enumerate(body.split(b"\n")):
+                if len(line) > MAX_LINE:
+                    long_lines += 1
+                    first_long = first_long or line_no + i + 1
+                    line = b""
+                kept.append(line)
+            body = b"\n".join(kept)
+        line_no += body.count(b"\n")
+        parts.append(body)
+    if carry and not skipping:
+        parts.append(carry)  # an unterminated last line (the reader decides what to do)
+        line_no += 1
+    return Loaded(b"".join(parts), long_lines, first_long, line_no)
+
+
+def _longest(body: bytes) -> int:
+    ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+    return int(np.diff(ends, prepend=-1).max()) - 1 if len(ends) else len(body)
+
+
+def clean(data: bytes) -> bytes:
+    """What a terminal would show, minus colour codes (log prefixes go later, per line shape)."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+    if b"\r" in data or b"\x08" in data:
+        data = b"\n".join(_final_state(line) if b"\r" in line or b"\x08" in line else line
+                           for line in data.split(b"\n"))
+    if b"\x1b" in data:
+        data = ANSI.sub(b"", data)
+    return data
+
+
+def _final_state(line: bytes) -> bytes:
+    """A line rewritten in place: its last non-blank ``\\r`` segment, backspaces applied."""
+    segments = [s for s in line.split(b"\r") if s.strip()]
+    line = segments[-1] if segments else b""
+    if b"\x08" in line:
+        out = bytearray()
+        for c in line:
+            if c == 8:
+                if out:
+                    out.pop()
+            else:
+                out.append(c)
+        line = bytes(out)
+    return line
+
+
+def strip_prefix(line: str) -> int:
+    """Length of the logger/launcher prefix of ``line`` (0 when none)."""
+    m = PREFIX.match(line)
+    return m.end() if m else 0

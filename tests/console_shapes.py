@@ -1,0 +1,233 @@
+# ruff: noqa: UP031, UP032, SIM113 - the format strings are copied as the tools write them
+"""Console output written as each tool prints it (format strings copied from the tools' source),
+plus the same points as the CSV a logger would have written, for the console reader's tests.
+
+Each printer takes a run (``steps``: per-step training loss, ``evals``: (step, val loss)) and
+returns ``(console text, csv text)``; the CSV names every metric as the console reader does.
+"""
+
+from __future__ import annotations
+
+import math
+
+TQDM = "\r{p:3d}%|{bar:<10}| {n}/{t} [00:01<00:09, 9.80it/s]"
+WARNING = "/usr/lib/python3/site-packages/torch/utils/data/dataloader.py:558: UserWarning: This DataLoader will create 8 worker processes\n  warnings.warn(_create_warning_msg(\n"
+TRACEBACK = ("Traceback (most recent call last):\n  File \"train.py\", line 12, in <module>\n"
+             "    import wandb\nModuleNotFoundError: No module named 'wandb'\n")
+
+
+def curve(n: int, diverge_at: int | None = None, nan_at: int | None = None) -> list[float]:
+    out = []
+    for s in range(n):
+        v = 2.0 * math.exp(-s / (n / 6)) + 0.3 + 0.02 * math.sin(s * 1.7)
+        if diverge_at is not None and s > diverge_at:
+            v = (2.0 * math.exp(-diverge_at / (n / 6)) + 0.3) * math.exp((s - diverge_at) / (n / 20))
+        if nan_at is not None and s >= nan_at:
+            v = math.nan
+        out.append(v)
+    return out
+
+
+def csv_of(rows: list[dict], step_key: str = "step") -> str:
+    keys = [step_key] + sorted({k for r in rows for k in r} - {step_key})
+    lines = [",".join(keys)]
+    for r in rows:
+        lines.append(",".join("" if k not in r else _cell(r[k]) for k in keys))
+    return "\n".join(lines) + "\n"
+
+
+def _cell(v) -> str:
+    return "nan" if isinstance(v, float) and math.isnan(v) else repr(v)
+
+
+def hf_trainer(loss: list[float], every: int = 10, eval_every: int = 100):
+    """transformers: ``self.training_bar.write(str(logs))`` with logs rounded as in
+    ``_maybe_log_save_evaluate`` (loss to 4 places; epoch to 2), tqdm's bar around it."""
+    out, rows = ["***** Running training *****\n  Num examples = 1,000\n"], []
+    count = 0
+    steps = len(loss)
+    for s in range(every, steps + 1, every):
+        out.append(TQDM.format(p=100 * s // steps, bar="#" * (10 * s // steps), n=s, t=steps))
+        count += 1
+        logs = {"loss": round(loss[s - 1], 4), "grad_norm": 1.25 + 0.01 * (s % 7),
+                "learning_rate": 5e-05 * (1 - s / steps), "epoch": round(s / 250, 2)}
+        out.append("\r" + " " * 60 + "\r" + str(logs) + "\n")  # tqdm.write clears the bar first
+        rows.append({"step": count, "loss": logs["loss"], "grad_norm": logs["grad_norm"],
+                     "learning_rate": logs["learning_rate"], "epoch": logs["epoch"]})
+        if s % eval_every == 0:
+            ev = {"eval_loss": round(loss[s - 1] * 1.1, 4), "eval_runtime": 1.23,
+                  "eval_samples_per_second": 81.3, "eval_steps_per_second": 10.2, "epoch": round(s / 250, 2)}
+            out.append(str(ev) + "\n")
+            rows.append({"step": count, "eval_loss": ev["eval_loss"], "eval_runtime": 1.23,
+                         "eval_samples_per_second": 81.3, "eval_steps_per_second": 10.2})
+        if s == 5 * every:
+            out.append(WARNING)
+    out.append(str({"train_runtime": 120.5, "train_samples_per_second": 8.3, "train_steps_per_second": 1.0,
+                    "train_loss": 1.23, "epoch": 4.0}) + "\n")
+    return "".join(out), csv_of(rows)
+
+
+def keras(loss: list[float], epochs: int | None = None, verbose: int = 1, batches: int = 32):
+    """keras/src/utils/progbar.py: verbose=1 rewrites the bar in place (``\\b`` * width then
+    ``\\r``) and ends the epoch with the validation metrics; verbose=2 prints one line per epoch."""
+    epochs = epochs or len(loss)
+    out, rows = [], []
+    width = 0
+    for e in range(epochs):
+        out.append(f"Epoch {e + 1}/{epochs}\n")
+        val = loss[e] * 1.15
+        if verbose == 1:
+            for b in (1, 8, 16, 24, batches):
+                final = b == batches
+                bar = f"\x1b[1m{b:2d}/{batches}\x1b[0m \x1b[32m{'━' * (20 * b // batches)}\x1b[0m\x1b[37m{'━' * (20 - 20 * b // batches)}\x1b[0m"
+                info = f" \x1b[1m{'1s' if final else '0s'}\x1b[0m 5ms/step - accuracy: {0.5 + e / (2 * epochs):.4f} - loss: {loss[e] if final else loss[e] * 1.01:.4f}"
+                if final:
+                    info += f" - val_accuracy: {0.5 + e / (3 * epochs):.4f} - val_loss: {val:.4f}"
+                out.append("\b" * width + "\r" + bar + info + ("\n" if final else ""))
+                width = len(bar) + len(info) - 34
+        else:
+            out.append(f"{batches}/{batches} - 1s - 5ms/step - accuracy: {0.5 + e / (2 * epochs):.4f} - "
+                       f"loss: {loss[e]:.4f} - val_accuracy: {0.5 + e / (3 * epochs):.4f} - val_loss: {val:.4f}\n")
+        rows.append({"epoch": e, "accuracy": float(f"{0.5 + e / (2 * epochs):.4f}"), "loss": float(f"{loss[e]:.4f}"),
+                     "val_accuracy": float(f"{0.5 + e / (3 * epochs):.4f}"), "val_loss": float(f"{val:.4f}")})
+    return "".join(out), csv_of(rows, "epoch")
+
+
+def nanogpt(loss: list[float], eval_interval: int = 100, log_interval: int = 1):
+    """nanoGPT train.py: ``print(f"iter {iter_num}: loss {lossf:.4f}, time {dt*1000:.2f}ms, mfu
+    {running_mfu*100:.2f}%")`` and ``print(f"step {iter_num}: train loss {losses['train']:.4f}, val
+    loss {losses['val']:.4f}")``."""
+    out, rows = ["tokens per iteration will be: 16,384\nInitializing a new model from scratch\nnumber of parameters: 10.65M\n"], []
+    for it, v in enumerate(loss):
+        if it % eval_interval == 0:
+            tl, vl = v * 0.98, v * 1.05
+            out.append(f"step {it}: train loss {tl:.4f}, val loss {vl:.4f}\n")
+            rows.append({"step": it, "train loss": float(f"{tl:.4f}"), "val loss": float(f"{vl:.4f}")})
+        if it % log_interval == 0:
+            mfu = -100.0 if it < 5 else 30.12
+            out.append(f"iter {it}: loss {v:.4f}, time {12.34 + it % 3:.2f}ms, mfu {mfu:.2f}%\n")
+            rows.append({"step": it, "loss": float(f"{v:.4f}"), "time": float(f"{12.34 + it % 3:.2f}"), "mfu": mfu})
+    return "".join(out), csv_of(rows)
+
+
+def llmc_console(loss: list[float], z: bool = True, mfu: bool = True, val_every: int = 20):
+    """llm.c train_gpt2.cu: ``printf0("step %4d/%d | loss %7.6f (%+.2fz)| norm %6.4f (%+.2fz)| lr
+    %.2e | %.2f ms | %.1f%% bf16 MFU | %.0f tok/s\\n", ...)``, and ``printf0("val loss %f\\n",
+    val_loss)`` before the step's line. ``z=False``: train_gpt2.py's ``print0(f"step {step+1:4d}/
+    {args.num_iterations} | train loss {lossf:.6f} | norm {norm:.4f} | lr {lr:.2e} |
+    ({(t1-t0)*1000:.2f} ms | {tokens_per_second:.0f} tok/s)")``; ``mfu=False`` drops the MFU field."""
+    n = len(loss)
+    out, rows = [], []
+    for step, v in enumerate(loss):
+        if step % val_every == 0:
+            out.append("val loss %f\n" % (v * 1.05))
+            rows.append({"step": step, "val loss": float("%f" % (v * 1.05))})
+        if z:
+            fmt = "step %4d/%d | loss %7.6f (%+.2fz)| norm %6.4f (%+.2fz)| lr %.2e | %.2f ms | "
+            line = fmt % (step + 1, n, v, 0.12, 1.2345, -0.3, 3e-4, 120.33)
+            line += ("%.1f%% bf16 MFU | " % 45.2 if mfu else "") + "%.0f tok/s\n" % 123456.0
+            row = {"step": step + 1, "loss": float("%7.6f" % v), "loss z": 0.12, "norm": 1.2345,
+                   "norm z": -0.3, "lr": 3e-4, "ms": 120.33, "tok/s": 123456.0}
+            if mfu:
+                row["% bf16 MFU"] = 45.2
+        else:
+            line = (f"step {step + 1:4d}/{n} | train loss {v:.6f} | norm {1.2345:.4f} | lr {3e-4:.2e} | "
+                    f"({120.33:.2f} ms | {123456.0:.0f} tok/s)\n")
+            row = {"step": step + 1, "train loss": float(f"{v:.6f}"), "norm": 1.2345, "lr": 3e-4,
+                   "ms": 120.33, "tok/s": 123456.0}
+        out.append(line)
+        rows.append(row)
+    return "".join(out), csv_of(rows)
+
+
+def llmc_logfile(loss: list[float], val_every: int = 20):
+    """llm.c train_gpt2.py's -o main.log: ``f.write("s:%d trl:%f\\n" % (step, lossf))`` and
+    ``f.write("s:%d tel:%f\\n" % (step, val_loss))``."""
+    out, rows = [], []
+    for step, v in enumerate(loss):
+        if step % val_every == 0:
+            out.append("s:%d tel:%f\n" % (step, v * 1.05))
+            rows.append({"step": step, "val loss": float("%f" % (v * 1.05))})
+        out.append("s:%d trl:%f\n" % (step, v))
+        rows.append({"step": step, "train loss": float("%f" % v)})
+    return "".join(out), csv_of(rows)
+
+
+def megatron(loss: list[float], every: int = 10, eval_every: int = 100, nan_iters: dict | None = None):
+    """Megatron-LM training_log: the fields and format specs of megatron/training/training.py."""
+    n = len(loss)
+    out, rows = [], []
+    for it in range(every, n + 1, every):
+        v = loss[it - 1]
+        nans = (nan_iters or {}).get(it, 0)
+        s = f" [2026-11-30 12:{it // 60 % 60:02d}:{it % 60:02d}.123456]"
+        s += " iteration {:8d}/{:8d} |".format(it, n)
+        s += " consumed samples: {:12d} |".format(it * 128)
+        s += " elapsed time per iteration (ms): {:.1f} |".format(1234.5)
+        s += f" learning rate: {3e-4:.6E} |"
+        s += f" global batch size: {128:5d} |"
+        s += " {}: {:.6E} |".format("lm loss", v)
+        s += f" loss scale: {1.0:.1f} |"
+        s += f" grad norm: {1.234:.3f} |"
+        s += " number of skipped iterations: {:3d} |".format(nans)
+        s += " number of nan iterations: {:3d} |".format(nans)
+        out.append("[rank0]:" + s + "\n")
+        rows.append({"step": it, "elapsed time per iteration (ms)": 1234.5, "learning rate": float(f"{3e-4:.6E}"),
+                     "lm loss": float(f"{v:.6E}"), "grad norm": 1.234, "number of skipped iterations": nans,
+                     "number of nan iterations": nans})
+        if it % eval_every == 0:
+            val = v * 1.1
+            out.append("-" * 100 + "\n")
+            out.append(f" validation loss at iteration {it} | " + "{} value: {:.6E} | ".format("lm loss", val)
+                       + "{} PPL: {:.6E} | ".format("lm loss", math.exp(min(20, val))) + "\n")
+            out.append("-" * 100 + "\n")
+            rows.append({"step": it, "validation lm loss": float(f"{val:.6E}"),
+                         "validation lm loss PPL": float("{:.6E}".format(math.exp(min(20, val))))})
+    return "".join(out), csv_of(rows)
+
+
+def detectron2(loss: list[float], every: int = 20):
+    """detectron2 JSONWriter: ``json.dumps(to_save, sort_keys=True)`` per line of metrics.json."""
+    import json
+
+    out, rows = [], []
+    for it in range(every - 1, len(loss), every):
+        d = {"data_time": 0.0123, "eta_seconds": 100.0, "iteration": it, "loss_box_reg": loss[it] / 3,
+             "lr": 0.0004, "time": 0.25, "total_loss": loss[it]}
+        out.append(json.dumps(d, sort_keys=True) + "\n")
+        rows.append({"step": it, **{k: v for k, v in d.items() if k != "iteration"}})
+    return "".join(out), csv_of(rows)
+
+
+def generic_kv(loss: list[float], sep: str = " "):
+    """A hand-written loop: ``logger.info(f"step={step} loss={loss:.4f} lr={lr:.1e}")``."""
+    out, rows = [], []
+    for step, v in enumerate(loss):
+        out.append(f"INFO 2026-11-30 12:00:{step % 60:02d},123 - step={step}{sep}loss={v:.4f}{sep}lr={1e-4:.1e}\n")
+        rows.append({"step": step, "loss": float(f"{v:.4f}"), "lr": 1e-4})
+    return "".join(out), csv_of(rows)
+
+
+def epoch_counters(loss_per_epoch: list[list[float]], total: int, every: int):
+    """The PyTorch tutorial loop: ``print(f"Epoch [{epoch+1}/{num_epochs}], Step [{i+1}/{total_step}],
+    Loss: {loss.item():.4f}")``; the global step is (epoch - 1) * total + batch."""
+    epochs = len(loss_per_epoch)
+    out, rows = [], []
+    for e, losses in enumerate(loss_per_epoch):
+        for b in range(every, total + 1, every):
+            v = losses[b - 1]
+            out.append(f"Epoch [{e + 1}/{epochs}], Step [{b}/{total}], Loss: {v:.4f}\n")
+            rows.append({"step": e * total + b, "Loss": float(f"{v:.4f}")})
+    return "".join(out), csv_of(rows)
+
+
+def long_lines(loss: list[float], val_every: int = 10):
+    """``STEP NAME VALUE`` written by hand: ``print(step, "train", loss)``."""
+    out, rows = [], []
+    for s, v in enumerate(loss):
+        out.append(f"{s} train {v:.4f}\n")
+        rows.append({"step": s, "train": float(f"{v:.4f}")})
+        if s % val_every == 0:
+            out.append(f"{s} val {v * 1.1:.4f}\n")
+            rows.append({"step": s, "val": float(f"{v * 1.1:.4f}")})
+    return "".join(out), csv_of(rows)

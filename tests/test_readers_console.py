@@ -1,0 +1,306 @@
+"""The console reader on every shape, written as each tool prints it (tests/console_shapes.py),
+with progress-bar noise, warnings and tracebacks in between: the points are those the tool
+printed, and the same run written as CSV gives the same findings."""
+
+from __future__ import annotations
+
+import math
+
+import console_shapes as C
+import numpy as np
+import pytest
+
+from lossctl.analysis import analyze_run
+from lossctl.config import Config
+from lossctl.readers.console import reader
+from lossctl.runs import load_runs
+
+
+def findings(run):
+    return sorted((f.kind, f.severity, f.metric, f.start_step, f.end_step)
+                  for f in analyze_run(run, Config()).findings)
+
+
+def points(run, metric):
+    f = run.frame[run.frame["metric"] == metric]
+    return list(zip(f["step"].tolist(), f["value"].tolist()))
+
+
+def both(tmp_path, console: str, csv: str, name: str = "train.log"):
+    """The console run and its CSV twin, each read by lossctl from its own directory."""
+    (tmp_path / "console").mkdir()
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "console" / name).write_text(console, encoding="utf-8")
+    (tmp_path / "csv" / "metrics.csv").write_text(csv, encoding="utf-8")
+    (a,) = load_runs(tmp_path / "console").runs
+    (b,) = load_runs(tmp_path / "csv").runs
+    assert a.format == "console"
+    return a, b
+
+
+def same_points(a, b, metrics):
+    for m in metrics:
+        pa, pb = points(a, m), points(b, m)
+        assert len(pa) == len(pb) and pa, (m, len(pa), len(pb))
+        sa, va = zip(*pa)
+        sb, vb = zip(*pb)
+        assert sa == sb, m
+        np.testing.assert_allclose(va, vb, rtol=1e-12, equal_nan=True)
+
+
+DIVERGING = C.curve(600, diverge_at=400)
+SHAPES = {
+    "hf_trainer": (lambda: C.hf_trainer(DIVERGING), ["loss", "eval_loss", "grad_norm", "learning_rate"]),
+    "keras_verbose1": (lambda: C.keras(C.curve(40, diverge_at=25)), ["loss", "val_loss", "accuracy"]),
+    "keras_verbose2": (lambda: C.keras(C.curve(40, diverge_at=25), verbose=2), ["loss", "val_loss"]),
+    "nanogpt": (lambda: C.nanogpt(DIVERGING), ["loss", "train loss", "val loss", "mfu"]),
+    "llmc_console": (lambda: C.llmc_console(DIVERGING), ["loss", "val loss", "norm", "loss z", "% bf16 MFU", "tok/s"]),
+    "llmc_console_no_mfu": (lambda: C.llmc_console(DIVERGING, mfu=False), ["loss", "val loss", "lr"]),
+    "llmc_console_py": (lambda: C.llmc_console(DIVERGING, z=False), ["train loss", "val loss", "lr", "ms", "tok/s"]),
+    "llmc_logfile": (lambda: C.llmc_logfile(DIVERGING), ["train loss", "val loss"]),
+    "megatron": (lambda: C.megatron(DIVERGING), ["lm loss", "validation lm loss", "grad norm", "learning rate"]),
+    "detectron2": (lambda: C.detectron2(DIVERGING), ["total_loss", "loss_box_reg", "lr"]),
+    "generic_kv": (lambda: C.generic_kv(DIVERGING), ["loss", "lr"]),
+    "generic_kv_pipes": (lambda: C.generic_kv(DIVERGING, sep=" | "), ["loss", "lr"]),
+    "generic_kv_commas": (lambda: C.generic_kv(DIVERGING, sep=", "), ["loss", "lr"]),
+    "epoch_counters": (lambda: C.epoch_counters([C.curve(300)[i * 100:] + [1.0] * 100 for i in range(3)], 100, 10), ["Loss"]),
+    "long_lines": (lambda: C.long_lines(DIVERGING), ["train", "val"]),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_shape_reads_as_its_csv_twin(tmp_path, shape):
+    make, metrics = SHAPES[shape]
+    console, csv = make()
+    name = "metrics.json" if shape == "detectron2" else "train.log"
+    a, b = both(tmp_path, console, csv, name)
+    same_points(a, b, metrics)
+    assert findings(a) == findings(b)
+    assert [w for w in a.warnings if name in w] == []
+
+
+def test_diverging_runs_are_found_diverging(tmp_path):
+    console, csv = C.nanogpt(DIVERGING)
+    a, _ = both(tmp_path, console, csv)
+    assert ("divergence", "error", "loss") in {f[:3] for f in findings(a)}
+
+
+def test_noise_between_metric_lines(tmp_path):
+    """Warnings, a traceback, tqdm bars and ANSI colour between the lines change nothing."""
+    console, csv = C.nanogpt(DIVERGING)
+    lines = console.splitlines(keepends=True)
+    noisy = []
+    for i, line in enumerate(lines):
+        noisy.append(line)
+        if i % 50 == 7:
+            noisy.append(C.WARNING)
+        if i == 300:
+            noisy.append(C.TRACEBACK)
+        if i % 40 == 3:
+            noisy.append(C.TQDM.format(p=40, bar="####", n=4, t=10) + "\r\x1b[32mvalidating\x1b[0m\n")
+    a, b = both(tmp_path, "".join(noisy), csv)
+    same_points(a, b, ["loss", "val loss"])
+    assert findings(a) == findings(b)
+
+
+def test_nan_spellings_are_values(tmp_path):
+    body = ("{'loss': 2.3, 'epoch': 0.1}\n{'loss': nan, 'epoch': 0.2}\n{'loss': inf, 'epoch': 0.3}\n"
+            "Epoch 1/2\n32/32 - 1s - loss: nan - val_loss: NaN\n")
+    p = tmp_path / "hf.log"
+    p.write_text(body[:body.index("Epoch")])
+    vals = [v for _, v in points(load_runs(p).runs[0], "loss")]
+    assert vals[0] == 2.3 and math.isnan(vals[1]) and vals[2] == math.inf
+    q = tmp_path / "k.log"
+    q.write_text(body[body.index("Epoch"):])
+    assert math.isnan(points(load_runs(q).runs[0], "val_loss")[0][1])
+    j = tmp_path / "metrics.json"
+    j.write_text('{"iteration": 1, "total_loss": NaN}\n{"iteration": 2, "total_loss": Infinity}\n'
+                 '{"iteration": 3, "total_loss": -Infinity}\n')
+    assert [v for _, v in points(load_runs(j).runs[0], "total_loss")][1:] == [math.inf, -math.inf]
+    m = tmp_path / "m.log"
+    m.write_text(" iteration       10/     100 | lm loss: NAN | number of nan iterations:   1 |\n"
+                 " iteration       20/     100 | lm loss: 2.000000E+00 | number of nan iterations:   0 |\n")
+    run = load_runs(m).runs[0]
+    assert math.isnan(points(run, "lm loss")[0][1]) and points(run, "number of nan iterations")[0] == (10, 1.0)
+    kinds = {f[0] for f in findings(run)}
+    assert "nonfinite" in kinds
+
+
+def test_megatron_nan_iterations_counter_is_nonfinite_evidence(tmp_path):
+    loss = C.curve(600)
+    console, csv = C.megatron(loss, nan_iters={300: 2, 310: 1})
+    a, b = both(tmp_path, console, csv)
+    fa = analyze_run(a, Config()).findings
+    (f,) = [f for f in fa if f.kind == "nonfinite"]
+    assert f.metric == "lm loss" and f.evidence["nan_iterations"] == 3 and f.start_step == 300
+    assert findings(a) == findings(b)
+
+
+def test_restart_is_the_restart_rule(tmp_path):
+    """nanoGPT resumed from its step-200 checkpoint: steps 200-299 printed again; the later win."""
+    first, _ = C.nanogpt(C.curve(300))
+    again, _ = C.nanogpt([v * 0.9 for v in C.curve(500)][200:])
+    again = "".join(f"iter {int(x.split()[1][:-1]) + 200}:{x.split(':', 1)[1]}\n"
+                    for x in again.splitlines() if x.startswith("iter "))
+    p = tmp_path / "train.log"
+    p.write_text(first + "Resuming training from out\n" + again)
+    (run,) = load_runs(p).runs
+    loss = points(run, "loss")
+    assert [s for s, _ in loss] == list(range(500))
+    assert loss[250][1] == pytest.approx(C.curve(500)[250] * 0.9, abs=1e-4)
+    assert any("points replaced" in w for w in run.warnings)
+
+
+def test_two_trainings_in_one_log_are_two_runs(tmp_path):
+    one, _ = C.generic_kv(C.curve(100))
+    two, _ = C.generic_kv(C.curve(80, diverge_at=50))
+    p = tmp_path / "slurm-1234.out"
+    p.write_text(one + "Starting run 2\n" + two)
+    runs = load_runs(tmp_path).runs
+    assert [r.name for r in runs] == ["slurm-1234.out:run1", "slurm-1234.out:run2"]
+    assert [len(points(r, "loss")) for r in runs] == [100, 80]
+    assert {f[0] for f in findings(runs[1])} >= {"divergence"} and findings(runs[0]) == []
+
+
+def test_ranks_printing_the_same_lines_keep_one(tmp_path):
+    console, _ = C.generic_kv(C.curve(50))
+    lines = console.splitlines(keepends=True)
+    p = tmp_path / "train.log"
+    p.write_text("".join(f"[rank{r}]:{line}" for line in lines for r in range(4)))
+    (run,) = load_runs(p).runs
+    assert len(points(run, "loss")) == 50
+    assert any("several ranks" in w and "300 points" in w for w in run.warnings)  # loss and lr, 3 extra ranks
+
+
+def test_broken_metric_lines_are_counted_not_dropped(tmp_path):
+    console, _ = C.hf_trainer(C.curve(300))
+    console += "{'loss': tensor(2.3, device='cuda:0'), 'epoch': 1.3}\n" * 2
+    p = tmp_path / "train.log"
+    p.write_text(console)
+    (run,) = load_runs(p).runs
+    (w,) = [w for w in run.warnings if "could not be read" in w]
+    assert "2 lines look like hf_trainer metric lines" in w and "tensor(2.3" in w
+
+
+def test_hf_step_key_wins_over_the_count(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("".join(str({"loss": 1 / s, "step": s * 50}) + "\n" for s in range(1, 40)))
+    assert [s for s, _ in points(load_runs(p).runs[0], "loss")][:3] == [50, 100, 150]
+
+
+def test_epoch_batch_counters_base(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("".join(f"Epoch: {e} | Batch: {b}/1330 | Loss: {1 / (e * 1330 + b):.6f}\n"
+                         for e in range(3) for b in range(10, 1331, 10)))
+    steps = [s for s, _ in points(load_runs(p).runs[0], "Loss")]
+    assert steps[:2] == [10, 20] and steps[133] == 1340  # epochs from 0: epoch * total + batch
+
+
+def test_keys_in_any_language(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("".join(f"шаг={s}, потеря={1 / (s + 1):.4f}\n" for s in range(30)))
+    assert len(points(load_runs(p).runs[0], "потеря")) == 30
+
+
+def test_not_a_log_names_the_shapes(tmp_path):
+    from typer.testing import CliRunner
+
+    from lossctl.cli import app
+
+    p = tmp_path / "notes.txt"
+    p.write_text("this is not a training log\nno numbers worth reading\n")
+    r = CliRunner().invoke(app, ["analyze", str(p)])
+    assert r.exit_code == 2
+    assert "notes.txt" in r.stderr and "Hugging Face Trainer" in r.stderr and "Megatron" in r.stderr
+
+
+def test_structured_log_beside_console_log(tmp_path):
+    console, csv = C.nanogpt(C.curve(200))
+    (tmp_path / "train.log").write_text(console)
+    (tmp_path / "metrics.csv").write_text(csv)
+    res = load_runs(tmp_path)
+    (run,) = res.runs
+    assert run.format == "csv" and run.files == [str(tmp_path / "metrics.csv")]
+    assert any("train.log" in n and "not merged" in n for n in res.notes)
+
+
+def test_yolov5_results_csv_is_csv(tmp_path):
+    """Ultralytics' results.csv pads header and values with spaces (pandas to_csv of a frame whose
+    keys are '%20s' formatted)."""
+    keys = ["epoch", "train/box_loss", "train/obj_loss", "train/cls_loss", "metrics/precision",
+            "metrics/recall", "metrics/mAP_0.5", "metrics/mAP_0.5:0.95", "val/box_loss", "val/obj_loss",
+            "val/cls_loss", "x/lr0", "x/lr1", "x/lr2"]
+    lines = [",".join(f"{k:>20s}" for k in keys)]
+    for e in range(30):
+        vals = [f"{e:>20d}"] + [f"{v:>20.5g}" for v in [0.1 / (e + 1)] * 3 + [0.5] * 4 + [0.12 / (e + 1)] * 3 + [0.01] * 3]
+        lines.append(",".join(vals))
+    (tmp_path / "results.csv").write_text("\n".join(lines) + "\n")
+    (run,) = load_runs(tmp_path).runs
+    assert run.format != "console"
+    assert len(points(run, "train/box_loss")) == 30 and points(run, "val/box_loss")[0] == (0, 0.12)
+
+
+def test_reader_on_bytes_with_carriage_returns_and_backspaces():
+    from lossctl.readers.console import read_bytes
+
+    data = C.keras(C.curve(5))[0].encode()
+    assert b"\x08" in data and b"\r" in data
+    f = read_bytes(data, "x").frame
+    assert sorted(set(f["metric"])) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert f[f["metric"] == "loss"]["step"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_sniff_sees_past_a_long_preamble(tmp_path):
+    console, _ = C.nanogpt(C.curve(100))
+    p = tmp_path / "nohup.out"
+    p.write_text("".join(f"config key_{i} = value {i}\n" for i in range(400)) + console)
+    assert len(points(load_runs(tmp_path).runs[0], "loss")) == 100
+    assert reader.format == "console"
+
+
+def test_a_100_mb_line_keeps_memory_bounded(tmp_path):
+    """Peak RSS of a whole process reading a log with a 100 MB line stays far below the line's size
+    on top of what reading the normal lines costs."""
+    import subprocess
+    import sys
+
+    p = tmp_path / "train.log"
+    normal = "".join(f"step={s} loss={1 / (s + 1):.4f}\n" for s in range(200)).encode()
+    with open(p, "wb") as f:
+        f.write(normal)
+        f.write(b"x" * (100 << 20) + b"\n")
+        f.write(normal.replace(b"step=", b"step=1"))
+    code = ("import sys; from lossctl.readers.console import reader; d = reader.read(sys.argv[1]);"
+            "hwm = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM:'));"
+            "print(len(d.frame), hwm // 1024, d.warnings[0])")
+    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=120,
+                         check=True).stdout.split(maxsplit=2)
+    assert int(out[0]) == 400 and "longer than 64 KiB skipped" in out[2]
+    assert int(out[1]) < 100 + 150, f"peak RSS {out[1]} MB"  # imports (pandas, numpy) ~100 MB
+
+
+def test_sample_console_run_finds_what_its_csv_twin_finds(tmp_path):
+    """sample_logs/nonfinite_console was printed by scripts/make_sample_logs.py's training loop;
+    the same training written as CSV (the printed values) gives the same findings."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("make_sample_logs", root / "scripts" / "make_sample_logs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        steps, epochs = mod.nonfinite()
+    val_at = {last: (train, val) for _, last, train, val in epochs}
+    rows = []
+    for i, (_, step, loss, _) in enumerate(steps):
+        rows.append({"step": step, "loss": float(f"{loss:.4f}"), "time": 50.0, "mfu": -100.0 if i < 5 else 30.0})
+        if step in val_at:
+            rows.append({"step": step, "train loss": float(f"{val_at[step][0]:.4f}"),
+                         "val loss": float(f"{val_at[step][1]:.4f}")})
+    (tmp_path / "metrics.csv").write_text(C.csv_of(rows))
+    (twin,) = load_runs(tmp_path).runs
+    (sample,) = load_runs(root / "sample_logs" / "nonfinite_console").runs
+    assert sample.format == "console"
+    same_points(sample, twin, ["loss", "train loss", "val loss"])
+    assert findings(sample) == findings(twin) and {f[0] for f in findings(sample)} == {"nonfinite"}
