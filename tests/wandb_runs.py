@@ -54,11 +54,12 @@ def write_run(root: Path, steps, *, name=None, run_id=None, config=None, resume=
     return run_dir
 
 
-def records(data: bytes):
-    """Each record's bytes, by the format's rules (32 KiB blocks, FULL/FIRST/MIDDLE/LAST),
-    stopping at the first incomplete or damaged chunk."""
+def records(data: bytes, resync: bool = False):
+    """Each record's bytes, by the format's rules (32 KiB blocks, FULL/FIRST/MIDDLE/LAST).
+    At an incomplete or damaged chunk: stop, or with ``resync`` go on at the next block (the
+    record being put together is lost, as are chunks continuing it)."""
     assert data[:4] == b":W&B"
-    i, parts = 7, []
+    i, parts = 7, None
     while i + 7 <= len(data):
         left = 32768 - i % 32768
         if left < 7:
@@ -66,25 +67,30 @@ def records(data: bytes):
             continue
         crc, n, kind = struct.unpack_from("<IHB", data, i)
         chunk = data[i + 7:i + 7 + n]
-        if len(chunk) < n or zlib.crc32(bytes([kind]) + chunk) != crc:
-            return
+        if len(chunk) < n or n + 7 > left or zlib.crc32(bytes([kind]) + chunk) != crc:
+            if not resync:
+                return
+            i += left
+            parts = None
+            continue
         i += 7 + n
         if kind == 1:
-            yield data[i - n:i]
+            yield chunk
         elif kind == 2:
             parts = [chunk]
-        elif kind == 3:
+        elif kind == 3 and parts is not None:
             parts.append(chunk)
-        elif kind == 4:
+        elif kind == 4 and parts is not None:
             yield b"".join([*parts, chunk])
+            parts = None
 
 
-def history_points(data: bytes) -> list[tuple[str, int, str]]:
+def history_points(data: bytes, resync: bool = False) -> list[tuple[str, int, str]]:
     """``(metric, step, value_json)`` of every history item, decoded with wandb's protobuf."""
     from wandb.proto import wandb_internal_pb2 as pb
 
     out = []
-    for raw in records(data):
+    for raw in records(data, resync):
         rec = pb.Record()
         rec.ParseFromString(raw)
         if rec.WhichOneof("record_type") != "history":
