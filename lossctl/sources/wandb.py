@@ -35,7 +35,8 @@ from lossctl.storage import Blob, cannot_read
 
 FORMAT = "wandb"
 RUN_DIR = re.compile(r"^(?:offline-)?run-(?:\d{8}_\d{6}-)?(?P<id>[^/]+)$")
-NAME_PROBE = 1 << 16  # the run record (its display name) is among the first records
+NAME_PROBE = 1 << 16
+MAX_DAMAGE_LINES = 5  # the run record (its display name) is among the first records
 
 
 class WandbSource:
@@ -188,8 +189,12 @@ def _read_log(blob: Blob, verify: bool) -> tuple[FileData, dict]:
 
 def _warnings(blob: Blob, h: History) -> list[str]:
     out = []
-    for offset, problem in h.damaged:
-        out.append(f"{blob}: {problem} at byte {offset:,}; skipped to the next 32 KiB block")
+    for offset, problem in h.damaged[:MAX_DAMAGE_LINES]:
+        skipped = "" if "dropped" in problem else "; skipped to the next 32 KiB block"
+        out.append(f"{blob}: {problem} at byte {offset:,}{skipped}")
+    if len(h.damaged) > MAX_DAMAGE_LINES:
+        out.append(f"{blob}: {len(h.damaged) - MAX_DAMAGE_LINES:,} more damaged places (last at byte "
+                   f"{h.damaged[-1][0]:,})")
     if h.truncated_at is not None:
         out.append(f"{blob}: last record incomplete at byte {h.truncated_at:,} (cut short, or still "
                    f"being written); read the {h.records:,} complete records before it")

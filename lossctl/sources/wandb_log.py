@@ -121,17 +121,17 @@ def read_log(f, verify: bool = True) -> History:
             zero_from = None
             if kind == FULL:
                 if parts:
-                    out.damaged.append((part_start, "record never completed (no LAST chunk)"))
+                    out.damaged.append((part_start, "record never completed (no LAST chunk; dropped)"))
                     parts = []
                 decoder.record(buf[pos + CHUNK_HEADER:end])
             elif kind == FIRST:
                 if parts:
-                    out.damaged.append((part_start, "record never completed (no LAST chunk)"))
+                    out.damaged.append((part_start, "record never completed (no LAST chunk; dropped)"))
                 parts = [buf[pos + CHUNK_HEADER:end]]
                 part_start = base + pos
             elif kind == MIDDLE or kind == LAST:
                 if not parts:
-                    out.damaged.append((base + pos, "chunk continues a record whose start is lost"))
+                    out.damaged.append((base + pos, "chunk continuing a record whose start is lost (dropped)"))
                 else:
                     parts.append(buf[pos + CHUNK_HEADER:end])
                     if kind == LAST:
@@ -220,23 +220,31 @@ class _Decoder:
         raws: list[bytes] = []
         while i < end:
             tag = data[i]
-            length, i = _length(data, i + 1)
+            length = data[i + 1] if i + 1 < end else 0
+            if length < 0x80:
+                i += 2
+            else:
+                length, i = _varint(data, i + 1)
             stop = i + length
             if stop > end:
                 break
             if tag == 0x0A:  # an item: key fields (1, 2), then value_json (16: tag bytes 82 01)
+                # Fast path for the usual shape (one-byte lengths); anything else: _item.
                 j = i
-                while j < stop and data[j] != 0x82:
-                    lk, j = _length(data, j + 1)
-                    j += lk
-                prefix = data[i:j]
-                key = keys.get(prefix)
-                if key is None:
-                    key = keys[prefix] = _item(prefix)[0]
-                raw = b""
-                if j + 2 < stop and data[j + 1] == 0x01:
-                    lv, k = _length(data, j + 2)
-                    raw = data[k:k + lv]
+                while j < stop:
+                    t = data[j]
+                    if t == 0x82 or (t != 0x0A and t != 0x12) or j + 1 >= stop or data[j + 1] >= 0x80:
+                        break
+                    j += 2 + data[j + 1]
+                if j + 3 <= stop and data[j] == 0x82 and data[j + 1] == 0x01 and data[j + 2] < 0x80 \
+                        and j + 3 + data[j + 2] == stop:
+                    prefix = data[i:j]
+                    key = keys.get(prefix)
+                    if key is None:
+                        key = keys[prefix] = _item(prefix)[0]
+                    raw = data[j + 3:stop]
+                else:
+                    key, raw = _item(data[i:stop])
                 if key == "_step":
                     step = _number(raw)
                 elif key == "_timestamp":
