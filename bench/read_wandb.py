@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import resource
 import struct
 import subprocess
 import sys
@@ -148,15 +149,23 @@ def ensure_input(steps: int = STEPS) -> Path:
     return log
 
 
-def _whole_process(run_dir: Path) -> tuple[int, float]:
-    code = ("import time, sys; t = time.perf_counter(); import lossctl; "
-            "n = len(lossctl.load(sys.argv[1])); print(n, time.perf_counter() - t)")
+def _whole_process(run_dir: Path) -> tuple[int, float, float]:
+    """``lossctl.load`` in a fresh interpreter (imports included): points, wall and CPU seconds."""
+    code = "import sys, lossctl; print(len(lossctl.load(sys.argv[1])))"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code, str(run_dir)], capture_output=True, text=True,
                          check=True, env={**os.environ, "PYTHONPATH": str(HERE.parent)})
     wall = time.perf_counter() - t
-    n = int(out.stdout.split()[0])
-    return n, wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return int(out.stdout.split()[0]), wall, cpu
+
+
+def _timed(fn):
+    t, c = time.perf_counter(), time.process_time()
+    result = fn()
+    return result, time.perf_counter() - t, time.process_time() - c
 
 
 def main(steps: int = STEPS) -> list[dict]:
@@ -165,19 +174,18 @@ def main(steps: int = STEPS) -> list[dict]:
     rows = []
     from lossctl.sources.wandb_log import read_log
 
-    n, t = _whole_process(log.parent)
-    rows.append({"reader": "lossctl (whole process)", "points": n, "seconds": t})
+    n, t, c = _whole_process(log.parent)
+    rows.append({"reader": "lossctl (whole process)", "points": n, "seconds": t, "cpu": c})
     for verify in (True, False):
-        t = time.perf_counter()
-        with open(log, "rb") as f:
-            h = read_log(f, verify)
-        t = time.perf_counter() - t
+        def read(verify=verify):
+            with open(log, "rb") as f:
+                return read_log(f, verify)
+        h, t, c = _timed(read)
         rows.append({"reader": f"lossctl in-process{'' if verify else ' (no CRC)'}", "points": len(h.value),
-                     "seconds": t})
+                     "seconds": t, "cpu": c})
     try:
-        t = time.perf_counter()
-        n = wandb_points(log)
-        rows.append({"reader": "wandb protobuf (upb)", "points": n, "seconds": time.perf_counter() - t})
+        n, t, c = _timed(lambda: wandb_points(log))
+        rows.append({"reader": "wandb protobuf (upb)", "points": n, "seconds": t, "cpu": c})
     except ImportError:
         rows.append({"reader": "wandb protobuf (upb)", "error": "wandb not installed"})
     for r in rows:
@@ -191,4 +199,5 @@ if __name__ == "__main__":
             print(f"{r['reader']:28s} {r['error']}")
         else:
             print(f"{r['reader']:28s} {r['points']:>10,d} points {r['seconds']:8.2f} s "
-                  f"{r['points'] / r['seconds']:>12,.0f} points/s")
+                  f"{r['points'] / r['seconds']:>12,.0f} points/s  (CPU {r['cpu']:.2f} s: "
+                  f"{r['points'] / r['cpu']:,.0f} points/CPU-s)")
