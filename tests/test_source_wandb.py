@@ -47,8 +47,10 @@ def folder(tmp_path_factory):
         **{"train/loss": lambda s: 2.0 * math.exp(-s / 20) + 0.1 if s < 80 else 0.2 * math.exp((s - 80) / 25)})
     runs["resumed_1"] = write_run(root, range(60), name="resumed", run_id="rsmd0001", config={"lr": 0.1},
                                   loss=lambda s: 1.0 / (s + 1))
+    time.sleep(1.1)  # a run folder is named to the second: the resumed session must get its own
     runs["resumed_2"] = write_run(root, range(40, 100), run_id="rsmd0001", resume="allow",
                                   loss=lambda s: 0.5 / (s + 1))
+    assert runs["resumed_1"] != runs["resumed_2"]
     runs["twin_a"] = write_run(root, range(5), name="twin", run_id="twin000a", loss=lambda s: 1.0)
     runs["twin_b"] = write_run(root, range(5), name="twin", run_id="twin000b", loss=lambda s: 2.0)
     return root, runs, (t0, time.time())
