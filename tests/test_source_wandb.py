@@ -231,3 +231,26 @@ def test_a_plain_csv_with_dashes_is_not_an_export(tmp_path):
     (tmp_path / "metrics.csv").write_text("step,a - b,c - d\n0,1.0,2.0\n1,0.5,1.0\n")
     frame = lossctl.load(tmp_path)
     assert set(frame["metric"].astype(str)) == {"a - b", "c - d"}
+
+
+def test_watch_reads_a_wandb_run_again_when_its_log_changes(folder, tmp_path):
+    import shutil
+
+    from lossctl.config import Config
+    from lossctl.watch.session import Session
+
+    _, runs, _ = folder
+    d = tmp_path / "wandb" / runs["diverging"].name
+    shutil.copytree(runs["diverging"], d)
+    log = next(d.glob("run-*.wandb"))
+    full = log.read_bytes()
+    log.write_bytes(full[:len(full) // 3])  # the run so far
+    s = Session(tmp_path / "wandb", Config())
+    first = s.poll()
+    assert first.files == [str(d)] and first.points > 0
+    assert not any(f.kind == "divergence" for f in first.findings)
+    assert s.poll().points == 0  # unchanged: not read again
+    log.write_bytes(full)  # training went on, and diverged
+    later = s.poll()
+    assert later.points == N - first.points
+    assert "divergence" in {f.kind for f in later.findings}
