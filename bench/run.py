@@ -1,9 +1,10 @@
 """`make bench`: every benchmark, one table each. Figures are seconds and ratios to a reference
 measured in the same run on the same machine; exit 1 when a target is missed.
 
-``BENCH=pipeline``, ``BENCH=read``, ``BENCH=readers`` or ``BENCH=console`` runs one of them (reading
-generates ~1.1 GB of inputs under bench/data/ on first use and runs tbparse and EventAccumulator on
-them: ~7 minutes; ``readers``, the CSV and JSON readers against the plain parse, ~2 minutes).
+``BENCH=pipeline``, ``BENCH=read``, ``BENCH=readers``, ``BENCH=console`` or ``BENCH=wandb`` runs one of
+them (reading generates ~1.1 GB of inputs under bench/data/ on first use and runs tbparse and
+EventAccumulator on them: ~7 minutes; ``readers``, the CSV and JSON readers against the plain
+parse, ~2 minutes; the W&B benchmark builds a 1,000,000-step run of ~250 MB once: ~2 minutes).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import console
 import pipeline
 import read
+import read_wandb
 import readers
 
 TARGET_PIPELINE_S = 1.0
@@ -71,6 +73,29 @@ def bench_read() -> bool:
     return ok
 
 
+def bench_wandb() -> bool:
+    """Points per second reading a 1,000,000-step W&B run (no target: reported)."""
+    print("== reading a W&B run: 1,000,000 steps of train/loss (run-<id>.wandb)")
+    try:
+        rows = read_wandb.main()
+    except ImportError as exc:
+        print(f"  skipped: {exc} (pip install -e '.[dev]')")
+        return True
+    by = {r["reader"]: r for r in rows}
+    for r in rows:
+        if "error" in r:
+            print(f"  {r['reader']:30s} {r['error']}")
+            continue
+        print(f"  {r['reader']:30s} {r['points']:>10,d} points {r['seconds']:8.2f} s "
+              f"{r['points'] / r['seconds']:>12,.0f} points/s  (CPU {r['cpu']:.2f} s: "
+              f"{r['points'] / r['cpu']:,.0f} points/CPU-s; {r['bytes'] / 1e6:,.0f} MB)")
+    counts = {r["points"] for r in rows if "points" in r}
+    if len(counts) > 1:
+        print(f"  readers disagree on the number of points: {sorted(counts)}  [MISMATCH]")
+        return False
+    return "lossctl (whole process)" in by
+
+
 def bench_readers() -> bool:
     print("== reading CSV and JSON: `lossctl analyze --format json` vs the plain parse of the same file "
           f"(whole processes, best of 3; targets: <= {TARGET_X_PARSE}x (parse + analysis alone), "
@@ -105,7 +130,7 @@ def bench_readers() -> bool:
 
 
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,read,readers,console").split(",")
+    which = os.environ.get("BENCH", "pipeline,read,readers,console,wandb").split(",")
     ok = True
     if "console" in which:
         ok &= console.report(console.main())
@@ -115,6 +140,8 @@ def main() -> int:
         ok &= bench_read()
     if "readers" in which:
         ok &= bench_readers()
+    if "wandb" in which:
+        ok &= bench_wandb()
     return 0 if ok else 1
 
 

@@ -20,6 +20,8 @@ from lossctl.config import Config
 from lossctl.discovery import listings
 from lossctl.errors import InputError
 from lossctl.findings import Finding
+from lossctl.run import Run
+from lossctl.sources import BY_NAME, SOURCES
 from lossctl.sources.base import RunRef
 from lossctl.sources.files import _split, reader_for
 from lossctl.storage import LOCAL
@@ -55,6 +57,9 @@ class Session:
         self.reports: dict[str, RunReport] = {}
         self.reported: set[tuple[str, str, str]] = set()
         self.warned: set[str] = set()
+        # runs of sources that say when they changed (``signature``; a W&B run folder): read
+        # whole again on each change. run name -> (ref, last signature, points read)
+        self.sourced: dict[str, tuple[RunRef, object, int]] = {}
 
     @property
     def finished(self) -> bool:
@@ -84,10 +89,31 @@ class Session:
                         up.warnings.append(w)
             if changed:
                 self._analyse(name, files, up)
+        for name, (ref, sig, points) in list(self.sourced.items()):
+            now = BY_NAME[ref.source].signature(ref)
+            if now == sig:
+                continue
+            runs = BY_NAME[ref.source].read(ref, self.verify).runs
+            total = sum(len(r.frame) for r in runs)
+            self.sourced[name] = (ref, now, total)
+            up.points += max(0, total - points)
+            for run in runs:
+                for w in run.warnings:
+                    if w not in self.warned:
+                        self.warned.add(w)
+                        up.warnings.append(w)
+                if len(run.frame):
+                    self._report(run.name, run, up)
         return up
 
     def _discover(self, up: Update) -> None:
         for listing in listings(LOCAL, str(self.root), self.root.is_file()):
+            for source in SOURCES:  # tracker folders first, as discovery offers them
+                if source.name != "files" and hasattr(source, "signature"):
+                    for ref in source.claim(listing):
+                        if ref.name not in self.sourced:
+                            self.sourced[ref.name] = (ref, None, 0)
+                            up.files.append(ref.path)
             name = listing.name
             known = self.followers.get(name, {})
             for blob in listing.files:
@@ -116,13 +142,16 @@ class Session:
         else:
             path = os.path.normpath(os.path.join(self.target, name)) if self.root.is_dir() else self.target
         for run in _split(RunRef(name, path, "files", None), parts, []):  # a log of several trainings
-            report = analyze_run(run, self.config, self.overrides)
-            self.reports[run.name] = report
-            for finding in report.findings:
-                key = (run.name, finding.kind, finding.metric)
-                if key not in self.reported:
-                    self.reported.add(key)
-                    up.findings.append(finding)
+            self._report(run.name, run, up)
+
+    def _report(self, name: str, run: Run, up: Update) -> None:
+        report = analyze_run(run, self.config, self.overrides)
+        self.reports[name] = report
+        for finding in report.findings:
+            key = (name, finding.kind, finding.metric)
+            if key not in self.reported:
+                self.reported.add(key)
+                up.findings.append(finding)
 
     def ignored(self) -> list[str]:
         """Why files that looked like logs were not followed (config JSON beside the logs, ...)."""
