@@ -2,6 +2,7 @@
 folders (trackers) come before ``files``, which takes the log files that are left."""
 
 from lossctl.sources import files
+from lossctl.sources.mlflow import sqlite as mlflow_sqlite
 
-SOURCES = [files.source]
+SOURCES = [mlflow_sqlite.source, files.source]
 BY_NAME = {s.name: s for s in SOURCES}

@@ -1,0 +1,125 @@
+"""MLflow stores written by MLflow's own client, read by lossctl: every point equal to what
+``MlflowClient.get_metric_history`` returns (NaN and +/-Inf included), params as typed hparams,
+deleted runs skipped and said so, run names ``experiment/run name``."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sqlite3
+
+import pytest
+
+pytest.importorskip("mlflow", reason="mlflow is a dev extra: pip install -e '.[dev]'")
+
+import mlflow_writers as M
+
+from lossctl.discovery import discover
+from lossctl.runs import load_runs
+from lossctl.sources import BY_NAME
+
+BIG = 1.7976931348623157e308  # how MLflow stores +/-Inf
+
+
+def as_logged(v: float) -> float:
+    return math.copysign(math.inf, v) if abs(v) == BIG else v
+
+
+def same(a, b) -> bool:
+    return [(s, t, repr(v)) for s, t, v in a] == [(s, t, repr(v)) for s, t, v in b]
+
+
+def ours(run, key):
+    f = run.frame[run.frame["metric"] == key]
+    return [(int(s), round(w * 1000), float(v)) for s, w, v in zip(f["step"], f["wall_time"], f["value"])]
+
+
+def expected_names(ids):
+    return {f"{exp}/{name if name != 'twin' else rid}" for rid, (exp, name, deleted) in ids.items() if not deleted}
+
+
+def check_store(result, uri, ids, prefix=""):
+    by_name = {r.name: r for r in result.runs}
+    assert set(by_name) == {prefix + n for n in expected_names(ids)}
+    assert any("1 deleted MLflow run(s) skipped (exp-a/gone)" in n for n in result.notes), result.notes
+    for rid, (exp, name, deleted) in ids.items():
+        if deleted:
+            continue
+        run = by_name[prefix + f"{exp}/{name if name != 'twin' else rid}"]
+        assert rid in run.path or rid in str(run.files)
+        keys = {k for k in run.frame["metric"].cat.categories if (run.frame["metric"] == k).any()}
+        assert keys == ({"train/loss", "val/loss"} if name == "healthy" else {"loss"})
+        for key in keys:
+            expected = [(s, t, as_logged(v)) for s, t, v in M.history(uri, rid, key)]
+            assert same(ours(run, key), expected), (run.name, key)
+        assert run.warnings == []
+    healthy = by_name[prefix + "exp-a/healthy"]
+    assert healthy.hparams == {"lr": 0.001, "batch_size": 32, "use_amp": True, "optimizer": "adam", "dropout": 0.1}
+    assert type(healthy.hparams["batch_size"]) is int and type(healthy.hparams["use_amp"]) is bool
+    nan = by_name[prefix + "exp-b/with-nan"]
+    vals = nan.frame["value"].tolist()
+    assert vals[0] == 0.5 and math.isnan(vals[1]) and vals[2:] == [math.inf, -math.inf, 0.25]
+
+
+# --- SQLite store -------------------------------------------------------------------------------
+
+def test_sqlite_store_points_equal_the_client(tmp_path):
+    db, ids = M.sqlite_store()
+    result = load_runs(db.parent)
+    assert result.errors == []
+    check_store(result, f"sqlite:///{db}", ids)
+    assert {r.format for r in result.runs} == {"mlflow_sqlite"}
+    assert all(r.path.startswith(str(db) + "#") for r in result.runs)
+
+
+def test_sqlite_store_named_directly_and_below_a_folder(tmp_path):
+    db, ids = M.sqlite_store()
+    shutil.copy(db, tmp_path / "mlflow.db")
+    direct = load_runs(tmp_path / "mlflow.db")
+    assert {r.name for r in direct.runs} == expected_names(ids)
+    (tmp_path / "team").mkdir()
+    shutil.move(tmp_path / "mlflow.db", tmp_path / "team" / "mlflow.db")
+    below = load_runs(tmp_path)
+    assert {r.name for r in below.runs} == {f"team/{n}" for n in expected_names(ids)}
+
+
+def live_copy(tmp_path):
+    db, ids = M.sqlite_store()
+    path = tmp_path / "mlflow.db"
+    shutil.copy(db, path)
+    rid = next(r for r, (_, name, _) in ids.items() if name == "healthy")
+    return path, rid
+
+
+def test_sqlite_store_being_written_in_wal_mode_still_reads(tmp_path):
+    path, rid = live_copy(tmp_path)
+    writer = sqlite3.connect(path, isolation_level=None)
+    assert writer.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+    writer.execute("BEGIN IMMEDIATE")  # a live run in the middle of a write: holds the write lock
+    writer.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+                   "VALUES ('train/loss', 0.05, ?, ?, 200, 0)", (M.T0 + 5000, rid))
+    try:
+        src = BY_NAME["mlflow_sqlite"]
+        ref = next(r for r in discover(path).refs if r.locator[1] == rid)
+        before = src.signature(ref)
+        run, = src.read(ref, True).runs
+        assert (run.frame["metric"] == "train/loss").sum() == 200  # the committed snapshot
+        writer.execute("COMMIT")
+        assert src.signature(ref) != before
+        run, = src.read(ref, True).runs
+        assert (run.frame["metric"] == "train/loss").sum() == 201
+    finally:
+        writer.close()
+
+
+def test_signature_changes_when_a_metric_is_logged(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    path, rid = live_copy(tmp_path)
+    ref = next(r for r in discover(path).refs if r.locator[1] == rid)
+    src = BY_NAME["mlflow_sqlite"]
+    before = src.signature(ref)
+    assert src.signature(ref) == before
+    MlflowClient(tracking_uri=f"sqlite:///{path}").log_metric(rid, "train/loss", 0.01, step=500)
+    M._dispose_engines()
+    assert src.signature(ref) != before
