@@ -41,7 +41,7 @@ def expected_names(ids):
 def check_store(result, uri, ids, prefix=""):
     by_name = {r.name: r for r in result.runs}
     assert set(by_name) == {prefix + n for n in expected_names(ids)}
-    assert any("1 deleted MLflow run(s) skipped (exp-a/gone)" in n for n in result.notes), result.notes
+    assert any(f"1 deleted MLflow run(s) skipped ({prefix}exp-a/gone)" in n for n in result.notes), result.notes
     for rid, (exp, name, deleted) in ids.items():
         if deleted:
             continue
@@ -123,3 +123,57 @@ def test_signature_changes_when_a_metric_is_logged(tmp_path):
     MlflowClient(tracking_uri=f"sqlite:///{path}").log_metric(rid, "train/loss", 0.01, step=500)
     M._dispose_engines()
     assert src.signature(ref) != before
+
+
+# --- file store ---------------------------------------------------------------------------------
+
+def test_file_store_points_equal_the_client():
+    root, ids = M.file_store()
+    result = load_runs(root.parent)
+    assert result.errors == []
+    check_store(result, root.as_uri(), ids, prefix="mlruns/")
+    assert {r.format for r in result.runs} == {"mlflow_files"}
+    assert not any("metrics" in f for r in result.runs for f in r.files)  # metric files not runs of their own
+
+
+def test_file_store_named_at_each_level(tmp_path):
+    root, ids = M.file_store()
+    store = M.copy_tree(root, tmp_path / "mlruns")
+    assert {r.name for r in load_runs(store).runs} == expected_names(ids)
+    rid = next(r for r, (_, name, _) in ids.items() if name == "healthy")
+    exp_dir = next(p.parent for p in store.glob(f"*/{rid}"))
+    assert {r.name for r in load_runs(exp_dir).runs} == {n for n in expected_names(ids) if n.startswith("exp-a/")}
+    one = load_runs(exp_dir / rid)
+    assert [r.name for r in one.runs] == ["exp-a/healthy"]
+    assert one.runs[0].hparams["lr"] == 0.001
+
+
+def test_file_store_legacy_lines_nested_keys_and_trash(tmp_path):
+    root, ids = M.file_store()
+    store = M.copy_tree(root, tmp_path / "mlruns")
+    rid = next(r for r, (_, name, _) in ids.items() if name == "healthy")
+    run_dir = next(store.glob(f"*/{rid}"))
+    (run_dir / "metrics" / "old").write_text("1700000000000 0.5\n")  # MLflow < 1.0: no step
+    (store / ".trash" / "x" / "metrics").mkdir(parents=True)
+    (store / ".trash" / "x" / "meta.yaml").write_text("run_id: x\n")
+    (store / ".trash" / "x" / "metrics" / "loss").write_text("1 1.0 0\n")
+    run = next(r for r in load_runs(store).runs if r.name == "exp-a/healthy")
+    assert ours(run, "old") == [(0, 1700000000000, 0.5)]
+    assert {"train/loss", "val/loss", "old"} <= set(run.frame["metric"])
+    assert not any(".trash" in r.path for r in load_runs(store).runs)
+
+
+def test_file_store_signature_changes_when_a_metric_is_logged(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    root, ids = M.file_store()
+    store = M.copy_tree(root, tmp_path / "mlruns")
+    rid = next(r for r, (_, name, _) in ids.items() if name == "healthy")
+    ref = next(r for r in discover(store).refs if r.path.endswith(rid))
+    src = BY_NAME["mlflow_files"]
+    before = src.signature(ref)
+    assert src.signature(ref) == before
+    MlflowClient(tracking_uri=store.as_uri()).log_metric(rid, "train/loss", 0.01, step=500)
+    assert src.signature(ref) != before
+    run, = src.read(ref, True).runs
+    assert ours(run, "train/loss")[-1][::2] == (500, 0.01)

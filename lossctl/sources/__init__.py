@@ -2,7 +2,8 @@
 folders (trackers) come before ``files``, which takes the log files that are left."""
 
 from lossctl.sources import files
+from lossctl.sources.mlflow import files as mlflow_files
 from lossctl.sources.mlflow import sqlite as mlflow_sqlite
 
-SOURCES = [mlflow_sqlite.source, files.source]
+SOURCES = [mlflow_sqlite.source, mlflow_files.source, files.source]
 BY_NAME = {s.name: s for s in SOURCES}

@@ -97,7 +97,7 @@ class MlflowSqliteSource:
         labels = run_labels([(rid, exp if exp is not None else "?", name or tag)
                              for rid, name, exp, _, _, tag in rows])
         live = [r for r in rows if r[3] != "deleted" and r[4] != "deleted"]
-        deleted = [labels[r[0]] for r in rows if r not in live]
+        deleted = [listing.run_name(labels[r[0]]) for r in rows if r not in live]
         if deleted:
             shown = ", ".join(deleted[:5]) + (", ..." if len(deleted) > 5 else "")
             listing.notes.append(f"{blob}: {len(deleted)} deleted MLflow run(s) skipped ({shown})")
