@@ -13,7 +13,7 @@ import pytest
 
 from lossctl.readers import fastscan
 
-from . import cases_csv, cases_json, cases_paths, cases_tensorboard  # noqa: F401 - they register cases
+from . import cases_csv, cases_json, cases_mlflow, cases_paths, cases_tensorboard  # noqa: F401 - they register cases
 from .cases import CASES
 from .guard import checksums
 from .run import check, drop_privileges, invoke, invoke_subprocess, unchanged
