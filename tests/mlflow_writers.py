@@ -126,3 +126,61 @@ def wait_for(pred, timeout: float = 60.0, every: float = 0.1) -> bool:
             return True
         time.sleep(every)
     return False
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(workdir: Path):
+    """Start a real ``mlflow server`` on 127.0.0.1 (SQLite backend in ``workdir``) and return
+    ``(process, url)`` at once: it boots while other tests run; :func:`wait_server` waits."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    log = open(workdir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{workdir / 'server.db'}",
+         "--default-artifact-root", str(workdir / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1"], stdout=log, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
+    proc.log_path = workdir / "server.log"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_server(proc, url: str, timeout: float = 180) -> None:
+    """Until the server answers /health (its log in the error otherwise)."""
+    import urllib.request
+
+    def up() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"mlflow server exited: {proc.log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=5) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    if not wait_for(up, timeout=timeout, every=0.25):
+        raise RuntimeError(f"mlflow server did not answer /health in {timeout:g} s: {proc.log_path.read_text()[-2000:]}")
+
+
+def stop_server(proc) -> None:
+    """Stop the server and the workers it started (its own process group, made at start)."""
+    import signal
+    import subprocess
+
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue

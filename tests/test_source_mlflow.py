@@ -177,3 +177,73 @@ def test_file_store_signature_changes_when_a_metric_is_logged(tmp_path):
     assert src.signature(ref) != before
     run, = src.read(ref, True).runs
     assert ours(run, "train/loss")[-1][::2] == (500, 0.01)
+
+
+# --- tracking server ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module", autouse=True)
+def server_process(tmp_path_factory):
+    """A real ``mlflow server`` on a free port, started with this module's first test so that it
+    boots while the store tests run; stopped (with its workers) after the last."""
+    proc, url = M.start_server(tmp_path_factory.mktemp("mlflow-server"))
+    yield proc, url
+    M.stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def server(server_process):
+    """The server's URL and ``{run_id: ...}`` of the store logged through it by the client."""
+    proc, url = server_process
+    M.wait_server(proc, url)
+    return url, M.log_store(url)
+
+
+def test_server_points_equal_the_client(server):
+    url, ids = server
+    result = load_runs(f"mlflow+{url}")
+    assert result.errors == []
+    check_store(result, url, ids)
+    assert {r.format for r in result.runs} == {"mlflow_server"}
+    assert all(r.path.startswith(f"{url}/#/experiments/") for r in result.runs)
+
+
+def test_server_pages_are_followed(server, monkeypatch):
+    from lossctl.sources.mlflow import server as S
+
+    url, ids = server
+    monkeypatch.setattr(S, "PAGE", 2)
+    monkeypatch.setattr(S, "HISTORY_PAGE", 60)
+    result = load_runs(f"mlflow+{url}")
+    check_store(result, url, ids)
+
+
+def test_server_signature_changes_when_a_metric_is_logged(server):
+    from mlflow.tracking import MlflowClient
+
+    url, ids = server
+    rid = next(r for r, (_, name, _) in ids.items() if name == "with-nan")
+    ref = next(r for r in discover(f"mlflow+{url}").refs if r.locator[1] == rid)
+    src = BY_NAME["mlflow_server"]
+    before = src.signature(ref)
+    assert before is not None and src.signature(ref) == before
+    MlflowClient(tracking_uri=url).log_metric(rid, "extra", 1.0, step=3)
+    assert src.signature(ref) != before
+
+
+@pytest.mark.parametrize("target,problem", [
+    ("mlflow+http://127.0.0.1:{closed}", "cannot reach the MLflow server"),
+    ("mlflow+{url}/nothing-here", "HTTP 404"),
+    ("mlflow+{url}/static-files", "HTTP"),
+])
+def test_server_errors_are_one_line_naming_the_url(server, target, problem):
+    from typer.testing import CliRunner
+
+    from lossctl.cli import app
+
+    url, _ = server
+    target = target.format(url=url, closed=M.free_port())
+    r = CliRunner().invoke(app, ["analyze", target])
+    assert r.exit_code == 2, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and problem in lines[0] and target[len("mlflow+"):] in lines[0], lines
+    assert "Traceback" not in r.output

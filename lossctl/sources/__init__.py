@@ -3,7 +3,8 @@ folders (trackers) come before ``files``, which takes the log files that are lef
 
 from lossctl.sources import files
 from lossctl.sources.mlflow import files as mlflow_files
+from lossctl.sources.mlflow import server as mlflow_server
 from lossctl.sources.mlflow import sqlite as mlflow_sqlite
 
-SOURCES = [mlflow_sqlite.source, mlflow_files.source, files.source]
+SOURCES = [mlflow_server.source, mlflow_sqlite.source, mlflow_files.source, files.source]
 BY_NAME = {s.name: s for s in SOURCES}
