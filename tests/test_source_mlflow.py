@@ -247,3 +247,80 @@ def test_server_errors_are_one_line_naming_the_url(server, target, problem):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and problem in lines[0] and target[len("mlflow+"):] in lines[0], lines
     assert "Traceback" not in r.output
+
+
+# --- the CLI on a folder of stores, choosing runs, tracking URIs --------------------------------
+
+def both_stores(tmp_path):
+    db, ids_db = M.sqlite_store()
+    root, ids_files = M.file_store()
+    shutil.copy(db, tmp_path / "mlflow.db")
+    M.copy_tree(root, tmp_path / "mlruns")
+    return ids_db, ids_files
+
+
+def analyze(*args, env=None):
+    import json
+
+    from typer.testing import CliRunner
+
+    from lossctl.cli import app
+
+    r = CliRunner().invoke(app, ["analyze", *args, "--format", "json"], env=env)
+    assert "Traceback" not in r.output, r.output
+    return r.exit_code, (json.loads(r.stdout) if r.stdout.strip() else None), r.stderr
+
+
+def test_cli_lists_every_run_of_both_stores_with_findings(tmp_path):
+    ids_db, ids_files = both_stores(tmp_path)
+    code, doc, err = analyze(str(tmp_path))
+    assert code == 1
+    names = {r["run"]: r for r in doc["runs"]}
+    assert set(names) == expected_names(ids_db) | {f"mlruns/{n}" for n in expected_names(ids_files)}
+    for prefix, fmt in (("", "mlflow_sqlite"), ("mlruns/", "mlflow_files")):
+        div = names[f"{prefix}exp-a/diverging"]
+        assert div["format"] == fmt and "divergence" in {f["kind"] for f in div["findings"]}
+        assert "nonfinite" in {f["kind"] for f in names[f"{prefix}exp-b/with-nan"]["findings"]}
+        assert names[f"{prefix}exp-a/healthy"]["hparams"]["batch_size"] == 32
+        assert names[f"{prefix}exp-a/healthy"]["status"] == "ok"
+    assert "deleted MLflow run(s) skipped (exp-a/gone)" in err
+    assert "deleted MLflow run(s) skipped (mlruns/exp-a/gone)" in err
+
+
+def test_cli_chooses_runs_by_experiment_and_name(tmp_path):
+    both_stores(tmp_path)
+    code, doc, _ = analyze(str(tmp_path), "--experiment", "exp-a")
+    assert {r["run"] for r in doc["runs"]} == {"exp-a/healthy", "exp-a/diverging",
+                                               "mlruns/exp-a/healthy", "mlruns/exp-a/diverging"}
+    code, doc, _ = analyze(str(tmp_path), "--run-name", "heal*")
+    assert {r["run"] for r in doc["runs"]} == {"exp-a/healthy", "mlruns/exp-a/healthy"}
+    assert code == 0
+    code, doc, _ = analyze(str(tmp_path / "mlflow.db"), "--experiment", "exp-b", "--run-name", "*nan")
+    assert [r["run"] for r in doc["runs"]] == ["exp-b/with-nan"]
+    code, doc, err = analyze(str(tmp_path), "--experiment", "nope")
+    assert code == 2 and doc is None and "no run matches --experiment 'nope'" in err
+
+
+def test_cli_tracking_uri_and_environment(tmp_path, server):
+    url, _ = server
+    both_stores(tmp_path)
+    code, doc, _ = analyze("--run-name", "exp-a/healthy", env={"MLFLOW_TRACKING_URI": url})
+    assert [(r["run"], r["format"]) for r in doc["runs"]] == [("exp-a/healthy", "mlflow_server")]
+    code, doc, _ = analyze("--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", "--run-name", "*healthy",
+                           env={"MLFLOW_TRACKING_URI": url})
+    assert [(r["run"], r["format"]) for r in doc["runs"]] == [("exp-a/healthy", "mlflow_sqlite")]
+    code, doc, _ = analyze(str(tmp_path / "mlruns"), "--run-name", "*healthy", env={"MLFLOW_TRACKING_URI": url})
+    assert [(r["run"], r["format"]) for r in doc["runs"]] == [("exp-a/healthy", "mlflow_files")]  # a path wins
+    code, doc, err = analyze("--tracking-uri", "postgresql://db/mlflow")
+    assert code == 2 and "point it at the server" in err
+
+
+def test_importing_lossctl_imports_neither_mlflow_nor_sqlite():
+    import subprocess
+    import sys
+
+    code = ("import sys, lossctl, lossctl.cli, lossctl.sources, lossctl.runs; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mlflow', 'sqlite3', 'yaml') "
+            "or m == 'urllib.request'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

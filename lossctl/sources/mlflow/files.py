@@ -73,13 +73,13 @@ class MlflowFilesSource:
         infos.sort(key=lambda x: (x[3].get("start_time") or 0, store.basename(x[0])))
         labels = run_labels([(store.basename(d), exp, info.get("name")) for d, exp, _, info in infos])
         refs, deleted = [], []
-        for d, _, warns, info in infos:
+        for d, exp, warns, info in infos:
             name = "/".join(p for p in (prefix, labels[store.basename(d)]) if p)
             if info.get("deleted"):
                 deleted.append(name)
                 continue
             path = store.display(d)
-            refs.append(RunRef(name, path, self.name, (store, d, warns), info.get("size", 0)))
+            refs.append(RunRef(name, path, self.name, (store, d, warns), experiment=exp))
         if deleted:
             shown = ", ".join(deleted[:5]) + (", ..." if len(deleted) > 5 else "")
             where = store.display(listing.path)

@@ -35,6 +35,27 @@ def server_url(target: str) -> str | None:
     return target[len("mlflow+"):].rstrip("/") if low.startswith(PREFIXES) else None
 
 
+def tracking_target(uri: str) -> str:
+    """What lossctl reads for an MLflow tracking URI: ``http(s)://`` -> ``mlflow+http(s)://``
+    (the server), ``sqlite:///path`` -> the database file, ``file:///path`` or a plain path ->
+    that file store. Other backends (PostgreSQL, MySQL, Databricks) only through their server."""
+    low = uri.lower()
+    if low.startswith(PREFIXES):
+        return uri
+    if low.startswith(("http://", "https://")):
+        return "mlflow+" + uri
+    if low.startswith("sqlite:///"):
+        return uri[len("sqlite:///"):]  # sqlite:///rel.db -> rel.db; sqlite:////abs.db -> /abs.db
+    if low.startswith("file:"):
+        from urllib.parse import unquote, urlparse
+
+        return unquote(urlparse(uri).path) or "."
+    if "://" in uri or low in ("databricks", "databricks-uc"):
+        raise InputError(uri, "lossctl reads MLflow's SQLite and file stores and its tracking server; "
+                         "for this backend, point it at the server (mlflow+http://host:port)")
+    return uri
+
+
 class MlflowServerSource:
     name = "mlflow_server"
 
@@ -61,14 +82,14 @@ class MlflowServerSource:
                          info.get("lifecycle_stage") == "deleted", data, info.get("experiment_id")))
         labels = run_labels([(rid, exp, name) for rid, exp, name, _, _, _ in rows])
         refs, deleted = [], []
-        for rid, _, _, gone, data, exp_id in rows:
+        for rid, exp, _, gone, data, exp_id in rows:
             if gone:
                 deleted.append(labels[rid])
                 continue
             keys = sorted({m["key"] for m in data.get("metrics", [])})
             params = {p["key"]: p.get("value", "") for p in data.get("params", [])}
             refs.append(RunRef(labels[rid], f"{base}/#/experiments/{exp_id}/runs/{rid}", self.name,
-                               (base, rid, keys, params), 0))
+                               (base, rid, keys, params), experiment=exp))
         notes = []
         if deleted:
             shown = ", ".join(deleted[:5]) + (", ..." if len(deleted) > 5 else "")

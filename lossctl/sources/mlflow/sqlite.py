@@ -102,8 +102,8 @@ class MlflowSqliteSource:
             shown = ", ".join(deleted[:5]) + (", ..." if len(deleted) > 5 else "")
             listing.notes.append(f"{blob}: {len(deleted)} deleted MLflow run(s) skipped ({shown})")
         size = max(1, (blob.listed_size or 0) // max(1, len(live)))
-        return [RunRef(listing.run_name(labels[r[0]]), f"{blob}#{r[0]}", self.name, (blob, r[0], None), size)
-                for r in live]
+        return [RunRef(listing.run_name(labels[r[0]]), f"{blob}#{r[0]}", self.name, (blob, r[0], None), size,
+                       experiment=r[2] if r[2] is not None else "?") for r in live]
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult:
         blob, run_id, error = ref.locator
