@@ -1,8 +1,10 @@
 """`make bench`: every benchmark, one table each. Figures are seconds and ratios to a reference
 measured in the same run on the same machine; exit 1 when a target is missed.
 
-``BENCH=pipeline`` or ``BENCH=read`` runs one of them (reading generates ~1.1 GB of inputs
-under bench/data/ on first use and runs tbparse and EventAccumulator on them: ~7 minutes).
+``BENCH=pipeline``, ``BENCH=read`` or ``BENCH=mlflow`` runs one of them (reading generates ~1.1 GB
+of inputs under bench/data/ on first use and runs tbparse and EventAccumulator on them: ~7
+minutes; mlflow makes a 1,000,000-point run in a SQLite and a file store and times MLflow's client
+reading it too: a few minutes).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pipeline
 import read
+import read_mlflow
 
 TARGET_PIPELINE_S = 1.0
 TARGET_X_TBPARSE = 20.0  # lossctl (CRC on) vs tbparse on 1,000,000 simple_value events
 TARGET_RSS_MB = 400.0  # lossctl's peak RSS on the 1 GB mixed file
+TARGET_X_MLFLOW = 5.0  # MlflowClient.get_metric_history / lossctl on a 1M-point run, in-process
 
 
 def bench_pipeline() -> bool:
@@ -66,13 +70,32 @@ def bench_read() -> bool:
     return ok
 
 
+def bench_mlflow() -> bool:
+    print("== reading a 1,000,000-point MLflow run: lossctl vs MlflowClient.get_metric_history "
+          f"(target: client/lossctl >= {TARGET_X_MLFLOW:.0f}x in-process)")
+    rows = read_mlflow.main()
+    print(read_mlflow.table(rows))
+    ok = True
+    for r in rows:
+        if r["points"] != read_mlflow.N:
+            ok = False
+            print(f"  {r['store']} {r['reader']} {r['how']}: read {r['points']:,} points  [MISMATCH]")
+        if r["reader"] == "MlflowClient" and r["how"] == "in-process":
+            good = r["x_lossctl"] >= TARGET_X_MLFLOW
+            ok &= good
+            print(f"  {r['store']}: client / lossctl in-process {r['x_lossctl']:.1f}x  [{'ok' if good else 'SLOW'}]")
+    return ok
+
+
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,read").split(",")
+    which = os.environ.get("BENCH", "pipeline,read,mlflow").split(",")
     ok = True
     if "pipeline" in which:
         ok &= bench_pipeline()
     if "read" in which:
         ok &= bench_read()
+    if "mlflow" in which:
+        ok &= bench_mlflow()
     return 0 if ok else 1
 
 
