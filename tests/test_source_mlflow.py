@@ -324,3 +324,10 @@ def test_importing_lossctl_imports_neither_mlflow_nor_sqlite():
             "or m == 'urllib.request'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_params_are_typed_as_they_read():
+    from lossctl.sources.mlflow.common import parse_param as p
+
+    assert [p(x) for x in ["32", "-4", "1e-3", "0.1", ".5", "True", "false", "adam", "nan", "inf", "1e400", "1.0.0"]] \
+        == [32, -4, 0.001, 0.1, 0.5, True, False, "adam", "nan", "inf", "1e400", "1.0.0"]

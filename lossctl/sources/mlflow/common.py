@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 
@@ -11,7 +12,7 @@ import pandas as pd
 from lossctl.frame import make_frame
 
 _INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE)
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)")  # "nan", "inf" stay text (JSON has no such numbers)
 
 
 def parse_param(text: str) -> int | float | bool | str:
@@ -20,8 +21,8 @@ def parse_param(text: str) -> int | float | bool | str:
     s = str(text).strip()
     if _INT.fullmatch(s):
         return int(s)
-    if _FLOAT.fullmatch(s):
-        return float(s)
+    if _FLOAT.fullmatch(s) and math.isfinite(x := float(s)):
+        return x
     low = s.lower()
     if low in ("true", "false"):
         return low == "true"
