@@ -59,7 +59,13 @@ class MlflowSqliteSource:
     def claim(self, listing: Listing) -> list[RunRef]:
         refs = []
         for blob in list(listing.files):
-            if not blob.store.local or not _is_sqlite(blob):
+            if not blob.store.local:  # SQLite reads files, not URLs (and a bucket's head costs a request)
+                if _named_like_mlflow(blob) and _is_sqlite(blob):
+                    listing.files.remove(blob)
+                    listing.notes.append(f"{blob}: an SQLite database is read from a local disk only; "
+                                         "copy it here, or point lossctl at its tracking server")
+                continue
+            if not _is_sqlite(blob):
                 continue
             try:
                 found = self._runs(blob, listing)
