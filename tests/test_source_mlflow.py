@@ -81,6 +81,9 @@ def test_sqlite_store_named_directly_and_below_a_folder(tmp_path):
     shutil.move(tmp_path / "mlflow.db", tmp_path / "team" / "mlflow.db")
     below = load_runs(tmp_path)
     assert {r.name for r in below.runs} == {f"team/{n}" for n in expected_names(ids)}
+    shutil.copy(db, tmp_path / "team" / "old.db")  # two databases in one folder: each file's name kept
+    both = load_runs(tmp_path)
+    assert {r.name for r in both.runs} == {f"team/{f}/{n}" for n in expected_names(ids) for f in ("mlflow.db", "old.db")}
 
 
 def live_copy(tmp_path):

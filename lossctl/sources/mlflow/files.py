@@ -13,6 +13,7 @@ walked (discovery skips dot-directories). Everything is read through the store, 
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 
@@ -78,7 +79,7 @@ class MlflowFilesSource:
             if info.get("deleted"):
                 deleted.append(name)
                 continue
-            path = store.display(d)
+            path = os.path.normpath(d) if store.local else store.display(d)
             refs.append(RunRef(name, path, self.name, (store, d, warns), experiment=exp))
         if deleted:
             shown = ", ".join(deleted[:5]) + (", ..." if len(deleted) > 5 else "")

@@ -73,13 +73,19 @@ class MlflowSqliteSource:
                 if not _named_like_mlflow(blob):
                     continue  # some other damaged SQLite file: not ours to judge
                 listing.files.remove(blob)
-                refs.append(RunRef(listing.run_name(blob.name), str(blob), self.name,
+                refs.append(RunRef(listing.run_name(blob.name), _shown(blob), self.name,
                                    (blob, None, str(exc)), 0))
                 continue
             if found is None:
                 continue  # a SQLite database, but not MLflow's
             listing.files.remove(blob)
             refs += found
+        dbs = {ref.locator[0] for ref in refs if ref.locator[1] is not None}
+        if len(dbs) > 1:  # several databases in one folder: their runs named below each file's name
+            cut = 0 if listing.name == "." else len(listing.name) + 1
+            for ref in refs:
+                if ref.locator[1] is not None:
+                    ref.name = listing.run_name(ref.locator[0].name, ref.name[cut:])
         return refs
 
     def _runs(self, blob: Blob, listing: Listing) -> list[RunRef] | None:
@@ -108,7 +114,7 @@ class MlflowSqliteSource:
             shown = ", ".join(deleted[:5]) + (", ..." if len(deleted) > 5 else "")
             listing.notes.append(f"{blob}: {len(deleted)} deleted MLflow run(s) skipped ({shown})")
         size = max(1, (blob.listed_size or 0) // max(1, len(live)))
-        return [RunRef(listing.run_name(labels[r[0]]), f"{blob}#{r[0]}", self.name, (blob, r[0], None), size,
+        return [RunRef(listing.run_name(labels[r[0]]), f"{_shown(blob)}#{r[0]}", self.name, (blob, r[0], None), size,
                        experiment=r[2] if r[2] is not None else "?") for r in live]
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult:
@@ -183,6 +189,11 @@ def stored_value(value: np.ndarray, is_nan: np.ndarray | None = None) -> np.ndar
     value[value == big] = np.inf
     value[value == -big] = -np.inf
     return value
+
+
+def _shown(blob: Blob) -> str:
+    """The database as the user would type it (``./mlflow.db`` -> ``mlflow.db``)."""
+    return os.path.normpath(blob.path) if blob.store.local else str(blob)
 
 
 def _is_sqlite(blob: Blob) -> bool:
