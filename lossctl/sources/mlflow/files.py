@@ -111,8 +111,8 @@ class MlflowFilesSource:
                 hparams[key] = parse_param(blob.read_text(errors="replace").rstrip("\n"))
             except (OSError, InputError) as exc:
                 warnings.append(str(cannot_read(blob, exc)))
-        if not parts and not any("metric" in w for w in warnings):
-            warnings.append(f"{ref.path}: MLflow run with no metrics logged")
+        if not parts and not warnings:  # a parent run of a sweep, say: nothing to analyse, not an error
+            return ReadResult([], [f"{ref.path}: MLflow run {ref.name} has no metrics logged"])
         run = assemble_run(ref.name, ref.path, [(ref.path, FileData(frame, FORMAT))] if parts else [],
                            warnings, hparams)
         if run.frame.empty:

@@ -117,8 +117,8 @@ class MlflowServerSource:
         value = stored_value(np.array([float(m.get("value", "NaN")) for m in flat], dtype=np.float64))
         frame = frame_from([k for k, _ in kept], codes, step, ts, value)
         hparams = {k: parse_param(v) for k, v in sorted(params.items())}
-        if not keys:
-            warnings.append(f"{ref.path}: MLflow run with no metrics logged")
+        if not keys:  # a parent run of a sweep, say: nothing to analyse, not an error
+            return ReadResult([], [f"{ref.path}: MLflow run {ref.name} has no metrics logged"])
         run = assemble_run(ref.name, ref.path, [(ref.path, FileData(frame, FORMAT))] if kept else [],
                            warnings, hparams)
         run.format = FORMAT

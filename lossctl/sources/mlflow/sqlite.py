@@ -125,6 +125,8 @@ class MlflowSqliteSource:
             frame, hparams = read_run(blob.path, run_id)
         except InputError as exc:
             return ReadResult([assemble_run(ref.name, ref.path, [], [str(exc)])])
+        if frame.empty:  # a parent run of a sweep, say: nothing to analyse, not an error
+            return ReadResult([], [f"{ref.path}: MLflow run {ref.name} has no metrics logged"])
         run = assemble_run(ref.name, ref.path, [(ref.path, FileData(frame, FORMAT))], [], hparams)
         return ReadResult([run])
 
