@@ -38,8 +38,10 @@ def curve() -> tuple[np.ndarray, np.ndarray]:
     return s, 2.0 * np.exp(-s / (N / 5)) + 0.1 + 0.01 * rng.standard_normal(N)
 
 
+os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # current MLflow opens file stores only so
+
+
 def make_run(uri: str) -> str:
-    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
