@@ -1,10 +1,12 @@
 """`make bench`: every benchmark, one table each. Figures are seconds and ratios to a reference
 measured in the same run on the same machine; exit 1 when a target is missed.
 
-``BENCH=pipeline``, ``BENCH=read``, ``BENCH=readers``, ``BENCH=console`` or ``BENCH=wandb`` runs one of
-them (reading generates ~1.1 GB of inputs under bench/data/ on first use and runs tbparse and
-EventAccumulator on them: ~7 minutes; ``readers``, the CSV and JSON readers against the plain
-parse, ~2 minutes; the W&B benchmark builds a 1,000,000-step run of ~250 MB once: ~2 minutes).
+``BENCH=pipeline``, ``BENCH=read``, ``BENCH=readers``, ``BENCH=console``, ``BENCH=wandb`` or
+``BENCH=mlflow`` runs one of them (reading generates ~1.1 GB of inputs under bench/data/ on first
+use and runs tbparse and EventAccumulator on them: ~7 minutes; ``readers``, the CSV and JSON
+readers against the plain parse, ~2 minutes; the W&B benchmark builds a 1,000,000-step run of
+~250 MB once: ~2 minutes; mlflow makes a 1,000,000-point run in a SQLite and a file store and
+times MLflow's client reading it too: a few minutes).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import console
 import pipeline
 import read
+import read_mlflow
 import read_wandb
 import readers
 
@@ -26,6 +29,7 @@ TARGET_X_TBPARSE = 20.0  # lossctl (CRC on) vs tbparse on 1,000,000 simple_value
 TARGET_RSS_MB = 400.0  # lossctl's peak RSS on the 1 GB mixed file
 TARGET_X_PARSE = 1.5  # lossctl analyze vs (plain parse + analysis alone), CSV and JSON
 TARGET_X_PARSE_RSS = 2.0  # lossctl analyze's peak RSS vs the plain parse's
+TARGET_X_MLFLOW = 5.0  # MlflowClient.get_metric_history / lossctl on a 1M-point run, in-process
 
 
 def bench_pipeline() -> bool:
@@ -70,6 +74,23 @@ def bench_read() -> bool:
         if len(seen) > 1:
             ok = False
             print(f"  {name}: readers disagree on the number of points: {sorted(seen)}  [MISMATCH]")
+    return ok
+
+
+def bench_mlflow() -> bool:
+    print("== reading a 1,000,000-point MLflow run: lossctl vs MlflowClient.get_metric_history "
+          f"(target: client/lossctl >= {TARGET_X_MLFLOW:.0f}x in-process)")
+    rows = read_mlflow.main()
+    print(read_mlflow.table(rows))
+    ok = True
+    for r in rows:
+        if r["points"] != read_mlflow.N:
+            ok = False
+            print(f"  {r['store']} {r['reader']} {r['how']}: read {r['points']:,} points  [MISMATCH]")
+        if r["reader"] == "MlflowClient" and r["how"] == "in-process":
+            good = r["x_lossctl"] >= TARGET_X_MLFLOW
+            ok &= good
+            print(f"  {r['store']}: client / lossctl in-process {r['x_lossctl']:.1f}x  [{'ok' if good else 'SLOW'}]")
     return ok
 
 
@@ -130,7 +151,7 @@ def bench_readers() -> bool:
 
 
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,read,readers,console,wandb").split(",")
+    which = os.environ.get("BENCH", "pipeline,read,readers,console,wandb,mlflow").split(",")
     ok = True
     if "console" in which:
         ok &= console.report(console.main())
@@ -142,6 +163,8 @@ def main() -> int:
         ok &= bench_readers()
     if "wandb" in which:
         ok &= bench_wandb()
+    if "mlflow" in which:
+        ok &= bench_mlflow()
     return 0 if ok else 1
 
 

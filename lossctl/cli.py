@@ -38,6 +38,12 @@ class FailOn(str, Enum):
     never = "never"
 
 
+EXPERIMENT_HELP = "Only runs of this experiment (MLflow; elsewhere the first segment of the run name); a glob."
+RUN_NAME_HELP = "Only runs whose name matches this glob (e.g. 'exp/lr_*' or 'lr_*')."
+TRACKING_URI_HELP = ("Also read this MLflow tracking URI: http(s)://host:port (the server), sqlite:///mlflow.db "
+                     "or a file store path. Without paths, MLFLOW_TRACKING_URI is read.")
+
+
 def _fail(message: str) -> None:
     typer.echo(f"lossctl: {message}", err=True)
     raise typer.Exit(2)
@@ -64,7 +70,7 @@ SCHEDULER = typer.Option(None, "--scheduler", envvar="LOSSCTL_SCHEDULER", metava
 
 @app.command()
 def analyze(
-    paths: list[str] = typer.Argument(..., help="Run directories, trees of runs, log files, URLs (s3://, gs://, hf://, ...), or - for standard input."),
+    paths: list[str] | None = typer.Argument(None, help="Run directories, trees of runs, log files, URLs (s3://, gs://, hf://, ...), mlflow+http://host:5000, or - for standard input."),
     format: Format = typer.Option(Format.terminal, "--format", "-f", help="Output format."),
     fail_on: FailOn | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity [default: error]."),
     loss: str | None = typer.Option(None, "--loss", help="Metric to treat as the training loss."),
@@ -78,6 +84,9 @@ def analyze(
     summary: Path | None = typer.Option(None, "--summary", help="Also append the markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY)."),
     jobs: int | None = JOBS,
     scheduler: str | None = SCHEDULER,
+    experiment: str | None = typer.Option(None, "--experiment", help=EXPERIMENT_HELP),
+    run_name: str | None = typer.Option(None, "--run-name", metavar="GLOB", help=RUN_NAME_HELP),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", metavar="URI", help=TRACKING_URI_HELP),
 ):
     """Read training logs, detect pathologies, report them. Exit 0 ok, 1 findings, 2 unreadable."""
     from lossctl.renderers import RENDERERS
@@ -88,7 +97,8 @@ def analyze(
         config.fail_on = fail_on.value
     overrides = {"loss": loss, "val_loss": val_loss}
     base = _baseline(baseline, config, overrides, not no_verify) if baseline is not None else None
-    reports, errors = _analyze(paths, config, overrides, not no_verify, jobs, scheduler)
+    reports, errors = _analyze(_targets(paths, tracking_uri), config, overrides, not no_verify, jobs, scheduler,
+                               _chosen(experiment, run_name))
     if not reports:
         for e in errors:
             typer.echo(f"lossctl: {e}", err=True)
@@ -116,6 +126,8 @@ def compare(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the chosen format to this file; the terminal report still goes to the screen."),
     jobs: int | None = JOBS,
     scheduler: str | None = SCHEDULER,
+    experiment: str | None = typer.Option(None, "--experiment", help=EXPERIMENT_HELP + " Applies to every path."),
+    run_name: str | None = typer.Option(None, "--run-name", metavar="GLOB", help=RUN_NAME_HELP + " Applies to every path."),
 ):
     """Compare runs with a baseline: final, best, steps to target, AUC, stability; better/same/worse.
 
@@ -130,10 +142,11 @@ def compare(
     overrides = {"loss": loss, "val_loss": val_loss}
     from lossctl.runs import same_run
 
-    base = _baseline(paths[0], config, overrides, not no_verify)
+    chosen = _chosen(experiment, run_name)
+    base = _baseline(paths[0], config, overrides, not no_verify, chosen)
     others = []
     for p in paths[1:]:  # every path must hold a run; a bad file beside good runs is a warning
-        found, errors = _analyze([p], config, overrides, not no_verify, jobs, scheduler)
+        found, errors = _analyze([p], config, overrides, not no_verify, jobs, scheduler, chosen)
         if not found:
             _fail(errors[0])
         for e in errors:
@@ -164,9 +177,9 @@ def _config(select, ignore):
     return config
 
 
-def _baseline(path: str, config, overrides, verify: bool):
+def _baseline(path: str, config, overrides, verify: bool, chosen=None):
     """The baseline's report: ``path`` must hold exactly one readable run."""
-    reports, errors = _analyze([path], config, overrides, verify)
+    reports, errors = _analyze([path], config, overrides, verify, chosen=chosen)
     if errors and not reports:
         _fail(f"baseline {errors[0]}")
     if len(reports) != 1:
@@ -211,13 +224,15 @@ def export(
     out: Path = typer.Argument(..., help="File to write."),
     to: str = typer.Option("csv", "--to", help="csv or parquet (parquet needs pyarrow)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files."),
+    experiment: str | None = typer.Option(None, "--experiment", help=EXPERIMENT_HELP),
+    run_name: str | None = typer.Option(None, "--run-name", metavar="GLOB", help=RUN_NAME_HELP),
 ):
     """Write every point of every run as the common frame (run, metric, step, wall_time, value)."""
     from lossctl.frame import concat
 
     if to not in ("csv", "parquet"):
         _fail(f"--to must be csv or parquet (got {to!r})")
-    runs, errors = _load([path], not no_verify)
+    runs, errors = _load([path], not no_verify, _chosen(experiment, run_name))
     for e in errors:
         typer.echo(f"lossctl: {e}", err=True)
     if not runs:
@@ -235,13 +250,14 @@ def export(
     typer.echo(f"wrote {len(frame):,} points of {plural(len(runs), 'run')} to {out}", err=True)
 
 
-def _analyze(paths, config, overrides, verify: bool, jobs: int | None = None, scheduler: str | None = None):
+def _analyze(paths, config, overrides, verify: bool, jobs: int | None = None, scheduler: str | None = None,
+             chosen=None):
     """Reports of every run under ``paths`` (read and analysed in parallel when it pays) and the
     input problems met; notes on what was found but not read go to stderr at once."""
     from lossctl.pipeline import analyze_refs, find_all
     from lossctl.progress import ReadProgress
 
-    found = find_all(paths)
+    found = find_all(paths, chosen=chosen)
     for note in found.notes:
         typer.echo(f"lossctl: {note}", err=True)
     reports, errors, skipped = [], list(found.errors), []
@@ -260,7 +276,29 @@ def _analyze(paths, config, overrides, verify: bool, jobs: int | None = None, sc
     return reports, errors
 
 
-def _load(paths, verify: bool):
+def _targets(paths: list[str] | None, tracking_uri: str | None) -> list[str]:
+    """The paths, plus ``--tracking-uri`` (or, when no path is given, ``MLFLOW_TRACKING_URI``)."""
+    from lossctl.sources.mlflow.server import tracking_target
+
+    out = list(paths or [])
+    uri = tracking_uri or (None if out else os.environ.get("MLFLOW_TRACKING_URI"))
+    if uri:
+        try:
+            out.append(tracking_target(uri))
+        except InputError as exc:
+            _fail(str(exc))
+    if not out:
+        _fail("nothing to read: give a path, or --tracking-uri (or set MLFLOW_TRACKING_URI)")
+    return out
+
+
+def _chosen(experiment: str | None, run_name: str | None):
+    from lossctl.discovery import RunFilter
+
+    return RunFilter(experiment, run_name) if experiment or run_name else None
+
+
+def _load(paths, verify: bool, chosen=None):
     from lossctl.progress import ReadProgress
     from lossctl.runs import load_runs
 
@@ -269,7 +307,7 @@ def _load(paths, verify: bool):
     try:
         for p in paths:
             try:
-                res = load_runs(p, verify=verify, progress=progress)
+                res = load_runs(p, verify=verify, progress=progress, chosen=chosen)
             except InputError as exc:
                 errors.append(str(exc))
                 continue

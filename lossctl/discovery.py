@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from lossctl.errors import InputError
 from lossctl.sources import SOURCES
-from lossctl.sources.base import Discovered, Listing
+from lossctl.sources.base import Discovered, Listing, RunRef
 from lossctl.storage import Blob, Store, locate
 
 SKIP_DIRS = {"__pycache__", "node_modules"}
@@ -70,3 +72,43 @@ def listings(store: Store, root: str, is_file: bool = False) -> Iterator[Listing
 
 def _skipped(name: str) -> bool:
     return name.startswith(".") or name in SKIP_DIRS
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs to read (``--experiment NAME``, ``--run-name GLOB``), for every source.
+
+    A run's experiment is the one its tracker names (MLflow), else the first segment of its
+    name; ``NAME`` may be a glob. ``GLOB`` (fnmatch, case-sensitive, ``*`` crosses ``/``) is
+    matched against the whole run name and against its part after the experiment, so
+    ``--run-name 'lr_*'`` picks ``exp/lr_0.1``."""
+
+    experiment: str | None = None
+    run_name: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.experiment or self.run_name)
+
+    def matches(self, ref: RunRef) -> bool:
+        exp = ref.experiment if ref.experiment is not None else ref.name.split("/", 1)[0]
+        if self.experiment and not (exp == self.experiment or fnmatchcase(exp, self.experiment)):
+            return False
+        if self.run_name:
+            own = ref.name
+            if ref.experiment is not None and f"{ref.experiment}/" in ref.name:
+                own = ref.name.split(f"{ref.experiment}/", 1)[1]
+            return fnmatchcase(ref.name, self.run_name) or fnmatchcase(own, self.run_name)
+        return True
+
+    def describe(self) -> str:
+        return " ".join(f"{opt} {val!r}" for opt, val in (("--experiment", self.experiment),
+                                                          ("--run-name", self.run_name)) if val)
+
+
+def select(found: Discovered, chosen: RunFilter | None) -> tuple[Discovered, list[str]]:
+    """The runs ``chosen`` keeps, and the names of those it left out."""
+    if not chosen:
+        return found, []
+    keep = [r for r in found.refs if chosen.matches(r)]
+    left = [r.name for r in found.refs if not chosen.matches(r)]
+    return Discovered(keep, found.notes), left

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from lossctl.analysis import RunReport, analyze_run
 from lossctl.config import Config
-from lossctl.discovery import discover
+from lossctl.discovery import RunFilter, discover, select
 from lossctl.errors import InputError
 from lossctl.parallel import ordered_map
 from lossctl.sources.base import RunRef
@@ -68,18 +68,22 @@ class Found:
     notes: list[str]
 
 
-def find_all(targets: list[str], stdin=None) -> Found:
-    """The runs of every target; a target that cannot be listed is an error line, not fatal."""
+def find_all(targets: list[str], stdin=None, chosen: RunFilter | None = None) -> Found:
+    """The runs of every target (those ``chosen`` keeps: ``--experiment``, ``--run-name``); a
+    target that cannot be listed is an error line, not fatal."""
     found = Found([], [], [])
     for target in targets:
         try:
-            d = discover(target, stdin)
+            d, left_out = select(discover(target, stdin), chosen)
         except InputError as exc:
             found.errors.append(str(exc))
             continue
         found.refs += d.refs
         found.notes += d.notes
-        if not d.refs:
+        if left_out and not d.refs:
+            shown = ", ".join(left_out[:5]) + (", ..." if len(left_out) > 5 else "")
+            found.errors.append(f"{target}: no run matches {chosen.describe()} (found {len(left_out)}: {shown})")
+        elif not d.refs:
             found.errors.append(f"{target}: no training logs found (looked for TensorBoard event files, "
                                 "CSV and JSON histories)")
     return found

@@ -13,7 +13,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from lossctl.discovery import discover
+from lossctl.discovery import RunFilter, discover, select
 from lossctl.run import Run, assemble_run
 from lossctl.sources.base import ReadResult, RunRef
 
@@ -30,12 +30,17 @@ class LoadResult:
 
 
 def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
-              jobs: int | None = None, stdin=None) -> LoadResult:
+              jobs: int | None = None, stdin=None, chosen: RunFilter | None = None) -> LoadResult:
     """Read every run below ``target`` (a run directory, a tree of runs, one log file, a URL,
-    or ``-`` for standard input). ``progress(done, total)`` is called as runs finish."""
-    found = discover(target, stdin)
+    or ``-`` for standard input), or those ``chosen`` keeps (``--experiment``, ``--run-name``).
+    ``progress(done, total)`` is called as runs finish."""
+    found, left_out = select(discover(target, stdin), chosen)
     refs = found.refs
     runs, errors, skipped = [], [], []
+    if left_out and not refs:
+        shown = ", ".join(left_out[:5]) + (", ..." if len(left_out) > 5 else "")
+        return LoadResult([], [f"{target}: no run matches {chosen.describe()} (found {len(left_out)}: {shown})"],
+                          found.notes)
     for res in _map(_read, [(ref, verify) for ref in refs], progress, jobs,
                     sum(r.size for r in refs), all(_picklable(r) for r in refs)):
         skipped += res.skipped

@@ -58,6 +58,7 @@ class RunRef:
     source: str  # the registry name of the source that reads it
     locator: Any  # picklable; only the source knows what it holds
     size: int = 0  # bytes to read (an estimate): reading in parallel pays only for big work
+    experiment: str | None = None  # a tracker's experiment (MLflow), for --experiment
 
     def read(self, verify: bool = True) -> ReadResult:
         from lossctl.sources import BY_NAME

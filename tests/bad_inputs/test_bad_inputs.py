@@ -14,7 +14,7 @@ from impls import needs_c
 
 from lossctl.readers import fastscan
 
-from . import cases_console, cases_csv, cases_json, cases_paths, cases_tensorboard, cases_wandb  # noqa: F401 - they register cases
+from . import cases_console, cases_csv, cases_json, cases_mlflow, cases_paths, cases_tensorboard, cases_wandb  # noqa: F401 - they register cases
 from .cases import CASES
 from .guard import checksums
 from .run import check, drop_privileges, invoke, invoke_subprocess, unchanged
