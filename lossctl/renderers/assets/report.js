@@ -336,7 +336,7 @@
     state.w = w;
     document.getElementById("smoothing-value").textContent = w.toFixed(2);
     if ((was > 0) !== (w > 0)) { rebuild(); return; }
-    charts.forEach(function (c) { c.u.setData(aligned(c), false); updateLegend(c.u, c); });
+    charts.forEach(function (c) { c.u.setData(aligned(c), false); c.u.redraw(true, false); updateLegend(c.u, c); });
   }
 
   function controls() {
