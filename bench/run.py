@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, one table each. Figures are seconds and ratios to a reference
 measured in the same run on the same machine; exit 1 when a target is missed.
 
-``BENCH=pipeline`` or ``BENCH=read`` runs one of them (reading generates ~1.1 GB of inputs
+``BENCH=pipeline``, ``BENCH=read`` or ``BENCH=html`` runs one of them (reading generates ~1.1 GB of inputs
 under bench/data/ on first use and runs tbparse and EventAccumulator on them: ~7 minutes).
 """
 
@@ -13,12 +13,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import html_report
 import pipeline
 import read
 
 TARGET_PIPELINE_S = 1.0
 TARGET_X_TBPARSE = 20.0  # lossctl (CRC on) vs tbparse on 1,000,000 simple_value events
 TARGET_RSS_MB = 400.0  # lossctl's peak RSS on the 1 GB mixed file
+TARGET_HTML_MB = 10.0  # the HTML report of 100 runs of 100,000 steps
+TARGET_HTML_OPEN_S = 3.0  # ...opened in headless Chromium
 
 
 def bench_pipeline() -> bool:
@@ -66,13 +69,30 @@ def bench_read() -> bool:
     return ok
 
 
+def bench_html() -> bool:
+    print(f"== HTML report: {html_report.RUNS} runs of {html_report.STEPS:,} steps (loss, lr, grad norm every step, "
+          f"val loss every 1,000) (targets: < {TARGET_HTML_MB:.0f} MB, open in headless Chromium < "
+          f"{TARGET_HTML_OPEN_S:.0f} s)")
+    r = html_report.main()
+    mb = r["bytes"] / 1e6
+    ok = mb < TARGET_HTML_MB and r["open_s"] < TARGET_HTML_OPEN_S and r["kept"] and not r["problems"]
+    print(f"  {r['points']:,} points; analyse {r['analyze_s']:.1f} s, write the page {r['write_s']:.1f} s")
+    print(f"  page {mb:.2f} MB  [{'ok' if mb < TARGET_HTML_MB else 'OVER'}]")
+    print(f"  open to first screen drawn {r['open_s']:.2f} s  [{'ok' if r['open_s'] < TARGET_HTML_OPEN_S else 'SLOW'}]; "
+          f"then all {html_report.RUNS * 2} plots drawn in {r['draw_all_s']:.2f} s")
+    print(f"  every run's spike and NaN in the page: {'yes' if r['kept'] else 'NO'}; problems: {r['problems'] or 'none'}")
+    return ok
+
+
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,read").split(",")
+    which = os.environ.get("BENCH", "pipeline,read,html").split(",")
     ok = True
     if "pipeline" in which:
         ok &= bench_pipeline()
     if "read" in which:
         ok &= bench_read()
+    if "html" in which:
+        ok &= bench_html()
     return 0 if ok else 1
 
 

@@ -55,7 +55,8 @@ class _Page:
         self.charts.append({"id": cid, "sync": sync, "axis": axis, "height": height, "scales": scales,
                             "series": series, "findings": findings})
         return (f'<div class="legend" id="{cid}-legend"></div>'
-                f'<div class="plot" id="{cid}" role="img" aria-label="{escape(axis)} plot"></div>')
+                f'<div class="plot" id="{cid}" style="min-height:{height}px" role="img" '
+                f'aria-label="{escape(axis)} plot"></div>')
 
 
 def _series(page: _Page, label: str, s, colour: int, scale: str, keep=(), note: str = "") -> dict:
@@ -93,10 +94,7 @@ def _dense(reports) -> int:
 def _axis_of(r) -> str:
     from lossctl.compare.align import is_per_epoch
 
-    try:
-        return "epoch" if is_per_epoch(r) else "step"
-    except Exception:  # noqa: BLE001 - a label only
-        return "step"
+    return "epoch" if is_per_epoch(r) else "step"
 
 
 def _findings_for_chart(findings, numbers) -> list[dict]:

@@ -64,37 +64,42 @@ def nonfinite_ranges(steps: np.ndarray, values: np.ndarray, lo: int, hi: int, co
     return out
 
 
+def _first_per_segment(mask: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Index of the first True of ``mask`` in each segment that has one."""
+    idx = np.flatnonzero(mask)
+    s = seg[idx]
+    return idx[np.r_[True, s[1:] != s[:-1]]] if len(idx) else idx
+
+
 def extremes(steps: np.ndarray, values: np.ndarray, cols: int, keep_steps=(), lo=None, hi=None):
     """Indices to draw a long series at ``cols`` columns without hiding anything: per column the
     lowest and highest finite point and the first non-finite one, the first and last point, and
-    the points at ``keep_steps``. Also ``(column, count, mean)`` of each column's finite points."""
+    the points at ``keep_steps``. Also ``(column, count, mean)`` of each column's finite points.
+    ``steps`` must be sorted (a series' steps are); O(n), no sort."""
     n = len(steps)
     lo = int(steps[0]) if lo is None else lo
     hi = int(steps[-1]) if hi is None else hi
     col = np.minimum((steps - lo) * cols // max(hi - lo + 1, 1), cols - 1)
+    starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n]))
     fin = np.isfinite(values)
-    fi = np.flatnonzero(fin)
-    keep = [np.array([0, n - 1])]
-    means = None
-    if len(fi):
-        fc, fv = col[fi], values[fi]
-        order = np.lexsort((fv, fc))  # by column, then value
-        sc = fc[order]
-        starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
-        ends = np.r_[starts[1:], len(sc)] - 1
-        keep += [fi[order[starts]], fi[order[ends]]]
-        ucol = sc[starts]
-        counts = np.bincount(fc, minlength=cols)[ucol]
-        sums = np.bincount(fc, weights=fv, minlength=cols)[ucol]
-        means = (ucol, counts, sums / counts)
-    nb = np.flatnonzero(~fin)
-    if len(nb):  # the first non-finite point of each column: the line breaks there
-        c = col[nb]
-        keep.append(nb[np.r_[True, c[1:] != c[:-1]]])
+    vmin = np.where(fin, values, np.inf)
+    vmax = np.where(fin, values, -np.inf)
+    mins = np.minimum.reduceat(vmin, starts)
+    maxs = np.maximum.reduceat(vmax, starts)
+    keep = [np.array([0, n - 1]),
+            _first_per_segment(fin & (vmin == mins[seg]), seg),
+            _first_per_segment(fin & (vmax == maxs[seg]), seg),
+            _first_per_segment(~fin, seg)]  # the first non-finite point of a column: the line breaks there
+    counts = np.add.reduceat(fin.astype(np.int64), starts)
+    sums = np.add.reduceat(np.where(fin, values, 0.0), starts)
+    have = counts > 0
+    means = (col[starts][have], counts[have], sums[have] / counts[have]) if have.any() else None
     if len(keep_steps):
         ks = np.searchsorted(steps, np.asarray(sorted(keep_steps), dtype=np.int64))
         keep.append(np.clip(ks, 0, n - 1))
-    return np.unique(np.concatenate(keep)), means
+    idx = np.sort(np.concatenate(keep))
+    return idx[np.r_[True, idx[1:] != idx[:-1]]], means
 
 
 def reduce(steps: np.ndarray, values: np.ndarray, cols: int, keep_steps=()) -> dict:

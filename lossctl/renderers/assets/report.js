@@ -19,9 +19,17 @@
     for (var i = 0; i < n; i++) buf[i] = bin.charCodeAt(i);
     return new TYPES[p.t](buf.buffer);
   }
-  function css(name) {
-    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  /* Theme colours, read once per theme: getComputedStyle in a draw hook would force a style
+     recalculation of the whole page for every plot. */
+  var theme = {};
+  function readTheme() {
+    var st = getComputedStyle(document.documentElement);
+    ["--bg", "--grid", "--muted", "--sev-error", "--sev-warning", "--sev-info"].concat(
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(function (i) { return "--s" + i; })).forEach(function (k) {
+      theme[k] = st.getPropertyValue(k).trim();
+    });
   }
+  function css(name) { return theme[name]; }
   function fmt(v) {
     if (v == null || !isFinite(v)) return v == null ? "–" : String(v);
     var a = Math.abs(v);
@@ -271,7 +279,7 @@
     });
   }
 
-  function create(c, keepX) {
+  function create(c, keepX, width) {
     var el = document.getElementById(c.spec.id);
     var grid = css("--grid"), fg = css("--muted");
     var scales = { x: { time: false } };
@@ -295,7 +303,7 @@
                     show: !c.hidden[k] && state.w > 0, spanGaps: true, points: { show: false } });
     });
     var opts = {
-      width: Math.max(300, el.clientWidth), height: c.spec.height,
+      width: Math.max(300, width || el.clientWidth), height: c.spec.height,
       scales: scales, axes: axes, series: series, legend: { show: false },
       cursor: { sync: { key: c.spec.sync }, drag: { x: true, y: false }, bind: { mousedown: panBind(c) },
                 points: { size: 6 } },
@@ -324,11 +332,46 @@
     updateLegend(c.u, c);
   }
 
+  /* Widths are read in one pass before any plot is made: reading one after inserting another
+     would lay the page out again each time. */
+  function widths() {
+    return charts.map(function (c) { return document.getElementById(c.spec.id).clientWidth; });
+  }
+
   function rebuild() {
-    charts.forEach(function (c) {
-      var x = c.u ? { min: c.u.scales.x.min, max: c.u.scales.x.max } : null;
-      create(c, x);
+    readTheme();
+    var w = widths();
+    charts.forEach(function (c, i) {
+      if (c.u) create(c, { min: c.u.scales.x.min, max: c.u.scales.x.max }, w[i]);
     });
+  }
+
+  /* Plots are made when they come near the screen (a page of 100 runs opens as fast as one of
+     three); drawAll() makes the rest at once (before printing, and for the tests). */
+  var observer = null;
+  function drawAll() {
+    var w = widths(), n = 0;
+    charts.forEach(function (c, i) { if (!c.u) { create(c, null, w[i]); n++; } });
+    if (observer) observer.disconnect();
+    return n;
+  }
+  api.drawAll = drawAll;
+  function lazy() {
+    if (!("IntersectionObserver" in window)) { drawAll(); return; }
+    var byId = {};
+    charts.forEach(function (c) { byId[c.spec.id] = c; });
+    observer = new IntersectionObserver(function (entries) {
+      var todo = entries.filter(function (e) { return e.isIntersecting && !byId[e.target.id].u; });
+      var w = todo.map(function (e) { return e.target.clientWidth; });
+      todo.forEach(function (e, i) { create(byId[e.target.id], null, w[i]); observer.unobserve(e.target); });
+    }, { rootMargin: "800px 0px" });
+    var near = window.innerHeight + 800, w = widths();
+    var tops = charts.map(function (c) { return document.getElementById(c.spec.id).getBoundingClientRect().top; });
+    charts.forEach(function (c, i) {
+      if (tops[i] < near) create(c, null, w[i]);
+      else observer.observe(document.getElementById(c.spec.id));
+    });
+    window.addEventListener("beforeprint", drawAll);
   }
 
   function setSmoothing(w) {
@@ -336,7 +379,9 @@
     state.w = w;
     document.getElementById("smoothing-value").textContent = w.toFixed(2);
     if ((was > 0) !== (w > 0)) { rebuild(); return; }
-    charts.forEach(function (c) { c.u.setData(aligned(c), false); c.u.redraw(true, false); updateLegend(c.u, c); });
+    charts.forEach(function (c) {
+      if (c.u) { c.u.setData(aligned(c), false); c.u.redraw(true, false); updateLegend(c.u, c); }
+    });
   }
 
   function controls() {
@@ -350,7 +395,8 @@
     window.addEventListener("resize", function () {
       clearTimeout(resize);
       resize = setTimeout(function () {
-        charts.forEach(function (c) { c.u.setSize({ width: Math.max(300, document.getElementById(c.spec.id).clientWidth), height: c.spec.height }); });
+        var w = widths();
+        charts.forEach(function (c, i) { if (c.u) c.u.setSize({ width: Math.max(300, w[i]), height: c.spec.height }); });
       }, 100);
     });
     if (window.matchMedia) {
@@ -393,6 +439,7 @@
   }
 
   try {
+    var t0 = performance.now();
     controls();
     table();
     DATA.charts.forEach(function (spec) {
@@ -401,7 +448,10 @@
       charts.push(c);
       (groups[spec.sync] = groups[spec.sync] || []).push(c);
     });
-    charts.forEach(function (c) { create(c, null); });
+    var t1 = performance.now();
+    readTheme();
+    lazy();
+    api.timing = { start: t0, model: t1 - t0, create: performance.now() - t1 };
     api.ready = true;
   } catch (e) {
     api.errors.push(String(e && e.stack || e));
