@@ -359,3 +359,23 @@ def test_plotting_libraries_are_not_imported_by_lossctl_or_help():
         res = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True)
         imported = {line.split("|")[-1].strip().split(".")[0] for line in res.stderr.splitlines() if "|" in line}
         assert not imported & {"matplotlib", "playwright", "PIL"}, imported & {"matplotlib", "playwright", "PIL"}
+
+
+def test_action_writes_the_html_report_and_the_summary_says_where(tmp_path):
+    summary, output, report = tmp_path / "summary.md", tmp_path / "output.txt", tmp_path / "lossctl-report.html"
+    env = {**os.environ, "LOSSCTL": str(Path(sys.executable).with_name("lossctl")),
+           "LOSSCTL_PATH": "sample_logs/diverging_lightning", "LOSSCTL_FAIL_ON": "error", "LOSSCTL_BASELINE": "",
+           "LOSSCTL_HTML": str(report), "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)}
+    p = subprocess.run(["bash", str(ROOT / "scripts" / "github_action.sh")], env=env, capture_output=True,
+                       text=True, cwd=ROOT, check=False)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout.count("::error") == 1  # the annotations are printed once
+    assert report.read_text().startswith("<!DOCTYPE html>")
+    text = summary.read_text()
+    assert text.count("## lossctl") == 1
+    assert f"HTML report with the curves and findings: `{report}`" in text
+    assert output.read_text() == "exit-code=1\n"
+    action = (ROOT / "action.yml").read_text()
+    for needle in ("  html:", "LOSSCTL_HTML: ${{ inputs.html }}", "uses: actions/upload-artifact@v4",
+                   "path: ${{ inputs.html }}", "steps.upload.outputs.artifact-url", ">> \"$GITHUB_STEP_SUMMARY\""):
+        assert needle in action, needle
