@@ -138,6 +138,20 @@
     return state.mode === "log" || (hi / lo > 30 && nonpos <= 0.01 * fin);
   }
 
+  /* Log axes: grid lines at powers of ten (every few decades when many, with 2 and 5 when the
+     axis spans few), not at every 1..9 multiple, which would stripe the plot. */
+  function decades(u, ai, min, max) {
+    var lo = Math.floor(Math.log10(min)), hi = Math.ceil(Math.log10(max)), span = hi - lo;
+    var step = Math.max(1, Math.ceil(span / 6)), out = [];
+    for (var e = lo; e <= hi; e += step) {
+      [1, 2, 5].forEach(function (m) {
+        var v = m * Math.pow(10, e);
+        if ((m === 1 || span <= 2) && v >= min * 0.999 && v <= max * 1.001) out.push(v);
+      });
+    }
+    return out;
+  }
+
   function seriesColor(p) { return css("--s" + p.spec.color) || "#888888"; }
 
   function drawFindings(u, c) {
@@ -289,7 +303,8 @@
       scales[sc.key] = log ? { distr: 3, log: 10 } : { auto: true };
       axes.push({ scale: sc.key, side: sc.side === "right" ? 1 : 3, stroke: fg, label: sc.label + (log ? " (log)" : ""),
                   labelSize: 16, size: 60, grid: { show: i === 0, stroke: grid, width: 1 }, ticks: { stroke: grid },
-                  values: function (u, vals) { return vals.map(fmt); } });
+                  values: function (u, vals) { return vals.map(function (v) { return v == null ? "" : fmt(v); }); },
+                  splits: log ? decades : undefined, filter: log ? function (u, splits) { return splits; } : undefined });
       c.log[sc.key] = log;
     });
     var series = [{ label: c.spec.axis }];
