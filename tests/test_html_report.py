@@ -379,3 +379,29 @@ def test_action_writes_the_html_report_and_the_summary_says_where(tmp_path):
     for needle in ("  html:", "LOSSCTL_HTML: ${{ inputs.html }}", "uses: actions/upload-artifact@v4",
                    "path: ${{ inputs.html }}", "steps.upload.outputs.artifact-url", ">> \"$GITHUB_STEP_SUMMARY\""):
         assert needle in action, needle
+
+
+def test_summary_table_shows_the_hyperparameters_that_vary():
+    from lossctl.analysis import analyze_run
+    from lossctl.config import load_config
+    from lossctl.renderers import html
+    from lossctl.runs import load_runs
+
+    runs = load_runs(SAMPLES).runs[:3]
+    for i, run in enumerate(runs):  # as a source that records them (MLflow, W&B) sets them
+        run.hparams = {"lr": [0.1, 0.01, 0.001][i], "optimizer": "adam", "batch": 32 + 32 * (i % 2)}
+    page = html.render([analyze_run(r, load_config()) for r in runs], [])
+    head = re.search(r'<table class="grid sortable" id="runs"><thead><tr>(.*?)</tr>', page).group(1)
+    assert re.findall(r"<th>(.*?)</th>", head) == ["#", "run", "status", "findings", "batch", "lr"]
+    assert 'data-v="0.001">0.001</td>' in page
+
+
+def test_a_run_without_a_loss_still_draws(tmp_path):
+    run = tmp_path / "acc_only"
+    run.mkdir()
+    (run / "metrics.csv").write_text("step,accuracy\n" + "".join(f"{i},{i / 100}\n" for i in range(100)))
+    out = tmp_path / "r.html"
+    res = lossctl("analyze", run, "--format", "html", "-o", out)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(re.search(r'id="lossctl-data">(.*?)</script>', out.read_text(), re.DOTALL).group(1))
+    assert [s["label"] for s in data["charts"][0]["series"]] == ["accuracy"]
