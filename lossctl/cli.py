@@ -195,12 +195,15 @@ def _same_run(a, b) -> bool:
 
 def _emit(renderers, name: str, output: Path | None, width: int, *data) -> None:
     """The chosen format to stdout, or to ``output`` with the terminal report on the screen."""
-    render = renderers[name]
-    if name == "png":  # binary: to files only (one, or one per run: NAME-01.png, ...)
+    from lossctl.renderers import COMPARE_IMAGE_RENDERERS, COMPARE_RENDERERS, IMAGE_RENDERERS
+
+    images_of = COMPARE_IMAGE_RENDERERS if renderers is COMPARE_RENDERERS else IMAGE_RENDERERS
+    render = renderers.get(name)
+    if name in images_of:  # binary: to files only (one, or one per run: NAME-01.png, ...)
         if output is None:
-            _fail("--format png writes image files: name one with --output FILE.png")
+            _fail(f"--format {name} writes image files: name one with --output FILE.{name}")
         try:
-            images = render(*data, color=False, width=width)
+            images = images_of[name](*data, color=False, width=width)
         except ImportError as exc:  # the png extra is missing: the message says what to install
             _fail(str(exc))
         for suffix, png in images:

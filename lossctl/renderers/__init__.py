@@ -2,8 +2,9 @@
 
 ``RENDERERS``: ``--format NAME`` of ``analyze`` -> ``render(reports, errors, *, color, width) -> str``.
 ``COMPARE_RENDERERS``: ``--format NAME`` of ``compare`` -> ``render(comparison, errors, *, color, width) -> str``.
-``png`` renderers return ``[(file name suffix, PNG bytes)]`` instead (one image, or one per run);
-they import matplotlib only when called.
+``IMAGE_RENDERERS`` / ``COMPARE_IMAGE_RENDERERS``: the same arguments, returning
+``[(file name suffix, PNG bytes)]`` (one image, or one per run); they import matplotlib only
+when called.
 """
 
 from lossctl.renderers import (
@@ -25,12 +26,13 @@ RENDERERS = {
     "junit": junit.render,
     "markdown": markdown.render,
     "html": html.render,
-    "png": png.render,
 }
 
 COMPARE_RENDERERS = {
     "terminal": compare_terminal.render,
     "json": compare_json.render,
     "html": html.render_compare,
-    "png": png.render_compare,
 }
+
+IMAGE_RENDERERS = {"png": png.render}
+COMPARE_IMAGE_RENDERERS = {"png": png.render_compare}
