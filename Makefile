@@ -20,7 +20,8 @@ $(DEV_STAMP): pyproject.toml setup.py lossctl/readers/_scan.c | $(BIN)/python
 	touch $(STAMP) $@
 
 demo: $(STAMP)
-	$(BIN)/lossctl analyze sample_logs/ || test $$? -eq 1  # exit 1 = findings, as intended
+	$(BIN)/lossctl analyze sample_logs/ --format html --output report.html || test $$? -eq 1  # exit 1 = findings, as intended
+	@echo "HTML report of the sample runs: $(CURDIR)/report.html (open it in a browser)"
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
@@ -50,4 +51,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis tests/output report.html

@@ -1,8 +1,8 @@
 """`make bench`: every benchmark, one table each. Figures are seconds and ratios to a reference
 measured in the same run on the same machine; exit 1 when a target is missed.
 
-``BENCH=pipeline``, ``BENCH=read``, ``BENCH=readers``, ``BENCH=console``, ``BENCH=wandb`` or
-``BENCH=mlflow`` runs one of them (reading generates ~1.1 GB of inputs under bench/data/ on first
+``BENCH=pipeline``, ``BENCH=read``, ``BENCH=readers``, ``BENCH=console``, ``BENCH=wandb``,
+``BENCH=mlflow`` or ``BENCH=html`` runs one of them (reading generates ~1.1 GB of inputs under bench/data/ on first
 use and runs tbparse and EventAccumulator on them: ~7 minutes; ``readers``, the CSV and JSON
 readers against the plain parse, ~2 minutes; the W&B benchmark builds a 1,000,000-step run of
 ~250 MB once: ~2 minutes; mlflow makes a 1,000,000-point run in a SQLite and a file store and
@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import console
+import html_report
 import pipeline
 import read
 import read_mlflow
@@ -30,6 +31,8 @@ TARGET_RSS_MB = 400.0  # lossctl's peak RSS on the 1 GB mixed file
 TARGET_X_PARSE = 1.5  # lossctl analyze vs (plain parse + analysis alone), CSV and JSON
 TARGET_X_PARSE_RSS = 2.0  # lossctl analyze's peak RSS vs the plain parse's
 TARGET_X_MLFLOW = 5.0  # MlflowClient.get_metric_history / lossctl on a 1M-point run, in-process
+TARGET_HTML_MB = 10.0  # the HTML report of 100 runs of 100,000 steps
+TARGET_HTML_OPEN_S = 3.0  # ...opened in headless Chromium
 
 
 def bench_pipeline() -> bool:
@@ -74,6 +77,21 @@ def bench_read() -> bool:
         if len(seen) > 1:
             ok = False
             print(f"  {name}: readers disagree on the number of points: {sorted(seen)}  [MISMATCH]")
+    return ok
+
+
+def bench_html() -> bool:
+    print(f"== HTML report: {html_report.RUNS} runs of {html_report.STEPS:,} steps (loss, lr, grad norm every step, "
+          f"val loss every 1,000) (targets: < {TARGET_HTML_MB:.0f} MB, open in headless Chromium < "
+          f"{TARGET_HTML_OPEN_S:.0f} s)")
+    r = html_report.main()
+    mb = r["bytes"] / 1e6
+    ok = mb < TARGET_HTML_MB and r["open_s"] < TARGET_HTML_OPEN_S and r["kept"] and not r["problems"]
+    print(f"  {r['points']:,} points; analyse {r['analyze_s']:.1f} s, write the page {r['write_s']:.1f} s")
+    print(f"  page {mb:.2f} MB  [{'ok' if mb < TARGET_HTML_MB else 'OVER'}]")
+    print(f"  open to first screen drawn {r['open_s']:.2f} s  [{'ok' if r['open_s'] < TARGET_HTML_OPEN_S else 'SLOW'}]; "
+          f"then all {html_report.RUNS * 2} plots drawn in {r['draw_all_s']:.2f} s")
+    print(f"  every run's spike and NaN in the page: {'yes' if r['kept'] else 'NO'}; problems: {r['problems'] or 'none'}")
     return ok
 
 
@@ -151,7 +169,7 @@ def bench_readers() -> bool:
 
 
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,read,readers,console,wandb,mlflow").split(",")
+    which = os.environ.get("BENCH", "pipeline,read,readers,console,wandb,mlflow,html").split(",")
     ok = True
     if "console" in which:
         ok &= console.report(console.main())
@@ -165,6 +183,8 @@ def main() -> int:
         ok &= bench_wandb()
     if "mlflow" in which:
         ok &= bench_mlflow()
+    if "html" in which:
+        ok &= bench_html()
     return 0 if ok else 1
 
 

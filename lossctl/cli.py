@@ -24,11 +24,15 @@ class Format(str, Enum):
     github = "github"
     junit = "junit"
     markdown = "markdown"
+    html = "html"
+    png = "png"
 
 
 class CompareFormat(str, Enum):
     terminal = "terminal"
     json = "json"
+    html = "html"
+    png = "png"
 
 
 class FailOn(str, Enum):
@@ -109,7 +113,8 @@ def analyze(
         typer.echo(f"lossctl: {e}", err=True)
     width = min(120, max(60, _terminal_width()))
     if summary is not None:
-        _write(summary, RENDERERS["markdown"](reports, errors, color=False, width=width), append=True)
+        html_at = {"html_report": str(output)} if format is Format.html and output is not None else {}
+        _write(summary, RENDERERS["markdown"](reports, errors, color=False, width=width, **html_at), append=True)
     _emit(RENDERERS, format.value, output, width, reports, errors)
     raise typer.Exit(exit_code(reports, config.fail_on))
 
@@ -203,8 +208,26 @@ def _judge_all(base, reports, max_regression: float) -> None:
 
 def _emit(renderers, name: str, output: Path | None, width: int, *data) -> None:
     """The chosen format to stdout, or to ``output`` with the terminal report on the screen."""
-    render = renderers[name]
-    if output is not None:
+    from lossctl.renderers import COMPARE_IMAGE_RENDERERS, COMPARE_RENDERERS, IMAGE_RENDERERS
+
+    images_of = COMPARE_IMAGE_RENDERERS if renderers is COMPARE_RENDERERS else IMAGE_RENDERERS
+    render = renderers.get(name)
+    if name in images_of:  # binary: to files only (one, or one per run: NAME-01.png, ...)
+        if output is None:
+            _fail(f"--format {name} writes image files: name one with --output FILE.{name}")
+        try:
+            images = images_of[name](*data, color=False, width=width)
+        except ImportError as exc:  # the png extra is missing: the message says what to install
+            _fail(str(exc))
+        for suffix, png in images:
+            target = output.with_name(output.stem + suffix + (output.suffix or ".png"))
+            try:
+                target.write_bytes(png)
+            except OSError as exc:
+                _fail(f"{target}: cannot write: {exc.strerror or exc}")
+            typer.echo(f"lossctl: wrote {target}", err=True)
+        render = renderers["terminal"]
+    elif output is not None:
         _write(output, render(*data, color=False, width=width))
         render = renderers["terminal"]
     sys.stdout.write(render(*data, color=_color(sys.stdout), width=width))

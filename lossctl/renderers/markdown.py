@@ -28,12 +28,14 @@ def code(text) -> str:
     return f"`{t}`"
 
 
-def render(reports, errors, *, color: bool = False, width: int = 100) -> str:
+def render(reports, errors, *, color: bool = False, width: int = 100, html_report: str | None = None) -> str:
     fail_on = reports[0].fail_on if reports else "error"
     failed = failing_count(reports)
     lines = ["## lossctl", ""]
     result = "❌ failed" if failed else "✅ passed"
     lines += [f"**{result}** — {summary_line(reports)} (fail level: `{fail_on}`).", ""]
+    if html_report:
+        lines += [f"📈 HTML report with the curves and findings: {code(html_report)}", ""]
     judged = any(r.baseline is not None for r in reports)
     head = "| run | status | findings |" + (" vs baseline |" if judged else "")
     lines += [head, "| --- | --- | ---: |" + (" --- |" if judged else "")]

@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 from impls import needs_c
 
-from lossctl.readers import fastscan
-
 from . import cases_console, cases_csv, cases_json, cases_mlflow, cases_paths, cases_tensorboard, cases_wandb  # noqa: F401 - they register cases
 from .cases import CASES
 from .guard import checksums
