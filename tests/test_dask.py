@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -44,9 +45,11 @@ def test_the_cli_on_a_cluster_gives_the_local_report(cluster):
 
 
 def test_a_worker_killed_mid_sweep_loses_no_run(cluster, tmp_path):
-    for i in range(60):  # enough runs that the sweep is still going when a worker dies
-        os.symlink(SAMPLES / sorted(p.name for p in SAMPLES.iterdir() if p.is_dir())[i % 10], tmp_path / f"r{i:02d}")
+    runs = sorted(p for p in SAMPLES.iterdir() if p.is_dir() and p.name != "lr_sweep")
+    for i in range(60):  # enough runs that the sweep is still going when a worker dies (copies:
+        shutil.copytree(runs[i % len(runs)], tmp_path / f"r{i:02d}")  # links to one run are read once)
     refs = find_all([str(tmp_path)]).refs
+    assert len(refs) == 60
     want = _summary(analyze_refs(refs, Config(), jobs=1))
     killed = threading.Event()
 
@@ -58,4 +61,5 @@ def test_a_worker_killed_mid_sweep_loses_no_run(cluster, tmp_path):
 
     got = _summary(analyze_refs(refs, Config(), scheduler=cluster.scheduler_address, progress=progress))
     assert killed.is_set()
-    assert got == want and len(got[0]) == 60
+    assert got[1] == [] and len(got[0]) == 60
+    assert got == want
