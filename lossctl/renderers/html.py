@@ -146,7 +146,7 @@ def _run_section(page: _Page, r, i: int, title_prefix: str = "") -> str:
     status = r.status
     head = (f'<div class="run-head"><h2>{escape(title_prefix + r.label)}</h2>'
             f'<span class="badge {status}">{ICON[status]} {status.upper()}</span>'
-            f'<span class="meta">{escape(run.format)} · {len(run.frame):,} points · roles: '
+            f'<span class="meta">{escape(run.format)} · {run.points:,} points · roles: '
             + escape("  ".join(f"{k}={v}" for k, v in view.roles.items()) or "none recognised")
             + "</span></div>")
     if r.baseline is not None:

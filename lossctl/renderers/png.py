@@ -76,6 +76,8 @@ def _log_if_wide(ax, series):
     # as the terminal and HTML plots: log when the values span more than 30x (and hardly any is <= 0)
     if len(pos) and len(vals) - len(pos) <= 0.01 * len(vals) and pos.max() / pos.min() > 30:
         ax.set_yscale("log", nonpositive="mask")
+        # a blow-up near float64's limit (1e308) overflows matplotlib's log ticks: cap the axis
+        ax.set_ylim(pos.min() / 1.5, min(pos.max() * 1.5, 1e250))
 
 
 def _shade(ax, findings, label=None, numbers=True):
