@@ -24,6 +24,7 @@ import read
 import read_mlflow
 import read_wandb
 import readers
+import sweep
 
 TARGET_PIPELINE_S = 1.0
 TARGET_X_TBPARSE = 20.0  # lossctl (CRC on) vs tbparse on 1,000,000 simple_value events
@@ -168,8 +169,25 @@ def bench_readers() -> bool:
     return ok
 
 
+TARGET_SWEEP_S = 4.0  # 1,000 runs of ~1,000 points analysed to JSON on this 2-core machine
+TARGET_SWEEP_MB = 1024.0  # peak RSS analysing 10,000 such runs
+
+
+def bench_sweep() -> bool:
+    print(f"== sweeps: `lossctl analyze TREE --format json` on copies of the dev corpus (targets: 1,000 runs "
+          f"< {TARGET_SWEEP_S:.0f} s, 10,000 runs < {TARGET_SWEEP_MB:.0f} MB peak RSS); yardstick: reading every byte")
+    ok = True
+    for r in sweep.main():
+        good = r["seconds"] < TARGET_SWEEP_S if r["runs"] == 1000 else r["rss_mb"] < TARGET_SWEEP_MB
+        ok &= good
+        print(f"  {r['runs']:>6,d} runs  {r['seconds']:7.2f} s  ({r['seconds'] / r['ref_s']:5.1f}x the yardstick's "
+              f"{r['ref_s']:.2f} s; {r['seconds'] / r['runs'] * 1000:.1f} ms a run)  peak RSS {r['rss_mb']:6.0f} MB  "
+              f"[{'ok' if good else 'MISSED'}]")
+    return ok
+
+
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,read,readers,console,wandb,mlflow,html").split(",")
+    which = os.environ.get("BENCH", "pipeline,sweep,read,readers,console,wandb,mlflow,html").split(",")
     ok = True
     if "console" in which:
         ok &= console.report(console.main())
@@ -183,6 +201,8 @@ def main() -> int:
         ok &= bench_wandb()
     if "mlflow" in which:
         ok &= bench_mlflow()
+    if "sweep" in which:
+        ok &= bench_sweep()
     if "html" in which:
         ok &= bench_html()
     return 0 if ok else 1

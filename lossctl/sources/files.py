@@ -8,12 +8,14 @@ import os
 from dataclasses import replace
 
 from lossctl.errors import InputError, NotALog
+from lossctl.hparams import read_hparams_yaml
 from lossctl.readers import BY_FORMAT, READERS
 from lossctl.run import assemble_run
 from lossctl.sources.base import Listing, ReadResult, RunRef
 from lossctl.storage import Blob
 
 SNIFF_BYTES = 4096
+HPARAMS = "hparams.yaml"
 
 
 def reader_for(blob: Blob):
@@ -54,11 +56,14 @@ class FilesSource:
             path = listing.store.display(listing.path)
             path = os.path.normpath(path) if listing.store.local else path
         size = sum(_size(b) for b, _ in logs)
-        return [RunRef(listing.name, path, self.name, logs, size)]
+        hparams = listing.file(HPARAMS)  # Lightning's save_hyperparameters() beside metrics.csv
+        return [RunRef(listing.name, path, self.name, (logs, hparams), size)]
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult:
-        parts, warnings, skipped = [], [], []
-        for blob, fmt in ref.locator:
+        parts, skipped = [], []
+        logs, hparams_file = ref.locator
+        hparams, warnings = read_hparams_yaml(hparams_file) if hparams_file else ({}, [])
+        for blob, fmt in logs:
             reader = BY_FORMAT[fmt]
             try:
                 data = reader.read(blob, verify) if fmt == "tensorboard" else reader.read(blob)
@@ -69,21 +74,21 @@ class FilesSource:
                 warnings.append(str(exc))
                 continue
             parts.append((str(blob), data))
-        return ReadResult(_split(ref, parts, warnings), skipped)
+        return ReadResult(_split(ref, parts, warnings, hparams), skipped)
 
 
-def _split(ref: RunRef, parts, warnings) -> list:
+def _split(ref: RunRef, parts, warnings, hparams: dict | None = None) -> list:
     """One run, or one per label when a file's frame labels several runs in its ``run`` column
     (a console log of several trainings, a W&B chart export): ``<dir>/<label>``."""
     labels = {str(x) for _, d in parts for x in d.frame["run"].cat.categories} - {"."}
     if not labels:
-        return [assemble_run(ref.name, ref.path, parts, warnings)]
+        return [assemble_run(ref.name, ref.path, parts, warnings, hparams)]
     runs = []
     for label in sorted(labels):
         mine = [(p, replace(d, frame=d.frame[d.frame["run"] == label].reset_index(drop=True),
                             purges=[])) for p, d in parts]
         name = label if ref.name == "." else f"{ref.name}/{label}"
-        runs.append(assemble_run(name, ref.path, [(p, d) for p, d in mine if len(d.frame)], warnings))
+        runs.append(assemble_run(name, ref.path, [(p, d) for p, d in mine if len(d.frame)], warnings, hparams))
     return runs
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from lossctl.errors import InputError
 from lossctl.frame import make_frame
+from lossctl.hparams import flat, typed_hparams
 from lossctl.readers.base import FileData
 from lossctl.run import assemble_run
 from lossctl.sources.base import Listing, ReadResult, RunRef
@@ -105,7 +106,7 @@ class WandbSource:
         if not any(len(d.frame) for _, d in parts) and not any(d.warnings for _, d in parts) and not warnings:
             where = parts[0][0] if parts else ref.path
             warnings.append(f"{where}: no history (nothing was logged with wandb.log)")
-        run = assemble_run(ref.name, ref.path, parts, warnings, _hparams(config))
+        run = assemble_run(ref.name, ref.path, parts, warnings, typed_hparams(config))
         run.format = FORMAT
         return ReadResult([run])
 
@@ -227,7 +228,7 @@ def _read_jsonl(blob: Blob) -> FileData:
         s = int(s) if isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s) else lineno - 1
         t = row.get("_timestamp")
         t = float(t) if isinstance(t, (int, float)) and not isinstance(t, bool) else math.nan
-        for k, v in _flat(row):
+        for k, v in flat(row):
             if k in ("_step", "_timestamp", "_runtime"):
                 continue
             if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -238,16 +239,6 @@ def _read_jsonl(blob: Blob) -> FileData:
     if bad > 1:
         warnings[-1] = warnings[-1].replace("; skipped", f"; {bad:,} such lines skipped")
     return FileData(make_frame(pd.Categorical(metric), step, wall, value), "wandb", warnings)
-
-
-def _flat(d: dict, prefix: str = ""):
-    for k, v in d.items():
-        name = f"{prefix}{k}"
-        if isinstance(v, dict):
-            if "_type" not in v:
-                yield from _flat(v, name + ".")
-        else:
-            yield name, v
 
 
 def _read_config_yaml(blob: Blob) -> dict:
@@ -272,25 +263,6 @@ def _read_config_yaml(blob: Blob) -> dict:
                          "the run's config is left out")
     return {str(k): (v["value"] if isinstance(v, dict) and "value" in v else v)
             for k, v in doc.items() if k != "wandb_version"}
-
-
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|nan|inf|infinity)$", re.IGNORECASE)
-
-
-def _hparams(config: dict) -> dict:
-    """Config as hparams: ``_wandb`` left out, nested dicts joined with ``.``, numbers parsed."""
-    out = {}
-    for k, v in _flat({k: v for k, v in config.items() if k != "_wandb" and not str(k).startswith("_wandb")}):
-        if v is None:
-            continue
-        if isinstance(v, str) and _NUMBER.match(v.strip()):
-            v = float(v) if not re.match(r"^[+-]?\d+$", v.strip()) else int(v)
-        elif isinstance(v, (list, tuple)):
-            v = json.dumps(v, default=str)
-        elif not isinstance(v, (bool, int, float, str)):
-            v = str(v)
-        out[str(k)] = v
-    return out
 
 
 def _size(b: Blob) -> int:

@@ -1,0 +1,64 @@
+"""Sweep scale: 1,000 runs (copies of the dev corpus, ~1,000 points each) analysed to JSON by a
+whole `lossctl analyze` process on every core, and 10,000 runs for peak memory.
+
+Yardstick, measured in the same run: one process that reads every byte of the same tree and
+parses nothing (the I/O and start-up no analysis of these files can avoid). Inputs are made
+under bench/data/ once (hard links to one copy of each run, ~4 MB on disk).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEV = HERE.parent.parent / "shared" / "corpus" / "dev"
+DATA = HERE / "data"
+LOSSCTL = [sys.executable, "-m", "lossctl"]
+
+
+def tree(n: int) -> Path:
+    """``n`` run directories cycling through the dev corpus (files hard-linked: distinct runs)."""
+    root = DATA / f"sweep{n}"
+    if (root / ".done").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    runs = sorted(p for p in DEV.iterdir() if p.is_dir())
+    for i in range(n):
+        src = runs[i % len(runs)]
+        dst = root / f"{i:05d}-{src.name}"
+        dst.mkdir(parents=True)
+        for f in src.iterdir():
+            if f.is_file():
+                os.link(f, dst / f.name)
+    (root / ".done").touch()
+    return root
+
+
+def timed(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB, the largest of the process and its children) of a command."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    _, err = proc.communicate(timeout=3600)
+    wall = time.perf_counter() - t
+    rss = int(err.strip().splitlines()[-1]) / 1024  # GNU time's %M: KB, max over the waited children
+    return wall, rss
+
+
+YARDSTICK = ("import os, sys\nn = 0\nfor d, _, fs in os.walk(sys.argv[1]):\n    for f in fs:\n"
+             "        with open(os.path.join(d, f), 'rb') as h:\n            n += len(h.read())\nprint(n)")
+
+
+def main() -> list[dict]:
+    rows = []
+    for n in (1000, 10000):
+        root = tree(n)
+        ref, _ = timed([sys.executable, "-c", YARDSTICK, str(root)])
+        wall, rss = timed([*LOSSCTL, "analyze", str(root), "--format", "json"])
+        rows.append({"runs": n, "seconds": wall, "rss_mb": rss, "ref_s": ref})
+    return rows
