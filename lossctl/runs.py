@@ -7,13 +7,11 @@ bytes to pay for starting them.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from lossctl.discovery import RunFilter, discover, select
+from lossctl.parallel import ordered_map
 from lossctl.run import Run, assemble_run
 from lossctl.sources.base import ReadResult, RunRef
 
@@ -41,8 +39,9 @@ def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
         shown = ", ".join(left_out[:5]) + (", ..." if len(left_out) > 5 else "")
         return LoadResult([], [f"{target}: no run matches {chosen.describe()} (found {len(left_out)}: {shown})"],
                           found.notes)
-    for res in _map(_read, [(ref, verify) for ref in refs], progress, jobs,
-                    sum(r.size for r in refs), all(_picklable(r) for r in refs)):
+    parallel = sum(r.size for r in refs) >= PARALLEL_MIN_BYTES and all(_picklable(r) for r in refs)
+    for res in ordered_map(_read, [(ref, verify) for ref in refs], jobs=jobs, parallel=parallel,
+                           progress=progress):
         skipped += res.skipped
         for run in res.runs:
             if run.frame.empty:
@@ -64,24 +63,6 @@ def _read(item: tuple[RunRef, bool]) -> ReadResult:
 
 def _picklable(ref: RunRef) -> bool:
     return ref.path != "<stdin>"
-
-
-def _map(fn, work: list, progress, jobs: int | None, size: int, parallel_ok: bool = True):
-    """``map(fn, work)`` in order, over processes when it pays."""
-    total = len(work)
-    workers = min(jobs or os.cpu_count() or 1, total)
-    if workers < 2 or size < PARALLEL_MIN_BYTES or not parallel_ok:
-        for i, item in enumerate(work, 1):
-            yield fn(item)
-            if progress:
-                progress(i, total)
-        return
-    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for i, result in enumerate(pool.map(fn, work, chunksize=max(1, total // (workers * 8))), 1):
-            yield result
-            if progress:
-                progress(i, total)
 
 
 def same_run(a: Run, b: Run) -> bool:

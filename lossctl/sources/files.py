@@ -55,7 +55,7 @@ class FilesSource:
         else:
             path = listing.store.display(listing.path)
             path = os.path.normpath(path) if listing.store.local else path
-        size = sum(_size(b) for b, _ in logs)
+        size = sum(b.size_hint() for b, _ in logs)
         hparams = listing.file(HPARAMS)  # Lightning's save_hyperparameters() beside metrics.csv
         return [RunRef(listing.name, path, self.name, (logs, hparams), size)]
 
@@ -90,15 +90,6 @@ def _split(ref: RunRef, parts, warnings, hparams: dict | None = None) -> list:
         name = label if ref.name == "." else f"{ref.name}/{label}"
         runs.append(assemble_run(name, ref.path, [(p, d) for p, d in mine if len(d.frame)], warnings, hparams))
     return runs
-
-
-def _size(b: Blob) -> int:
-    if b.listed_size is not None:
-        return b.listed_size
-    try:
-        return b.size()
-    except (OSError, InputError):
-        return 0
 
 
 source = FilesSource()

@@ -83,7 +83,7 @@ class WandbSource:
             path = os.path.normpath(path) if listing.store.local else path
             locator = [(d.log, d.history, d.config) for d in dirs]
             refs.append(RunRef(listing.run_name(shown), path, self.name, locator,
-                               sum(_size(b) for d in dirs for b in (d.log, d.history) if b)))
+                               sum(b.size_hint() for d in dirs for b in (d.log, d.history) if b)))
         return refs
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult:
@@ -263,15 +263,6 @@ def _read_config_yaml(blob: Blob) -> dict:
                          "the run's config is left out")
     return {str(k): (v["value"] if isinstance(v, dict) and "value" in v else v)
             for k, v in doc.items() if k != "wandb_version"}
-
-
-def _size(b: Blob) -> int:
-    if b.listed_size is not None:
-        return b.listed_size
-    try:
-        return b.size()
-    except (OSError, InputError):
-        return 0
 
 
 source = WandbSource()

@@ -107,6 +107,15 @@ class Blob:
     def size(self) -> int:
         return self.store.size(self.path)
 
+    def size_hint(self) -> int:
+        """The listed size, else asked for, else 0: for deciding how to spread work, not to read."""
+        if self.listed_size is not None:
+            return self.listed_size
+        try:
+            return self.size()
+        except (OSError, InputError):
+            return 0
+
     def signature(self):
         return self.store.signature(self.path)
 
