@@ -3,8 +3,8 @@ and lossctl.load(..., hparams=True); YAML through safe_load only (a Python tag i
 
 from __future__ import annotations
 
-import yaml
 import writers as W
+import yaml
 
 import lossctl
 from lossctl.runs import load_runs
