@@ -38,18 +38,10 @@ def shown_hparams(sweep: dict, limit: int | None = MAX_HPARAMS) -> list[str]:
     return keys[:limit] if limit else keys
 
 
-def print_sweep(console: Console, sweep: dict | None) -> None:
-    if not sweep:
-        return
-    head = Text("sweep", style="bold")
-    head.append(f"  {sweep['runs']:,} runs ranked by final {ranked_by(sweep)}: the mean of the last 5% of "
-                "each run's steps; runs that diverged or went NaN last", style="dim")
-    console.print(head)
-    hp = shown_hparams(sweep)
+def _table(sweep: dict, hp: list[str]) -> Table:
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold", expand=False)
     t.add_column("#", justify="right")
     t.add_column("run", no_wrap=True)
-
     t.add_column("final", justify="right")
     t.add_column("status")
     t.add_column("findings", overflow="fold")
@@ -63,12 +55,28 @@ def print_sweep(console: Console, sweep: dict | None) -> None:
         t.add_row(str(row["rank"]), row["run"], _final(row["final"]), Text(row["status"], style=STYLE[row["status"]]),
                   ", ".join(row["kinds"]) or "-", verdict,
                   *[fmt_value(row["hparams"][k]) if k in row["hparams"] else "-" for k in hp])
+    return t
+
+
+def print_sweep(console: Console, sweep: dict | None) -> None:
+    if not sweep:
+        return
+    head = Text("sweep", style="bold")
+    head.append(f"  {sweep['runs']:,} runs ranked by final {ranked_by(sweep)}: the mean of the last 5% of "
+                "each run's steps; runs that diverged or went NaN last", style="dim")
+    console.print(head)
+    hp = shown_hparams(sweep)
+    t = _table(sweep, hp)
+    wide = console.options.update_width(10_000)  # its natural width, not capped at the console's
+    while hp and console.measure(t, options=wide).maximum > console.width:  # fewer columns, not squeezed ones
+        hp = hp[:-1]
+        t = _table(sweep, hp)
     console.print(t)
     more = len(sweep["table"]) - MAX_ROWS
     if more > 0:
         console.print(Text(f"  {more:,} more in --format json", style="dim"))
-    if len(sweep["varying"]) > MAX_HPARAMS:
-        console.print(Text(f"  {len(sweep['varying']) - MAX_HPARAMS} more varying hyperparameters in "
+    if len(sweep["varying"]) > len(hp):
+        console.print(Text(f"  {len(sweep['varying']) - len(hp)} more varying hyperparameters in "
                            "--format json", style="dim"))
     lines = [t for t in ([sweep["best"]["sentence"]] if sweep["best"] else []) + sweep["sentences"] if t]
     for line in lines:
