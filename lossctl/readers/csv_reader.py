@@ -27,7 +27,7 @@ from lossctl.readers.columns import (
     unique_names,
     wide_to_long,
 )
-from lossctl.storage import as_blob, cannot_read
+from lossctl.storage import as_blob
 
 SUFFIXES = {".csv", ".tsv", ".log", ".txt"}
 LONG_NAME = ["metric", "tag", "name", "key"]
@@ -113,10 +113,7 @@ class CsvReader:
 
     def read(self, path) -> FileData:
         path = as_blob(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig", errors="replace")
-        except OSError as exc:
-            raise cannot_read(path, exc) from None
+        text = path.text()
         text, partial = complete_lines(text)
         warnings = [(f"{path}: last line has no line end (file still being written?); skipped: "
                      f"{partial[:40]!r}")] if partial.strip() else []

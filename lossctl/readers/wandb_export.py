@@ -20,7 +20,7 @@ import pandas as pd
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers.base import FileData
-from lossctl.storage import as_blob, cannot_read
+from lossctl.storage import as_blob
 
 SEP = " - "
 BAND = ("__MIN", "__MAX")
@@ -56,10 +56,7 @@ class WandbExportReader:
 
     def read(self, path) -> FileData:
         path = as_blob(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig", errors="replace")
-        except OSError as exc:
-            raise cannot_read(path, exc) from None
+        text = path.text()
         header = _header(text)
         if header is None:
             raise NotALog(path, "not a W&B chart export (header is not 'Step, <run> - <metric>, ...')")

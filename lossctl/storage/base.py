@@ -135,6 +135,13 @@ class Blob:
         data = self.read_bytes().decode(encoding, errors)
         return data.replace("\r\n", "\n").replace("\r", "\n") if "\r" in data else data
 
+    def text(self, encoding: str = "utf-8-sig", errors: str = "replace") -> str:
+        """:meth:`read_text`, with a failure to read as the one-line InputError naming the file."""
+        try:
+            return self.read_text(encoding, errors)
+        except OSError as exc:
+            raise cannot_read(self, exc) from None
+
     def sibling(self, name: str) -> Blob:
         return Blob(self.store, self.store.join(self.store.parent(self.path), name))
 
