@@ -80,7 +80,7 @@ class MlflowFilesSource:
                 deleted.append(name)
                 continue
             path = os.path.normpath(d) if store.local else store.display(d)
-            refs.append(RunRef(name, path, self.name, (store, d, warns), experiment=exp))
+            refs.append(RunRef(name, path, self.name, (store, d, warns), metrics_size(store, d), experiment=exp))
         if deleted:
             shown = ", ".join(deleted[:5]) + (", ..." if len(deleted) > 5 else "")
             where = store.display(listing.path)
@@ -123,6 +123,12 @@ class MlflowFilesSource:
         """Changes when a metric file does: each one's size and modification time."""
         store, run_dir, _ = ref.locator
         return tuple(blob.signature() for _, blob in tree(store, store.join(run_dir, "metrics")))
+
+
+def metrics_size(store: Store, run_dir: str) -> int:
+    """Bytes in a run's metric files, from the directory listings (which carry sizes): what the
+    pipeline weighs to decide whether reading in parallel pays."""
+    return sum(blob.size_hint() for _, blob in tree(store, store.join(run_dir, "metrics")))
 
 
 def tree(store: Store, root: str) -> list[tuple[str, Blob]]:
