@@ -356,6 +356,8 @@ def watch(
     ignore: list[str] | None = typer.Option(None, "--ignore", help="Skip these kinds (comma-separated)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip CRC checks of event files."),
     tee: bool = typer.Option(False, "--tee", help="With -: pass the input through to standard output (watch's own lines go to standard error)."),
+    experiment: str | None = typer.Option(None, "--experiment", help=EXPERIMENT_HELP),
+    run_name: str | None = typer.Option(None, "--run-name", metavar="GLOB", help=RUN_NAME_HELP),
 ):
     """Follow a run while it trains: read what is appended, print each new finding as it appears.
     Exit 1 at a finding at the --exit-on level, 0 at --timeout/--idle or when standard input
@@ -369,10 +371,13 @@ def watch(
     config = _config(select, ignore)
     if tee and path != "-":
         _fail("--tee passes standard input through; it needs - as the path")
+    chosen = _chosen(experiment, run_name)
+    if chosen and path == "-":
+        _fail(f"{chosen.describe()} chooses runs of a directory or store; standard input is one stream")
     out = sys.stderr if tee else sys.stdout  # with --tee, standard output is the log itself
     try:
         session = Session(path, config, {"loss": loss, "val_loss": val_loss}, verify=not no_verify,
-                          tee=sys.stdout.buffer if tee else None)
+                          tee=sys.stdout.buffer if tee else None, chosen=chosen)
     except InputError as exc:
         _fail(str(exc))
     tty = out.isatty()
@@ -380,7 +385,8 @@ def watch(
     limits = "".join([f"; stop after {timeout:g} s" if timeout is not None else "",
                       f" or {idle:g} s without new data" if idle is not None else ""])
     stop_on = "never exits on findings" if exit_on is FailOn.never else f"exit 1 at the first {exit_on.value}+ finding"
-    display.line(f"watching {path} every {interval:g} s; {stop_on}{limits}", "dim")
+    which = f" (runs matching {chosen.describe()})" if chosen else ""
+    display.line(f"watching {path}{which} every {interval:g} s; {stop_on}{limits}", "dim")
     try:
         code = watch_loop(session, display, exit_on.value, interval, timeout, idle, sleep=session.wait)
     except KeyboardInterrupt:

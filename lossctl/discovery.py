@@ -94,9 +94,7 @@ class RunFilter:
         if self.experiment and not (exp == self.experiment or fnmatchcase(exp, self.experiment)):
             return False
         if self.run_name:
-            own = ref.name
-            if ref.experiment is not None and f"{ref.experiment}/" in ref.name:
-                own = ref.name.split(f"{ref.experiment}/", 1)[1]
+            own = ref.name.split(f"{exp}/", 1)[1] if f"{exp}/" in ref.name else ref.name
             return fnmatchcase(ref.name, self.run_name) or fnmatchcase(own, self.run_name)
         return True
 

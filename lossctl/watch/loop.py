@@ -66,4 +66,9 @@ def status_line(session: Session, polls: int, quiet_for: float) -> str:
         icon = {"ok": "ok", "info": "info", "warning": "WARN", "error": "ERROR"}[r.status]
         parts.append(f"{r.run.path}: {r.run.points:,} pts{last} [{icon}]")
     runs = " | ".join(parts) if parts else "waiting for logs"
+    chosen = getattr(session, "chosen", None)
+    if not parts and chosen:
+        left = sorted(getattr(session, "left_out", ()))
+        shown = ", ".join(left[:3]) + (", ..." if len(left) > 3 else "")
+        runs = f"waiting for a run matching {chosen.describe()}" + (f" (left out: {shown})" if left else "")
     return f"{runs} · poll {polls} · last data {quiet_for:.0f}s ago"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lossctl.analysis import RunReport, analyze_run
 from lossctl.config import Config
-from lossctl.discovery import listings
+from lossctl.discovery import RunFilter, listings
 from lossctl.errors import InputError
 from lossctl.findings import Finding
 from lossctl.run import Run
@@ -40,8 +40,10 @@ class Update:
 
 class Session:
     def __init__(self, target: str | os.PathLike, config: Config, overrides: dict | None = None,
-                 verify: bool = True, stdin=None, tee=None):
+                 verify: bool = True, stdin=None, tee=None, chosen: RunFilter | None = None):
         self.target = str(target)
+        self.chosen = chosen  # --experiment, --run-name: the runs to follow, as analyze chooses them
+        self.left_out: set[str] = set()  # runs found that ``chosen`` leaves out
         self.root = Path(target)
         self.config, self.overrides, self.verify = config, overrides or {}, verify
         self.followers: dict[str, dict[Path, Follower]] = {}  # run name -> file -> follower
@@ -111,10 +113,13 @@ class Session:
             for source in SOURCES:  # tracker folders first, as discovery offers them
                 if source.name != "files" and hasattr(source, "signature"):
                     for ref in source.claim(listing):
+                        if not self._wanted(ref):
+                            continue
                         if ref.name not in self.sourced:
                             self.sourced[ref.name] = (ref, None, 0)
                             up.files.append(ref.path)
             name = listing.name
+            wanted = self.chosen is None or self.chosen.matches(RunRef(name, listing.path, "files", None))
             known = self.followers.get(name, {})
             for blob in listing.files:
                 p = Path(blob.path)
@@ -127,11 +132,21 @@ class Session:
                 if reader is None:
                     self.unclaimed[p] = size
                     continue
+                if not wanted:  # a log of a run left out: judged once, never followed
+                    self.left_out.add(name)
+                    self.unclaimed[p] = size
+                    continue
                 self.unclaimed.pop(p, None)
                 known[p] = follower_for(p, reader.format, self.verify)
                 up.files.append(str(p))
             if known:
                 self.followers[name] = dict(sorted(known.items()))  # name order, as analyze reads
+
+    def _wanted(self, ref: RunRef) -> bool:
+        if self.chosen is None or self.chosen.matches(ref):
+            return True
+        self.left_out.add(ref.name)
+        return False
 
     def _analyse(self, name: str, files: dict[Path, Follower], up: Update) -> None:
         parts = [(str(p), f.data()) for p, f in files.items() if f.rows and not f.ignored]
