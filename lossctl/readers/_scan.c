@@ -21,6 +21,8 @@
  *     record that fails to parse counts as "undecodable" and contributes nothing.
  *     Contents of sub-messages scalars never need (images, histograms, audio, graph defs, log
  *     messages, run metadata) are skipped by length without being parsed.
+ *   - records holding a summary of TensorBoard's hparams plugin (add_hparams: one to three per
+ *     run) are only located: their offsets are returned and the Python reader decodes those.
  *
  * The file is read with fopen/fread through a buffer of at most 16 MiB (a single record larger
  * than that gets a buffer of its own size), so memory stays bounded whatever the file size.
@@ -398,6 +400,9 @@ typedef struct {
     /* per-record plugin updates, applied when the record is committed */
     Pending *pend;
     size_t n_pend, cap_pend;
+    int rec_hparams;       /* the current record holds an hparams plugin summary */
+    uint64_t *hp_at;       /* offsets of committed records that do */
+    size_t n_hp, cap_hp;
     /* results */
     Purge *purges;
     size_t n_purges, cap_purges;
@@ -1013,6 +1018,8 @@ static int parse_value(Scanner *S, const uint8_t *p, const uint8_t *end, int dep
         }
         SKIP(p, end, wt, f, depth);
     }
+    if (has_meta && plugin_len == 7 && memcmp(plugin, "hparams", 7) == 0)
+        S->rec_hparams = 1;  /* located only: the Python reader decodes these few records */
     if (kind == 2) {
         int32_t e = entry_for(S, tag, tag_len);
         return (e < 0 || emit(S, e, (double)simple)) ? -1 : 0;
@@ -1094,6 +1101,7 @@ static int parse_event(Scanner *S, const uint8_t *p, const uint8_t *end, EventIn
                 if (ev->what == 5) {
                     S->n = start;
                     S->n_pend = 0;
+                    S->rec_hparams = 0;
                 }
                 ev->what = f;
                 ev->status = 0;
@@ -1118,11 +1126,12 @@ static int parse_event(Scanner *S, const uint8_t *p, const uint8_t *end, EventIn
 }
 
 /* A record that passed its CRC (or verify is off). */
-static void take_record(Scanner *S, const uint8_t *p, size_t n)
+static void take_record(Scanner *S, const uint8_t *p, size_t n, uint64_t offset)
 {
     size_t start = S->n;
     EventInfo ev;
     S->n_pend = 0;
+    S->rec_hparams = 0;
     S->records++;
     if (parse_event(S, p, p + n, &ev)) {
         S->n = start;
@@ -1139,6 +1148,13 @@ static void take_record(Scanner *S, const uint8_t *p, size_t n)
         if (set_plugin(S, &S->entries[S->pend[i].entry], S->pend[i].plugin, S->pend[i].len))
             return;
     S->n_pend = 0;
+    if (S->rec_hparams) {
+        if (grow((void **)&S->hp_at, &S->cap_hp, S->n_hp + 1, sizeof(uint64_t))) {
+            S->nomem = 1;
+            return;
+        }
+        S->hp_at[S->n_hp++] = offset;
+    }
     if (ev.what == 7 && ev.status == 1) {  /* SessionLog.START */
         if (grow((void **)&S->purges, &S->cap_purges, S->n_purges + 1, sizeof(Purge))) {
             S->nomem = 1;
@@ -1160,6 +1176,7 @@ static int64_t count_points(Scanner *S, const uint8_t *p, size_t n)
     int64_t lost = r ? 0 : (int64_t)(S->n - start);
     S->n = start;
     S->n_pend = 0;
+    S->rec_hparams = 0;
     return lost;
 }
 
@@ -1315,7 +1332,7 @@ static void scan_stream(Scanner *S, Stream *s, int verify, uint64_t offset)
         if (verify && masked_crc(payload, (size_t)length) != ld_u32(payload + length))
             add_damage(S, offset, DMG_PAYLOAD, 0, count_points(S, payload, (size_t)length), 0);
         else
-            take_record(S, payload, (size_t)length);
+            take_record(S, payload, (size_t)length, offset);
         offset += total;
         S->end = offset;
     }
@@ -1337,6 +1354,7 @@ static void scanner_free(Scanner *S)
     free(S->wall);
     free(S->value);
     free(S->pend);
+    free(S->hp_at);
     free(S->purges);
     free(S->damaged);
 }
@@ -1453,7 +1471,7 @@ static PyObject *take_buffer(void **data, size_t n, size_t elem)
 
 static PyObject *build_result(Scanner *S, PyObject *plugins)
 {
-    PyObject *tags = NULL, *purges = NULL, *damaged = NULL, *res = NULL;
+    PyObject *tags = NULL, *purges = NULL, *damaged = NULL, *hp_at = NULL, *res = NULL;
     PyObject *a_tag = NULL, *a_step = NULL, *a_wall = NULL, *a_value = NULL;
 
     /* only tags that have points, in first-seen order; codes remapped */
@@ -1528,6 +1546,15 @@ static PyObject *build_result(Scanner *S, PyObject *plugins)
             goto fail;
         PyList_SET_ITEM(damaged, (Py_ssize_t)i, t);
     }
+    hp_at = PyList_New((Py_ssize_t)S->n_hp);
+    if (!hp_at)
+        goto fail;
+    for (size_t i = 0; i < S->n_hp; i++) {
+        PyObject *o = PyLong_FromUnsignedLongLong((unsigned long long)S->hp_at[i]);
+        if (!o)
+            goto fail;
+        PyList_SET_ITEM(hp_at, (Py_ssize_t)i, o);
+    }
     a_tag = take_buffer((void **)&S->tag, S->n, sizeof(int32_t));
     a_step = a_tag ? take_buffer((void **)&S->step, S->n, sizeof(int64_t)) : NULL;
     a_wall = a_step ? take_buffer((void **)&S->wall, S->n, sizeof(double)) : NULL;
@@ -1543,9 +1570,9 @@ static PyObject *build_result(Scanner *S, PyObject *plugins)
     }
     if (!trunc)
         goto fail;
-    res = Py_BuildValue("(NNNNNNNNKKKK)", tags, a_tag, a_step, a_wall, a_value, purges, damaged, trunc,
+    res = Py_BuildValue("(NNNNNNNNKKKKN)", tags, a_tag, a_step, a_wall, a_value, purges, damaged, trunc,
                         (unsigned long long)S->records, (unsigned long long)S->undecodable,
-                        (unsigned long long)S->size, (unsigned long long)S->end);
+                        (unsigned long long)S->size, (unsigned long long)S->end, hp_at);
     free(remap);
     return res;  /* Py_BuildValue "N" stole every reference, even on failure */
 fail:
@@ -1553,6 +1580,7 @@ fail:
     Py_XDECREF(tags);
     Py_XDECREF(purges);
     Py_XDECREF(damaged);
+    Py_XDECREF(hp_at);
     Py_XDECREF(a_tag);
     Py_XDECREF(a_step);
     Py_XDECREF(a_wall);
@@ -1562,7 +1590,8 @@ fail:
 
 PyDoc_STRVAR(scan_doc,
 "scan(path, verify, plugins, buffer_size=16 MiB, start=0) -> (tags, codes, steps, walls, values,\n"
-"                                purges, damaged, truncated_at, records, undecodable, size, end)\n\n"
+"                                purges, damaged, truncated_at, records, undecodable, size, end,\n"
+"                                hparams_at)\n\n"
 "Read every scalar of a TensorBoard event file.  ``tags``: list of str (first-seen order);\n"
 "``codes`` (int32), ``steps`` (int64), ``walls`` and ``values`` (float64): writable buffers, one\n"
 "element per point, ``codes`` indexing ``tags``; ``purges``: [(point_index, step)] of each\n"
@@ -1573,6 +1602,7 @@ PyDoc_STRVAR(scan_doc,
 "larger than it gets a buffer of its own size.  ``start``: byte offset of the first record to\n"
 "read (a record boundary; 0 = the whole file).  ``end``: the offset after the last complete\n"
 "record (at the truncated tail, or at damage with no record after it): where to resume.\n"
+"``hparams_at``: byte offsets of the records holding a TensorBoard hparams plugin summary.\n"
 "Raises OSError when the file cannot be read.");
 
 static PyObject *py_scan(PyObject *self, PyObject *args)

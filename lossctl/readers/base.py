@@ -28,6 +28,7 @@ class FileData:
     warnings: list[str] = field(default_factory=list)
     # (row position in ``frame``, step) of each SessionLog.START: later data replaces earlier
     purges: list[tuple[int, int]] = field(default_factory=list)
+    hparams: dict = field(default_factory=dict)  # written into the log itself (TensorBoard's hparams plugin)
 
 
 class Reader(Protocol):

@@ -44,6 +44,7 @@ class ScanResult:
     size: int  # bytes in the file when it was opened
     end: int  # offset after the last complete record: where a follow-up scan resumes
     plugins: dict[str, str] = field(default_factory=dict)  # tag -> plugin name seen so far
+    hparams_at: list[int] = field(default_factory=list)  # offsets of records with hparams plugin summaries
 
 
 def scan(path: str | os.PathLike, verify: bool = True, plugins: dict[str, str] | None = None,
@@ -54,6 +55,8 @@ def scan(path: str | os.PathLike, verify: bool = True, plugins: dict[str, str] |
     writer attaches to a tag's first value only, from one file of a run to the next.
     ``buffer_size`` (tests) overrides the 16 MiB read buffer. ``start`` (a record boundary, as a
     previous result's ``end``) reads only what was appended since (`lossctl watch`).
+    ``hparams_at``: the scanner only finds the records holding TensorBoard hparams plugin summaries
+    (rare: one to three per run); the reader decodes those few in Python.
     """
     if _scan is None:
         raise RuntimeError("lossctl.readers._scan is not built")
@@ -61,7 +64,7 @@ def scan(path: str | os.PathLike, verify: bool = True, plugins: dict[str, str] |
     if start < 0:
         raise ValueError(f"start must be >= 0 (got {start})")
     (tags, codes, steps, walls, values, purges, damaged, truncated_at, records, undecodable,
-     size, end) = _scan.scan(os.fspath(Path(path)), bool(verify), plugins, buffer_size, start)
+     size, end, hparams_at) = _scan.scan(os.fspath(Path(path)), bool(verify), plugins, buffer_size, start)
     codes = np.frombuffer(codes, dtype=np.int32)
     if len(tags) > 1:  # categories sorted, as pd.Categorical sorts them
         order = sorted(range(len(tags)), key=tags.__getitem__)
@@ -83,4 +86,5 @@ def scan(path: str | os.PathLike, verify: bool = True, plugins: dict[str, str] |
         size=size,
         end=end,
         plugins=plugins,
+        hparams_at=hparams_at,
     )

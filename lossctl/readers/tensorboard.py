@@ -5,12 +5,14 @@ from ``_scan.c`` when a compiler was available at install time) and the pure-Pyt
 the reference and the fallback (forced with ``LOSSCTL_PURE_PYTHON=1``). In the Python reader,
 framing and CRCs are checked by :mod:`lossctl.readers.tfrecord` and each good record is decoded
 with TensorBoard's own protobuf classes. Images, histograms, audio and graphs are skipped.
+The hparams plugin's summaries (``add_hparams``) are handed over raw for
+:mod:`lossctl.readers.tb_hparams`: the C scanner only says which records hold them.
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,7 +21,7 @@ from tensorboard.compat.proto import event_pb2
 
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
-from lossctl.readers import fastscan, tfrecord
+from lossctl.readers import fastscan, tb_hparams, tfrecord
 from lossctl.readers.base import FileData
 from lossctl.storage import Blob, as_blob, cannot_read
 
@@ -66,12 +68,13 @@ class _Decoder:
         self.values: list[float] = []
         self.purges: list[tuple[int, int]] = []
         self.plugin: dict[str, str] = {} if plugins is None else plugins  # updated in place
+        self.hparams: list[tuple[str, bytes]] = []  # (tag, plugin content) of hparams plugin summaries
         self.undecodable = 0
 
     def points_in(self, payload: bytes) -> int:
         """How many scalar points a (damaged) record held, without keeping them (nor the
         plugin metadata it carries: damaged bytes do not decide what later values are)."""
-        before, purges, plugin = len(self.values), len(self.purges), dict(self.plugin)
+        before, purges, plugin, hp = len(self.values), len(self.purges), dict(self.plugin), len(self.hparams)
         try:
             self.add(payload)
         except Exception:  # noqa: BLE001 - damaged bytes may fail in any way
@@ -83,6 +86,7 @@ class _Decoder:
         for lst in (self.tags, self.steps, self.walls, self.values):
             del lst[before:]
         del self.purges[purges:]
+        del self.hparams[hp:]
         return n
 
     def add(self, payload: bytes) -> None:
@@ -95,6 +99,8 @@ class _Decoder:
         if what != "summary":
             return
         for v in ev.summary.value:
+            if v.HasField("metadata") and v.metadata.plugin_data.plugin_name == tb_hparams.PLUGIN:
+                self.hparams.append((v.tag, v.metadata.plugin_data.content))
             kind = v.WhichOneof("value")
             if kind == "simple_value":
                 value = v.simple_value
@@ -126,6 +132,7 @@ class Scan:
     undecodable: int  # good records that are not valid events
     size: int  # bytes in the file when it was opened
     end: int  # after the last complete record: where the next incremental scan starts
+    hparams: list[tuple[str, bytes]] = field(default_factory=list)  # hparams plugin (tag, content)
 
     def warnings(self, path, tail: bool = True) -> list[str]:
         """The input problems as warning lines (``tail=False``: not the incomplete last record,
@@ -146,7 +153,7 @@ class TensorBoardReader:
         path = as_blob(path)
         res = self.scan(path, verify)
         _check(path, res)
-        return FileData(res.frame, self.format, res.warnings(path), res.purges)
+        return _data(path, res)
 
     def scan(self, path, verify: bool = True, start: int = 0,
              plugins: dict[str, str] | None = None) -> Scan:
@@ -162,22 +169,23 @@ class TensorBoardReader:
         path = as_blob(path)
         res = self._scan_c(path, verify)
         _check(path, res)
-        return FileData(res.frame, self.format, res.warnings(path), res.purges)
+        return _data(path, res)
 
     def _read_python(self, path, verify: bool) -> FileData:  # tests: the Python path
         path = as_blob(path)
         res = self._scan_python(path, verify)
         _check(path, res)
-        return FileData(res.frame, self.format, res.warnings(path), res.purges)
+        return _data(path, res)
 
     def _scan_c(self, path: Blob, verify: bool, start: int = 0, plugins=None) -> Scan:
         path = as_blob(path)
         try:
             res = fastscan.scan(path.local_path, verify, plugins, start=start)
+            hparams = _hparams_at(path.local_path, res.hparams_at)
         except OSError as exc:
             raise cannot_read(path, exc) from None
         return Scan(_frame(res), res.purges, res.damaged, res.truncated_at, res.records,
-                    res.undecodable, res.size, res.end)
+                    res.undecodable, res.size, res.end, hparams)
 
     def _scan_python(self, path: Blob, verify: bool, start: int = 0, plugins=None) -> Scan:
         path = as_blob(path)
@@ -205,7 +213,28 @@ class TensorBoardReader:
             raise cannot_read(path, exc) from None
         frame = make_frame(pd.Categorical(dec.tags), dec.steps, dec.walls, dec.values)
         return Scan(frame, dec.purges, damaged, state.truncated_at, state.records, dec.undecodable,
-                    size, state.end)
+                    size, state.end, dec.hparams)
+
+
+def _data(path, res: Scan) -> FileData:
+    plugin = tb_hparams.decode(res.hparams, str(path)) if res.hparams else None
+    if plugin is None:
+        return FileData(res.frame, reader.format, res.warnings(path), res.purges)
+    return FileData(res.frame, reader.format, res.warnings(path) + plugin.warnings, res.purges, plugin.hparams)
+
+
+def _hparams_at(path: str, offsets: list[int]) -> list[tuple[str, bytes]]:
+    """The hparams plugin summaries of the few records the C scanner found them in."""
+    if not offsets:
+        return []
+    dec = _Decoder()
+    with open(path, "rb") as f:
+        for offset in offsets:
+            try:
+                dec.add(tfrecord.read_at(f, offset))
+            except (DecodeError, struct.error):  # the file changed since the scan: left out
+                continue
+    return dec.hparams
 
 
 def _frame(res: fastscan.ScanResult) -> pd.DataFrame:

@@ -96,6 +96,13 @@ def iter_records(f: BinaryIO, size: int, state: ScanState, verify: bool = True,
         offset = state.end = end
 
 
+def read_at(f: BinaryIO, offset: int) -> bytes:
+    """The payload of the record at ``offset`` (one a scan already found good)."""
+    f.seek(offset)
+    (length, _crc) = _LEN.unpack(f.read(HEADER))
+    return f.read(length)
+
+
 def _resync(f: BinaryIO, start: int, size: int) -> int | None:
     """Offset of the next plausible header at or after ``start`` (its length CRC checks and its
     record fits in the file). Only offsets whose length's high bytes are zero, as those of any

@@ -1,6 +1,10 @@
 """Log files in a directory (TensorBoard event files, CSV, JSON histories): the files of one
 directory that the readers of :mod:`lossctl.readers` claim are one run, read in name order (event
-file names start with their creation time) and merged with the restart rule."""
+file names start with their creation time) and merged with the restart rule.
+
+A run's hyperparameters come from Lightning's ``hparams.yaml`` beside the logs, from TensorBoard's
+hparams plugin in its event files, and from the sub-directories ``add_hparams`` writes (see
+:func:`hparams_sessions`), which are part of the run, not runs of their own."""
 
 from __future__ import annotations
 
@@ -9,13 +13,15 @@ from dataclasses import replace
 
 from lossctl.errors import InputError, NotALog
 from lossctl.hparams import read_hparams_yaml
-from lossctl.readers import BY_FORMAT, READERS
+from lossctl.readers import BY_FORMAT, READERS, tb_hparams
+from lossctl.readers.tensorboard import reader as tensorboard
 from lossctl.run import assemble_run
 from lossctl.sources.base import Listing, ReadResult, RunRef
 from lossctl.storage import Blob
 
 SNIFF_BYTES = 4096
 HPARAMS = "hparams.yaml"
+SESSION_MAX_BYTES = 1 << 20  # an add_hparams session is a few KB: larger folders are not looked into
 
 
 def reader_for(blob: Blob):
@@ -57,11 +63,12 @@ class FilesSource:
             path = os.path.normpath(path) if listing.store.local else path
         size = sum(b.size_hint() for b, _ in logs)
         hparams = listing.file(HPARAMS)  # Lightning's save_hyperparameters() beside metrics.csv
-        return [RunRef(listing.name, path, self.name, (logs, hparams), size)]
+        sessions = {} if listing.target_is_file else hparams_sessions(listing)
+        return [RunRef(listing.name, path, self.name, (logs, hparams, sessions), size)]
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult:
         parts, skipped = [], []
-        logs, hparams_file = ref.locator
+        logs, hparams_file, sessions = ref.locator
         hparams, warnings = read_hparams_yaml(hparams_file) if hparams_file else ({}, [])
         for blob, fmt in logs:
             reader = BY_FORMAT[fmt]
@@ -74,7 +81,61 @@ class FilesSource:
                 warnings.append(str(exc))
                 continue
             parts.append((str(blob), data))
+            hparams.update(data.hparams)
+        hparams.update(sessions)
         return ReadResult(_split(ref, parts, warnings, hparams), skipped)
+
+
+def hparams_sessions(listing: Listing, seen: dict | None = None) -> dict:
+    """The hparams of the sub-directories ``add_hparams`` wrote below a run (torch and tensorboardX
+    write each call into ``<run>/<time.time()>/``, or ``<run>/<name>/``), taken out of the walk.
+
+    Such a folder holds only the hparams plugin's summaries and one scalar per metric the call
+    named (``metric_dict``, listed in the plugin's ``experiment``). Those scalars are dropped: a
+    single point at the writer's step, a copy of a value the run logs as a curve, would only
+    mislead the detectors (a one-point ``hparam/loss`` is no loss curve). A folder holding any
+    other scalar, or a damaged event file, stays a run of its own. ``seen`` (`lossctl watch`, which
+    asks at every poll) keeps each folder's verdict while its files keep their sizes."""
+    store, found = listing.store, {}
+    for d in list(listing.dirs):
+        try:
+            files, dirs = store.listdir(d)
+        except (OSError, InputError):
+            continue
+        if dirs or not files or sum(size for _, size in files) > SESSION_MAX_BYTES or \
+                not all("tfevents" in store.basename(f) for f, _ in files):
+            continue
+        key = (d, tuple(files))
+        if seen is not None and key in seen:
+            session = seen[key]
+        else:
+            session = _session([Blob(store, f, size) for f, size in files])
+            if seen is not None:
+                seen[key] = session
+        if session is not None:
+            listing.dirs.remove(d)
+            found.update(session)
+    return found
+
+
+def _session(blobs: list[Blob]) -> dict | None:
+    """The hparams of an add_hparams folder's event files, or None when they are something else."""
+    hparams, metrics, tags, sessions = {}, set(), set(), 0
+    for blob in blobs:
+        try:
+            res = tensorboard.scan(blob)
+        except InputError:
+            return None
+        if res.damaged or res.truncated_at is not None or res.undecodable or not res.hparams:
+            return None
+        plugin = tb_hparams.decode(res.hparams, str(blob))
+        if plugin.warnings:
+            return None
+        hparams.update(plugin.hparams)
+        metrics |= plugin.metrics
+        sessions += plugin.sessions
+        tags |= {str(t) for t in res.frame["metric"].unique()}
+    return hparams if sessions and tags <= metrics else None
 
 
 def _split(ref: RunRef, parts, warnings, hparams: dict | None = None) -> list:

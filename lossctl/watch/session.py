@@ -23,7 +23,7 @@ from lossctl.findings import Finding
 from lossctl.run import Run
 from lossctl.sources import BY_NAME, SOURCES
 from lossctl.sources.base import RunRef
-from lossctl.sources.files import _split, reader_for
+from lossctl.sources.files import _split, hparams_sessions, reader_for
 from lossctl.storage import LOCAL
 from lossctl.watch.follow import Follower, StreamFollower, follower_for
 
@@ -62,6 +62,7 @@ class Session:
         # runs of sources that say when they changed (``signature``; a W&B run folder): read
         # whole again on each change. run name -> (ref, last signature, points read)
         self.sourced: dict[str, tuple[RunRef, object, int]] = {}
+        self.sessions: dict = {}  # add_hparams folders judged (part of their run, never followed)
 
     @property
     def finished(self) -> bool:
@@ -141,6 +142,7 @@ class Session:
                 up.files.append(str(p))
             if known:
                 self.followers[name] = dict(sorted(known.items()))  # name order, as analyze reads
+                hparams_sessions(listing, self.sessions)  # not walked: no run of their own, as in analyze
 
     def _wanted(self, ref: RunRef) -> bool:
         if self.chosen is None or self.chosen.matches(ref):

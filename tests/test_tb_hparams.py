@@ -1,0 +1,179 @@
+"""TensorBoard's hparams plugin, written by the real writers: tensorboardX's ``add_hparams`` (a
+session sub-directory per call, ``<run>/<time.time()>/`` or ``<run>/<name>/``, the layout torch's
+``SummaryWriter.add_hparams`` shares) and Keras' layout (the plugin's ``hparams_pb`` and
+``hparams_config_pb`` in the run's own event file). The hyperparameters become the run's typed
+``hparams``; a session folder is part of its run, not a run; both TensorBoard readers agree."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from impls import IMPLS
+from typer.testing import CliRunner
+
+pytest.importorskip("tensorboardX")
+
+from lossctl.cli import app
+from lossctl.discovery import discover
+from lossctl.readers import fastscan, tensorboard
+from lossctl.runs import load_runs
+
+runner = CliRunner()
+HP = {"lr": 0.003, "batch_size": 32, "optimizer": "adam", "use_amp": True, "warmup": "1e-2"}
+TYPED = {"lr": 0.003, "batch_size": 32, "optimizer": "adam", "use_amp": True, "warmup": 0.01}
+
+
+@pytest.fixture(params=IMPLS)
+def impl(request, monkeypatch):
+    monkeypatch.setenv("LOSSCTL_PURE_PYTHON", "1" if request.param == "python" else "0")
+    return request.param
+
+
+def losses(n=120, diverge=False):
+    return [2.0 / (1 + s / 10) + 0.05 if not diverge or s < n // 2 else 0.3 * 1.1 ** (s - n // 2) for s in range(n)]
+
+
+def write_run(d, hparams, curve, name=None, metrics=None):
+    """A training run as a script using tensorboardX writes it: scalars, then add_hparams."""
+    from tensorboardX import SummaryWriter
+
+    with SummaryWriter(logdir=str(d)) as w:
+        for s, v in enumerate(curve):
+            w.add_scalar("train/loss", v, s)
+        w.add_hparams(hparams, {"hparam/loss": curve[-1], "hparam/accuracy": 0.9} if metrics is None else metrics,
+                      name=name)
+    return d
+
+
+def logged(run, metric="train/loss"):
+    f = run.frame[run.frame["metric"] == metric]
+    return [float(v) for v in f["value"]]
+
+
+def test_add_hparams_session_folder_belongs_to_its_run(tmp_path, impl):
+    curve = losses()
+    write_run(tmp_path / "run1", HP, curve)
+    (session,) = [p for p in (tmp_path / "run1").iterdir() if p.is_dir()]
+    float(session.name)  # tensorboardX names it time.time()
+    (run,) = load_runs(tmp_path).runs
+    assert run.name == "run1"
+    assert run.hparams == TYPED
+    assert type(run.hparams["batch_size"]) is int and type(run.hparams["use_amp"]) is bool
+    assert set(run.frame["metric"].unique()) == {"train/loss"}  # the hparam/* copies are dropped
+    assert logged(run) == pytest.approx(curve, rel=1e-6)
+    assert not any(session.name in f for f in run.files)
+
+
+def test_a_named_session_and_several_calls_merge_in_order(tmp_path, impl):
+    from tensorboardX import SummaryWriter
+
+    with SummaryWriter(logdir=str(tmp_path / "run")) as w:
+        for s, v in enumerate(losses()):
+            w.add_scalar("train/loss", v, s)
+        w.add_hparams({"lr": 0.1, "seed": 1}, {"hparam/loss": 0.3}, name="first")
+        w.add_hparams({"lr": 0.05}, {"hparam/loss": 0.2}, name="second")  # the later call's values win
+    (run,) = load_runs(tmp_path).runs
+    assert run.hparams == {"lr": 0.05, "seed": 1}
+
+
+def test_a_session_folder_named_directly_is_read_as_a_run(tmp_path, impl):
+    write_run(tmp_path / "run", HP, losses(), name="session")
+    (run,) = load_runs(tmp_path / "run" / "session").runs
+    assert run.hparams == TYPED
+    assert set(run.frame["metric"].unique()) == {"hparam/loss", "hparam/accuracy"}
+
+
+def test_a_sub_directory_with_other_scalars_stays_a_run(tmp_path, impl):
+    from tensorboardX import SummaryWriter
+
+    d = tmp_path / "run"
+    write_run(d, HP, losses(), name="session")
+    with SummaryWriter(logdir=str(d / "session"), filename_suffix=".more") as w:  # something else logged there
+        w.add_scalar("val/loss", 1.0, 0)
+    write_run(d / "eval", {"lr": 1}, losses(), metrics={})  # a run below a run, with its own session
+    names = {r.name: r for r in load_runs(tmp_path).runs}
+    assert set(names) == {"run", "run/session", "run/eval"}
+    assert names["run"].hparams == {} and names["run/session"].hparams == TYPED
+    assert names["run/eval"].hparams == {"lr": 1}
+
+
+def test_keras_layout_hparams_in_the_runs_own_event_file(tmp_path, impl):
+    from tensorboard.plugins.hparams import summary_v2 as hp  # what hparams.api exports (it needs tensorflow)
+    from tensorboardX import summary as tbx_summary
+    from tensorboardX.proto.summary_pb2 import Summary
+    from tensorboardX.writer import FileWriter
+
+    lr, opt, layers = hp.HParam("lr"), hp.HParam("optimizer", hp.Discrete(["adam", "sgd"])), hp.HParam("layers")
+    d = tmp_path / "keras_run"
+    w = FileWriter(str(d))
+    as_tbx = lambda pb: Summary.FromString(pb.SerializeToString())  # noqa: E731 - the same proto, tensorboardX's class
+    w.add_summary(as_tbx(hp.hparams_config_pb([lr, opt, layers], [hp.Metric("epoch_loss")])))
+    w.add_summary(as_tbx(hp.hparams_pb({lr: 1e-3, opt: "sgd", layers: 4, "dropout": 0.5}, trial_id="t1")))
+    curve = losses(50)
+    for s, v in enumerate(curve):
+        w.add_summary(tbx_summary.scalar("epoch_loss", v), s)
+    w.close()
+    (run,) = load_runs(tmp_path).runs
+    assert run.name == "keras_run"
+    assert run.hparams == {"lr": 0.001, "optimizer": "sgd", "layers": 4, "dropout": 0.5}
+    assert logged(run, "epoch_loss") == pytest.approx(curve, rel=1e-6)
+
+
+@pytest.mark.skipif(not fastscan.available, reason="C extension not built")
+def test_the_c_scanner_locates_the_plugin_records(tmp_path):
+    d = write_run(tmp_path / "run", HP, losses(10), name="s")
+    (path,) = (d / "s").glob("events.out.tfevents.*")
+    res = fastscan.scan(path)
+    assert len(res.hparams_at) == 3  # experiment, session_start_info, session_end_info
+    c = tensorboard.reader._scan_c(path, True)
+    py = tensorboard.reader._scan_python(path, True)
+    assert c.hparams == py.hparams and [t for t, _ in c.hparams] == [
+        "_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"]
+    (main,) = d.glob("events.out.tfevents.*")
+    assert fastscan.scan(main).hparams_at == []
+
+
+def test_discovery_does_not_offer_the_session_folder(tmp_path):
+    write_run(tmp_path / "run", HP, losses(), name="s")
+    (ref,) = discover(tmp_path).refs
+    assert ref.name == "run" and ref.locator[2] == TYPED
+
+
+def sweep(tmp_path):
+    for lr in (0.001, 0.01, 0.1, 1.0):
+        write_run(tmp_path / f"lr_{lr}", {"lr": lr, "batch_size": 64, "optimizer": "adam"}, losses(diverge=lr == 1.0))
+    return tmp_path
+
+
+def test_sweep_of_add_hparams_runs_in_the_json_report(tmp_path, impl):
+    r = runner.invoke(app, ["analyze", "--format", "json", str(sweep(tmp_path))])
+    assert r.exit_code in (0, 1), r.output
+    doc = json.loads(r.stdout)
+    runs = {x["run"]: x for x in doc["runs"]}
+    assert set(runs) == {"lr_0.001", "lr_0.01", "lr_0.1", "lr_1.0"}
+    for name, x in runs.items():
+        assert x["hparams"] == {"lr": float(name[3:]), "batch_size": 64, "optimizer": "adam"}
+    assert doc["sweep"]["varying"] == ["lr"]
+    assert doc["sweep"]["hparams_from"]["logged"] == 4
+    assert {row["run"]: row["hparams"] for row in doc["sweep"]["table"]}["lr_1.0"] == {"lr": 1.0}
+
+
+def test_sweep_table_shows_the_hparams(tmp_path):
+    r = runner.invoke(app, ["analyze", str(sweep(tmp_path))], env={"COLUMNS": "160"})
+    assert r.exit_code in (0, 1), r.output
+    table = r.output[r.output.index("sweep"):]
+    assert "lr" in table and "0.001" in table and "lr_1.0" in table
+
+
+def test_watch_does_not_follow_the_session_folder(tmp_path):
+    from lossctl.config import Config
+    from lossctl.watch.session import Session
+
+    write_run(tmp_path / "run", HP, losses(diverge=True))
+    session = Session(tmp_path, Config())
+    up = session.poll()
+    assert set(session.followers) == {"run"} and len(up.files) == 1
+    assert {f.kind for f in up.findings} >= {"divergence"}
+    session.poll()  # judged once: the verdict is kept while the folder is unchanged
+    assert set(session.followers) == {"run"} and len(session.sessions) == 1
