@@ -7,6 +7,7 @@ session sub-directory per call, ``<run>/<time.time()>/`` or ``<run>/<name>/``, t
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from impls import IMPLS
@@ -107,7 +108,7 @@ def test_keras_layout_hparams_in_the_runs_own_event_file(tmp_path, impl):
     lr, opt, layers = hp.HParam("lr"), hp.HParam("optimizer", hp.Discrete(["adam", "sgd"])), hp.HParam("layers")
     d = tmp_path / "keras_run"
     w = FileWriter(str(d))
-    as_tbx = lambda pb: Summary.FromString(pb.SerializeToString())  # noqa: E731 - the same proto, tensorboardX's class
+    as_tbx = lambda pb: Summary.FromString(pb.SerializeToString())  # the same proto, tensorboardX's class
     w.add_summary(as_tbx(hp.hparams_config_pb([lr, opt, layers], [hp.Metric("epoch_loss")])))
     w.add_summary(as_tbx(hp.hparams_pb({lr: 1e-3, opt: "sgd", layers: 4, "dropout": 0.5}, trial_id="t1")))
     curve = losses(50)
@@ -177,3 +178,18 @@ def test_watch_does_not_follow_the_session_folder(tmp_path):
     assert {f.kind for f in up.findings} >= {"divergence"}
     session.poll()  # judged once: the verdict is kept while the folder is unchanged
     assert set(session.followers) == {"run"} and len(session.sessions) == 1
+
+
+LIGHTNING = Path(__file__).resolve().parents[2] / "shared" / "real" / "lightning" / "cv-image-classification" / \
+    "lightning_logs" / "mnist_cnn"
+
+
+@pytest.mark.skipif(not LIGHTNING.is_dir(), reason="../shared/real/lightning not present")
+def test_real_lightning_event_files_carry_the_same_hparams_as_their_yaml(impl):
+    """Lightning's TensorBoardLogger writes the plugin into the run's own event files beside hparams.yaml."""
+    import yaml
+
+    for version in sorted(LIGHTNING.glob("version_*")):
+        files = sorted(version.glob("events.out.tfevents.*"))
+        plugin = [tensorboard.reader.read(f).hparams for f in files]
+        assert plugin and all(p == yaml.safe_load((version / "hparams.yaml").read_text()) for p in plugin)

@@ -26,7 +26,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def store(tmp_path):
-    db, ids = M.sqlite_store()
+    db, _ = M.sqlite_store()
     shutil.copy(db, tmp_path / "mlflow.db")
     return tmp_path
 

@@ -11,8 +11,9 @@ The hparams plugin's summaries (``add_hparams``) are handed over raw for
 
 from __future__ import annotations
 
+import dataclasses
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -132,7 +133,7 @@ class Scan:
     undecodable: int  # good records that are not valid events
     size: int  # bytes in the file when it was opened
     end: int  # after the last complete record: where the next incremental scan starts
-    hparams: list[tuple[str, bytes]] = field(default_factory=list)  # hparams plugin (tag, content)
+    hparams: list[tuple[str, bytes]] = dataclasses.field(default_factory=list)  # hparams plugin (tag, content)
 
     def warnings(self, path, tail: bool = True) -> list[str]:
         """The input problems as warning lines (``tail=False``: not the incomplete last record,
