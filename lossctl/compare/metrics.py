@@ -113,10 +113,13 @@ def _tail(x: np.ndarray, width: float) -> int:
 
 
 def compare_metric(key: str, label: str, direction: str, axis: str, curves: list[Series | None],
-                   runs: list[str], target: float | None = None) -> MetricComparison | None:
+                   runs: list[str], target: float | None = None,
+                   memo: dict | None = None) -> MetricComparison | None:
     """The metric across runs (baseline first); None when the curves share no step range.
 
-    The target for "steps to reach" is the baseline's final value unless given.
+    The target for "steps to reach" is the baseline's final value unless given. ``memo`` keeps
+    the baseline's statistics per step range across calls (a sweep judges every run against
+    one best run: its statistics are computed once per range, not once per run).
     """
     present = [c for c in curves if c is not None and len(c)]
     if curves[0] is None or not len(curves[0]) or len(present) < 2:
@@ -126,7 +129,10 @@ def compare_metric(key: str, label: str, direction: str, axis: str, curves: list
         return None
     lo, hi = rng
     sign = 1.0 if direction == "lower" else -1.0
-    base = curve_stats(curves[0], runs[0], lo, hi, sign, target)
+    held = memo.get((id(curves[0]), lo, hi, sign, target)) if memo is not None else None
+    base = held[1] if held is not None else curve_stats(curves[0], runs[0], lo, hi, sign, target)
+    if memo is not None and held is None:  # the series is kept too, so its id is never reused
+        memo[(id(curves[0]), lo, hi, sign, target)] = (curves[0], base)
     goal = base.final if target is None else target
     stats = [base] + [curve_stats(c, r, lo, hi, sign, goal) if c is not None and len(c) else None
                       for c, r in zip(curves[1:], runs[1:])]

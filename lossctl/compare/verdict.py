@@ -37,12 +37,13 @@ def judged_role(base, run) -> str:
                      f"{base.view.roles[role]!r} (metrics: {', '.join(sorted(run.view.series)) or 'none'})")
 
 
-def pair_metric(base, run, target: float | None = None) -> MetricComparison:
-    """The judged metric of ``run`` against ``base`` on the range both cover."""
+def pair_metric(base, run, target: float | None = None, memo: dict | None = None) -> MetricComparison:
+    """The judged metric of ``run`` against ``base`` on the range both cover (``memo``: see
+    :func:`lossctl.compare.metrics.compare_metric`)."""
     role = judged_role(base, run)
     axis, views = views_on_common_axis([base, run])
     m = compare_metric(role, ROLE_LABEL[role], "lower", axis, [v.role(role) for v in views],
-                       [base.label, run.label], target)
+                       [base.label, run.label], target, memo)
     if m is None:
         raise InputError(run.run.path, f"its {ROLE_LABEL[role]} shares no {axis} range with the baseline's")
     return m

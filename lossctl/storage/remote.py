@@ -85,6 +85,12 @@ class FsspecStore(Store):
             with contextlib.suppress(Exception):  # cannot tell: the plain message is still true
                 if not self.fs.exists(bucket):
                     return f"no such bucket {bucket!r}"
+        if self.protocol == "hf":  # hf://[datasets/|spaces/]org/name/...: say when the repo is missing
+            segs = path.split("/")
+            repo = "/".join(segs[:3] if segs[0] in ("datasets", "spaces") else segs[:2])
+            with contextlib.suppress(Exception):
+                if repo != path and not self.fs.exists(repo):
+                    return f"no such Hugging Face Hub repository {repo!r}"
         return "no such file or directory"
 
     def size(self, path: str) -> int:

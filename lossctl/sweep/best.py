@@ -11,18 +11,20 @@ step range) has no verdict and the reason is kept.
 from __future__ import annotations
 
 from lossctl.compare import judge
+from lossctl.compare.verdict import pair_metric
 from lossctl.errors import InputError
 
 
 def verdicts(reports: list, best: int | None) -> list[tuple[str | None, str | None]]:
     """``(verdict, reason)`` per report against ``reports[best]``; ``(None, None)`` for the best."""
     out: list[tuple[str | None, str | None]] = []
+    memo: dict = {}  # the best run's curve statistics, once per step range
     for i, r in enumerate(reports):
         if best is None or i == best:
             out.append((None, None))
             continue
         try:
-            v = judge(reports[best], r)
+            v = judge(reports[best], r, metric=pair_metric(reports[best], r, memo=memo))
         except InputError as e:
             out.append((None, e.problem))
             continue
