@@ -11,11 +11,11 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml setup.py lossctl/readers/_scan.c | $(BIN)/python
+$(STAMP): pyproject.toml setup.py lossctl/readers/_scan.c lossctl/readers/console/_lines.c | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml setup.py lossctl/readers/_scan.c | $(BIN)/python
+$(DEV_STAMP): pyproject.toml setup.py lossctl/readers/_scan.c lossctl/readers/console/_lines.c | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP) $@
 

@@ -43,7 +43,13 @@ setup(
             sources=["lossctl/readers/_scan.c"],
             extra_compile_args=["-O3"] if os.name != "nt" else ["/O2"],
             optional=True,
-        )
+        ),
+        Extension(  # the console scanner's per-byte loops; lossctl/readers/console/fastpath.py
+            "lossctl.readers.console._lines",  # falls back to numpy/pandas without it
+            sources=["lossctl/readers/console/_lines.c"],
+            extra_compile_args=["-O3"] if os.name != "nt" else ["/O2"],
+            optional=True,
+        ),
     ],
     cmdclass={"build_ext": OptionalBuildExt},
 )

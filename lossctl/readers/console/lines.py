@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
+from lossctl.readers.console.fastpath import longest
 
 MAX_LINE = 64 << 10  # bytes; longer lines are skipped with a warning
 CHUNK = 8 << 20
@@ -57,7 +57,7 @@ def read_bounded(stream) -> Loaded:
             carry, skipping = b"", True
             long_lines += 1
             first_long = first_long or line_no + body.count(b"\n") + 1
-        if body and _longest(body) > MAX_LINE:
+        if body and longest(body) > MAX_LINE:
             kept = []
             for i, line in enumerate(body.split(b"\n")):
                 if len(line) > MAX_LINE:
@@ -72,11 +72,6 @@ def read_bounded(stream) -> Loaded:
         parts.append(carry)  # an unterminated last line (the reader decides what to do)
         line_no += 1
     return Loaded(b"".join(parts), long_lines, first_long, line_no)
-
-
-def _longest(body: bytes) -> int:
-    ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
-    return int(np.diff(ends, prepend=-1).max()) - 1 if len(ends) else len(body)
 
 
 def clean(data: bytes) -> bytes:

@@ -2,31 +2,28 @@
 
 Lines that differ only in their digits print the same thing (``iter 100: loss 2.3456, ...``
 and ``iter 110: loss 2.3012, ...``), so the file's shapes are classified once per *skeleton*
-(the line with its digits deleted, one ``bytes.translate`` over the whole file): each family
+(the line with its digits deleted, hashed in one pass by :mod:`.fastpath`): each family
 module looks at one example line of a skeleton and says which number is the step and which
 the metrics (a :class:`~lossctl.readers.console.base.Layout`). The lines of a skeleton are then
-parsed together: every character that cannot be part of a number becomes a space and pandas'
-C tokenizer reads the numbers at the layout's positions as float64 columns. Only small groups
-and shapes that need it (Python dicts with strings in them, JSON with nested objects) are read
+parsed together: every character that cannot be part of a number becomes a space and
+:func:`.fastpath.numbers` reads the numbers at the layout's positions as float64 columns. Lines
+whose tokens do not fit, small groups and shapes that need it (Python dicts with strings in them, JSON with nested objects) are read
 line by line (``ast.literal_eval`` / ``json.loads``, never ``eval``).
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
 
-from lossctl.readers.console import generic, hf_trainer, jsonlines, keras, llmc, megatron, nanogpt
+from lossctl.readers.console import fastpath, generic, hf_trainer, jsonlines, keras, llmc, megatron, nanogpt
 from lossctl.readers.console.base import Layout, numbers
 from lossctl.readers.console.lines import strip_prefix
 
 FAMILIES = [hf_trainer, keras, nanogpt, llmc, megatron, jsonlines]  # a tool's own shapes
 SHAPES = "Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, JSON lines, key=value lines with a step"
-DIGITS = b"0123456789"
 
 
 def _table(keep: bytes) -> bytes:
@@ -93,17 +90,11 @@ def looks_like_metric(line: bytes, families) -> str | None:
 
 def scan(data: bytes) -> Scan:
     out = Scan()
-    lines = data.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    n = len(lines)
-    if not n:
+    lines, codes = fastpath.index(data)
+    if not len(lines):
         return _finish(out, [], lines)
-    skel = data.translate(None, DIGITS).split(b"\n")[:n]
-    codes, uniques = pd.factorize(np.array(skel, dtype=object), use_na_sentinel=False)
-    del skel
     first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)  # codes number first sightings
-    counts = np.bincount(codes, minlength=len(uniques))
+    counts = np.bincount(codes, minlength=len(first))
     layouts: dict[int, tuple[Layout, int, list]] = {}
     unread: list[int] = []
     for j, i in enumerate(first):
@@ -131,9 +122,7 @@ def scan(data: bytes) -> Scan:
         if layout.kind == "skip":
             continue
         rows = order[bounds[j]:bounds[j + 1]]
-        g = _read_group(layout, rows, lines, layouts[j], out)
-        if g is not None:
-            groups.append(g)
+        groups += _read_group(layout, rows, lines, layouts[j], out)
     for j in unread:  # lines that look like a metric line of a shape in the file, but are not
         fam = looks_like_metric(lines[first[j]], families)
         if fam:
@@ -149,15 +138,29 @@ def _fail(out: Scan, count: int, line_no: int, line: bytes, fam: str) -> None:
         out.failed_family = fam
 
 
-def _read_group(layout: Layout, rows: np.ndarray, lines, rep, out: Scan) -> Group | None:
+def _read_group(layout: Layout, rows: np.ndarray, lines, rep, out: Scan) -> list[Group]:
+    """The group's lines, their numbers parsed together; the lines that do not fit the shape's
+    tokens (and small groups, and shapes read per line) line by line."""
     g = Group(layout, rows)
-    if layout.parse is None and len(rows) >= FAST_MIN and _fast(g, lines, rep):
-        return g
-    return _slow(g, lines, out)
+    if layout.parse is not None or len(rows) < FAST_MIN:
+        ok = None
+    else:
+        ok = _fast(g, lines, rep)
+    if ok is None:
+        return [x for x in (_slow(g, lines, out),) if x is not None]
+    if ok.all():
+        return [g]
+    rest = _slow(Group(layout, rows[~ok]), lines, out)
+    g.rows = rows[ok]
+    for d in (g.special, g.metrics):
+        for k in d:
+            d[k] = d[k][ok]
+    return [x for x in (g, rest) if x is not None and len(x.rows)]
 
 
-def _fast(g: Group, lines, rep) -> bool:
-    """Read the group's numbers with pandas' C tokenizer; False when the shape does not allow it."""
+def _fast(g: Group, lines, rep) -> np.ndarray | None:
+    """Read the group's numbers at the positions the representative line shows (a mask of the
+    rows read); None when the shape does not allow it."""
     layout, prefix, nums = rep
     line = lines[g.rows[0]]
     text = _text(line)
@@ -181,27 +184,14 @@ def _fast(g: Group, lines, rep) -> bool:
         if slot is None:
             continue
         if (a, b) not in where:
-            return False
+            return None
         cols[where[(a, b)]] = slot
     if not cols:
-        return False
-    if len(g.rows) == 1:
-        body = lines[int(g.rows[0])]
-    else:  # itemgetter gathers the group's lines in C
-        body = b"\n".join(itemgetter(*g.rows.tolist())(lines))
-    body = body.translate(table_)
-    try:
-        table = pd.read_csv(io.BytesIO(body), sep=r"\s+", header=None,
-                            usecols=None if len(cols) == len(tokens) else sorted(cols),
-                            names=range(len(tokens)), dtype=np.float64, engine="c",
-                            na_filter=False, skip_blank_lines=False)
-    except (ValueError, pd.errors.ParserError):
-        return False
-    if len(table) != len(g.rows):
-        return False
-    for c, slot in cols.items():
-        _put(g, slot, table[c].to_numpy())
-    return True
+        return None
+    values, ok = fastpath.numbers(lines, g.rows, table_, len(tokens), list(cols))
+    for k, c in enumerate(sorted(cols)):
+        _put(g, cols[c], values[:, k])
+    return ok
 
 
 def _put(g: Group, slot: str, values: np.ndarray) -> None:
@@ -252,6 +242,9 @@ def _slow(g: Group, lines, out: Scan) -> Group | None:
     return g
 
 
+KINDS = ["record", "keras_epoch", "keras_progress", "carry_step"]
+
+
 def _finish(out: Scan, groups: list[Group], lines) -> Scan:
     if not groups:
         out.metric = np.zeros(0, dtype=object)
@@ -262,27 +255,31 @@ def _finish(out: Scan, groups: list[Group], lines) -> Scan:
         return out
     # one record per line read; records in the order written
     sizes = [len(g.rows) for g in groups]
-    rec_line = np.concatenate([g.rows for g in groups])
-    rec_group = np.repeat(np.arange(len(groups)), sizes)
+    rec_line = np.concatenate([g.rows for g in groups]) if len(groups) > 1 else groups[0].rows
     R = len(rec_line)
-    spec = {s: np.full(R, np.nan) for s in SPECIAL}
+    used = {s for g in groups for s in g.special}
+    spec = {s: np.full(R, np.nan) if s in used else None for s in SPECIAL}
     off = 0
     for g in groups:
         for s, v in g.special.items():
             spec[s][off:off + len(g.rows)] = v
         off += len(g.rows)
-    order = np.argsort(rec_line, kind="stable")
+    ordered = R < 2 or bool((rec_line[1:] > rec_line[:-1]).all())
+    order = np.arange(R) if ordered else np.argsort(rec_line, kind="stable")
+
+    def per_record(values, dtype):  # a per-group property, per record
+        values = np.asarray(values, dtype=dtype)
+        return np.full(R, values[0]) if len(set(values.tolist())) == 1 else np.repeat(values, sizes)
+
     step = np.full(R, np.nan)
     keep = np.ones(R, dtype=bool)
     fams = sorted({g.layout.family for g in groups})
-    fam_of = np.array([fams.index(g.layout.family) for g in groups])[rec_group]
-    kinds = ["record", "keras_epoch", "keras_progress", "carry_step"]
-    kind_of = np.array([kinds.index(g.layout.kind) for g in groups])[rec_group]
-    train_of = np.array([g.layout.train for g in groups])[rec_group]
-    kind_names = np.array(kinds, dtype=object)[kind_of]
+    fam_of = per_record([fams.index(g.layout.family) for g in groups], np.int8)
+    kind_of = per_record([KINDS.index(g.layout.kind) for g in groups], np.int8)
+    train_of = per_record([g.layout.train for g in groups], bool)
     for k, fam in enumerate(fams):
         idx = order[fam_of[order] == k] if len(fams) > 1 else order  # this family's records, in order
-        _steps(fam, idx, spec, kind_names, train_of, step, keep)
+        _steps(fam, idx, spec, kind_of, train_of, step, keep)
     # long points, metric by metric; within a metric in the order written
     pieces: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     off = 0
@@ -313,16 +310,21 @@ def _finish(out: Scan, groups: list[Group], lines) -> Scan:
         code, rec, val, s = code[good], rec[good], val[good], s[good]
     out.metric = pd.Categorical.from_codes(code, categories=list(pieces))
     out.step, out.value, out.line = s.astype(np.int64), val, rec_line[rec]
-    out.run, out.runs = _split_runs(rec, rec_line, step, keep)
+    out.run, out.runs = _split_runs(rec, order, step, keep)
     _dedup(out)
     return out
 
 
 def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
     kinds = kind_of[idx]
+    nan = np.full(len(idx), np.nan) if any(spec[s] is None for s in SPECIAL) else None
+
+    def slot(name):
+        return nan if spec[name] is None else spec[name][idx]
+
     if fam == keras.NAME:
-        ep = spec["@epoch"][idx]
-        is_head = kinds == "keras_epoch"
+        ep = slot("@epoch")
+        is_head = kinds == KINDS.index("keras_epoch")
         ep = pd.Series(np.where(is_head, ep, np.nan)).ffill().to_numpy()
         step[idx] = np.where(np.isnan(ep), 0, ep - 1)
         prog = ~is_head
@@ -331,28 +333,29 @@ def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
         last = prog & ~(nxt & np.append(ep[1:] == ep[:-1], False))
         keep[idx] = last
         return
-    st = spec["@step"][idx]
+    st = slot("@step")
     if fam == hf_trainer.NAME and np.isnan(st).all():
         step[idx] = np.cumsum(train_of[idx])
         return
-    e, b, bt = spec["@epoch"][idx], spec["@batch"][idx], spec["@batches"][idx]
-    counted = ~np.isnan(e) & ~np.isnan(b)
-    if counted.any():
-        total = np.where(np.isnan(bt), np.nanmax(np.where(counted, b, np.nan)), bt)
-        base = 0 if np.nanmin(e[counted]) == 0 else 1
-        st = np.where(counted, (e - base) * total + b, st)
-    carry = kinds == "carry_step"
+    if spec["@epoch"] is not None and spec["@batch"] is not None:
+        e, b, bt = slot("@epoch"), slot("@batch"), slot("@batches")
+        counted = ~np.isnan(e) & ~np.isnan(b)
+        if counted.any():
+            total = np.where(np.isnan(bt), np.nanmax(np.where(counted, b, np.nan)), bt)
+            base = 0 if np.nanmin(e[counted]) == 0 else 1
+            st = np.where(counted, (e - base) * total + b, st)
+    carry = kinds == KINDS.index("carry_step")
     if carry.any():
         filled = pd.Series(np.where(carry, np.nan, st)).ffill().fillna(0).to_numpy()
         st = np.where(carry, filled, st)
     step[idx] = st
 
 
-def _split_runs(rec, rec_line, step, keep):
+def _split_runs(rec, order, step, keep):
     """A log holding several trainings: the step falls back to (or below) the first step of the
-    training before it. A fall to a later step is a resumed run (the restart rule's business)."""
-    r_order = np.argsort(rec_line, kind="stable")
-    r_order = r_order[keep[r_order] & np.isfinite(step[r_order])]
+    training before it. A fall to a later step is a resumed run (the restart rule's business).
+    ``order``: the records in the order written."""
+    r_order = order[keep[order] & np.isfinite(step[order])]
     s = step[r_order]
     run_of = np.zeros(len(step), dtype=np.int64)
     if len(s) < 2:

@@ -1,0 +1,72 @@
+"""The console scanner's per-byte primitives: the C ones (``_lines.c``) and the numpy/pandas
+fallback give the same lines, skeleton groups and numbers, on the lines tools print and on
+arbitrary bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lossctl.readers.console import fastpath
+from lossctl.readers.console.scanner import TABLES
+
+needs_c = pytest.mark.skipif(fastpath._lines is None, reason="C extension lossctl.readers.console._lines not built")
+SAMPLE = (b"iter 100: loss 2.3456, time 12.34ms, mfu 30.12%\n"
+          b"step 500: train loss 2.1000, val loss 2.2000\n"
+          b"iter 110: loss 9.9999, time 12.00ms, mfu 30.12%\n"
+          b"iter 120: loss 2.3012, time 13.00ms, mfu 30.12%\n"
+          b"\n"
+          b"iter 7: loss ., time 1.ms, mfu 3.%")
+
+
+def both(fn, *args):
+    return fn(*args, use_c=True), fn(*args, use_c=False)
+
+
+def same_index(data: bytes):
+    (lc, cc), (lp, cp) = both(fastpath.index, data)
+    assert lc.starts.tolist() == lp.starts.tolist()
+    assert cc.tolist() == cp.tolist()
+    assert [lc[i] for i in range(len(lc))] == [lp[i] for i in range(len(lp))]
+    pieces = data.split(b"\n")
+    if pieces and not pieces[-1]:
+        pieces.pop()
+    assert [lc[i] for i in range(len(lc))] == pieces
+    return lc, cc
+
+
+@needs_c
+def test_index_and_numbers_agree_on_printed_lines():
+    lines, codes = same_index(SAMPLE)
+    assert codes.tolist() == [0, 1, 0, 0, 2, 0]  # skeletons: the digits deleted
+    rows = np.flatnonzero(codes == 0)
+    table = TABLES[(False, False)]
+    (vc, okc), (vp, okp) = both(fastpath.numbers, lines, rows, table, 4, [0, 1, 3])
+    assert okc.tolist() == [True, True, True, False]  # "." is not a number
+    assert not okp.any()  # the fallback gives the whole group to the per-line reader
+    _, okp = fastpath.numbers(lines, rows[:3], table, 4, [0, 1, 3], use_c=False)
+    assert okp.all()
+    assert vc[0].tolist() == [100, 2.3456, 30.12] and vc[2][1] == 2.3012
+    assert fastpath.longest(SAMPLE, use_c=True) == fastpath.longest(SAMPLE, use_c=False) == 47
+
+
+@needs_c
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"1", b"0.5", b"-2e-3", b"nan", b"x", b" ", b"\n", b":", b".", b"\t", b"inf"]),
+                max_size=60))
+def test_c_and_fallback_agree_on_any_bytes(parts):
+    data = b"".join(parts)
+    lines, codes = same_index(data)
+    assert fastpath.longest(data, use_c=True) == fastpath.longest(data, use_c=False)
+    if not len(codes):
+        return
+    rows = np.flatnonzero(codes == codes[0])
+    table = TABLES[(True, True)]
+    ntok = len(lines[int(rows[0])].translate(table).split())
+    if not ntok:
+        return
+    (vc, okc), (vp, okp) = both(fastpath.numbers, lines, rows, table, ntok, [ntok - 1])
+    assert okp.sum() <= okc.sum() and (okc | ~okp).all()  # the fallback may give up on a whole group
+    np.testing.assert_array_equal(vc[okp], vp[okp])
