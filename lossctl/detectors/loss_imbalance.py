@@ -112,8 +112,8 @@ class LossImbalance(Detector):
               "terms": [{"metric": m, "weight": float(fit["weights"][j]), "start": float(c0[j]),
                          "end": float(c1[j]), "share_start": round(float(c0[j] / t0), 4),
                          "share_end": round(float(c1[j] / t1), 4)} for j, m in enumerate(names)]}
-        fixes = [f"Re-weight the terms: raise the weight of {name} (or lower the others') so the optimiser "
-                 "stops trading it away",
+        fixes = [(f"Re-weight the terms: raise the weight of {name} (or lower the others') so the optimiser "
+                  "stops trading it away"),
                  "Normalise each term by its initial value (loss_i / loss_i at step 0) so all start on one scale",
                  "Learn the weights: GradNorm, or uncertainty weighting (Kendall et al. 2018)",
                  f"Check {name}'s targets, labels and units: a term on another scale or fed wrong labels cannot fall"]
