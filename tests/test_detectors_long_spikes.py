@@ -134,3 +134,17 @@ def test_sample_run_120k_steps():
     (f,) = analyze_run(run, Config()).findings
     assert f.kind == "spike" and f.evidence["spikes"] == 2
     assert sorted(e["step"] // 1000 for e in f.evidence["largest"]) == [40, 85]
+
+
+PINN28 = Path("/work/shared/real/lightning/pendulum-pinn/lightning_logs/version_28")
+
+
+@pytest.mark.skipif(not PINN28.is_dir(), reason="shared real logs not mounted")
+def test_real_320k_step_run_its_early_spike_is_the_largest():
+    """A real Lightning run of 320,000 steps (a pendulum PINN; the epoch loss at 6,400 points):
+    at step 7,455 the loss jumps from ~0.4 to 6.5 and is back within a few epochs."""
+    (run,) = load_runs(str(PINN28)).runs
+    (f,) = [f for f in analyze_run(run, Config()).findings if f.kind == "spike"]
+    ev = f.evidence
+    assert ev["rule"] == "olmo-core stability monitor" and ev["peak_step"] == 7_455
+    assert ev["peak_ratio"] > 10 and ev["foundry_outliers"] >= 1 and f.severity == "warning"

@@ -166,7 +166,8 @@ def long_run_message(metric: str, listed: list[dict], st: dict, t: dict) -> tupl
     if st["grad_logged"]:
         ev["grad_norm_first"] = sum(bool(e["grad_norm_first"]) for e in listed)
     ev["largest"] = top
-    ratio = f"{fmt(big['height_ratio'])}x its running mean, " if big["height_ratio"] is not None else ""
+    r = big["height_ratio"]
+    ratio = "" if r is None else f"{fmt(r) if r >= 1.1 else f'{r:.3f}'}x its running mean, "  # 1.003x, not 1x
     rec = (f"back under the threshold within {plural(big['recovery_steps'], 'step')}"
            if big["recovery_steps"] is not None else "not back under the threshold")
     msg = (f"{metric} spikes {plural(len(listed), 'time')} in {st['span'] + 1:,} steps "
