@@ -8,6 +8,8 @@ from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.stats import fmt
 from lossctl.roles import VAL_WORDS, is_loss_like, words
 
+MAX_ROWS = 50_000  # shared steps the fit and the levels use at most (evenly spaced)
+
 
 class LossImbalance(Detector):
     """One term of a composite loss holds the total up while the other terms fall.
@@ -25,7 +27,8 @@ class LossImbalance(Detector):
     validation): the series that is a non-negative weighted sum of the others, the weights
     fitted by least squares on the steps they share, accepted only when the fit is near exact
     (the residual below {max_residual:.0%} of the total and below {max_residual_var:.0%} of the
-    total's own variation, with at least {min_points:.0f} shared steps). A term that alone
+    total's own variation, with at least {min_points:.0f} shared steps; a long log is thinned to
+    50,000 evenly spaced shared steps first). A term that alone
     reproduces the total (the same loss logged twice) is not a component. A term's level is the
     median of its weighted values over the stretch, the total's level the sum of its terms'
     levels (so the shares add up to 100% and a wild first step does not set the start).
@@ -108,7 +111,7 @@ class LossImbalance(Detector):
               "fit_residual": float(fit["residual"]),
               "components": ", ".join(f"{fmt(float(fit['weights'][j]))} x {m} ({c0[j] / t0:.0%} -> {c1[j] / t1:.0%})"
                                       for j, m in enumerate(names)),
-              "shared_steps": n,
+              "shared_steps": fit["shared"],
               "terms": [{"metric": m, "weight": float(fit["weights"][j]), "start": float(c0[j]),
                          "end": float(c1[j]), "share_start": round(float(c0[j] / t0), 4),
                          "share_end": round(float(c1[j] / t1), 4)} for j, m in enumerate(names)]}
@@ -127,17 +130,20 @@ def composite(total: Series, candidates: list[Series], t: dict) -> dict | None:
     keep = []
     for s in candidates:
         st, v = _last_per_step(s)
-        if len(st) and np.isin(steps, st).mean() >= 0.9:  # logged beside the total (not per epoch)
+        if len(st) and _shared(steps, st).mean() >= 0.9:  # logged beside the total (not per epoch)
             keep.append((s.metric, st, v))
     if len(keep) < 2:
         return None
+    at = steps
     for _, st, _ in keep:
-        steps = steps[np.isin(steps, st)]
-    cols = [v[np.searchsorted(st, steps)] for _, st, v in keep]
-    y = y[np.searchsorted(_last_per_step(total)[0], steps)]
+        at = at[_shared(at, st)]
+    shared = len(at)
+    at = at[:: shared // MAX_ROWS + 1]  # a near-exact sum shows on a thinned sample as well
+    cols = [v[np.searchsorted(st, at)] for _, st, v in keep]
+    y = y[np.searchsorted(steps, at)]
     x = np.column_stack(cols)
     ok = np.isfinite(y) & np.isfinite(x).all(axis=1)
-    steps, y, x = steps[ok], y[ok], x[ok]
+    steps, y, x = at[ok], y[ok], x[ok]
     if len(y) < max(t["min_points"], 5 * (len(keep) + 1)) or (y < 0).any() or (x < 0).any() or not (y > 0).any():
         return None
     names = [m for m, _, _ in keep]
@@ -155,7 +161,7 @@ def composite(total: Series, candidates: list[Series], t: dict) -> dict | None:
     var = float(np.linalg.norm(y - y.mean()))
     if resid > t["max_residual"] * float(np.linalg.norm(y)) or resid > t["max_residual_var"] * var:
         return None
-    return {"names": [names[j] for j in used], "weights": w, "terms": terms, "steps": steps,
+    return {"names": [names[j] for j in used], "weights": w, "terms": terms, "steps": steps, "shared": shared,
             "residual": resid / float(np.linalg.norm(y))}
 
 
@@ -179,8 +185,18 @@ def _residual(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return float(np.linalg.norm(x @ w - y)) / max(float(np.linalg.norm(y)), 1e-300)
 
 
+def _shared(steps: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Which of the sorted unique ``steps`` the sorted unique ``other`` also has."""
+    if len(steps) == len(other) and np.array_equal(steps, other):
+        return np.ones(len(steps), dtype=bool)
+    i = np.minimum(np.searchsorted(other, steps), len(other) - 1)
+    return other[i] == steps
+
+
 def _last_per_step(s: Series) -> tuple[np.ndarray, np.ndarray]:
     """Unique sorted steps and the value last logged at each (a restart logs a step again)."""
+    if len(s.steps) < 2 or bool(np.all(s.steps[1:] > s.steps[:-1])):
+        return s.steps, s.values
     rev = s.steps[::-1]
     st, idx = np.unique(rev, return_index=True)
     return st, s.values[::-1][idx]
