@@ -87,6 +87,26 @@ kind, plus a healthy run that must raise nothing):
     (a factor of ~3 within each epoch) 30 times over. Reshuffled each epoch, the same run is
     flagged for nothing. TensorBoard event file.
 
+``loss_imbalance_lightning/``
+    A multi-task regression: a shared 6-8 tanh trunk with two linear heads, one predicting a
+    price (in its own units, 3-5x the scale of the other target, and weighted 10x in the
+    objective) and one a standardised demand, trained together with Adam on
+    ``10 * price_loss + demand_loss`` (600 examples, batch 32, 100 epochs). The trunk serves the
+    heavy term: the price loss falls ~800x while the demand loss stays near its starting level
+    (1.09 -> 0.96), so by the end it is ~90% of the total. With both weights 1 the same run
+    takes the demand loss down 2.7x and lossctl reports nothing. Lightning ``metrics.csv``
+    (``train_loss``, ``price_loss``, ``demand_loss`` every step) plus ``hparams.yaml``.
+
+``long_spikes_lightning/``
+    A long run (120,000 steps): a bigram language model (a 32x32 logit table) trained with
+    Adam (lr 3e-4, warm-up, cosine decay) on batches of 64 tokens drawn from a fixed, sparse
+    Markov chain (the loss falls from ln 32 = 3.47 towards its entropy rate, 0.58), two
+    stretches of whose data (30 batches at step 40,000, 20 at 85,000) are a corrupted shard
+    with shuffled next tokens. Logged every 10 steps (Lightning's ``log_every_n_steps=10``):
+    ``train_loss`` and ``grad_norm``. The corrupted batches make the loss jump ~20x its running
+    mean and the gradient norm rise with it (not before it). Judged by the long-run spike rules (OLMo-core's
+    stability monitor). Training takes ~30 s; a shorter run is not valid for those rules.
+
 ``lr_sweep/lr=1e-3,seed=1/`` ... ``lr_sweep/lr=3e-1,seed=2/``
     A learning-rate sweep: the house-price regression (4-64-1 ReLU, MSE, inputs standardised
     this time) trained with momentum-0.9 SGD at six learning rates, 1e-3 to 3e-1 in steps of
@@ -542,6 +562,107 @@ def epoch_periodic():
 # writers
 
 
+# ---------------------------------------------------------------------------------------------
+# runs with more than one loss series
+
+
+class TwoHeadRegressor:
+    """A shared tanh trunk with two linear heads, each with its own MSE term; the objective is
+    ``weights[0] * term_a + weights[1] * term_b`` (a multi-task or multi-term loss)."""
+
+    def __init__(self, d: int, h: int, weights, rng: np.random.Generator):
+        self.weights = weights
+        self.params = {"W1": rng.normal(0.0, 1.0 / math.sqrt(d), (d, h)), "b1": np.zeros(h),
+                       "Wa": rng.normal(0.0, 1.0 / math.sqrt(h), (h, 1)), "ba": np.zeros(1),
+                       "Wb": rng.normal(0.0, 1.0 / math.sqrt(h), (h, 1)), "bb": np.zeros(1)}
+
+    def loss_grad(self, x, ya, yb):
+        p, (wa, wb), n = self.params, self.weights, len(ya)
+        h = np.tanh(x @ p["W1"] + p["b1"])
+        ra, rb = (h @ p["Wa"] + p["ba"])[:, 0] - ya, (h @ p["Wb"] + p["bb"])[:, 0] - yb
+        da, db = (2.0 * wa / n) * ra[:, None], (2.0 * wb / n) * rb[:, None]
+        grads = {"Wa": h.T @ da, "ba": da.sum(0), "Wb": h.T @ db, "bb": db.sum(0)}
+        dz = (da @ p["Wa"].T + db @ p["Wb"].T) * (1.0 - h * h)
+        grads["W1"], grads["b1"] = x.T @ dz, dz.sum(0)
+        return (float(np.mean(ra * ra)), float(np.mean(rb * rb))), grads
+
+
+IMBALANCE = {"hidden": 8, "batch_size": 32, "max_epochs": 100, "optimizer": "Adam", "lr": 3e-3,
+             "price_weight": 10.0, "demand_weight": 1.0}
+
+
+def loss_imbalance():
+    """Per-step ``(epoch, step, total, price_loss, demand_loss)`` of the two-head regression."""
+    rng = np.random.default_rng(71)
+    n, d = 600, 6
+    x = rng.normal(0.0, 1.0, (n, d))
+    price = 3.0 * np.tanh(x @ rng.normal(0.0, 0.7, d)) + 2.0 * np.tanh(x @ rng.normal(0.0, 0.7, d))
+    demand = np.tanh(x[:, 0] * x[:, 1]) + 0.5 * np.cos(2.0 * x[:, 2])
+    demand = (demand - demand.mean()) / demand.std()
+    h = IMBALANCE
+    w = (h["price_weight"], h["demand_weight"])
+    model = TwoHeadRegressor(d, h["hidden"], w, np.random.default_rng(72))
+    opt, order_rng, rows, step = Adam(model.params), np.random.default_rng(73), [], 0
+    for epoch in range(h["max_epochs"]):
+        order = order_rng.permutation(n)
+        for i in range(0, n, h["batch_size"]):
+            idx = order[i:i + h["batch_size"]]
+            (la, lb), grads = model.loss_grad(x[idx], price[idx], demand[idx])
+            opt.step(model.params, grads, h["lr"])
+            rows.append((epoch, step, w[0] * la + w[1] * lb, la, lb))
+            step += 1
+    return rows
+
+
+LONG = {"vocab": 32, "alpha": 0.02, "batch_tokens": 64, "max_steps": 120_000, "optimizer": "Adam", "lr": 3e-4,
+        "warmup_steps": 2000, "log_every_n_steps": 10, "bad_shards": "40000+30,85000+20"}
+
+
+def long_spikes():
+    """Per-logged-step ``(epoch, step, loss, grad_norm)`` of a bigram LM trained for 120,000
+    steps (one pass over a token stream: epoch 0 throughout, as Lightning logs it)."""
+    h = LONG
+    v, b, steps = h["vocab"], h["batch_tokens"], h["max_steps"]
+    chain = np.random.default_rng(81).dirichlet(np.full(v, h["alpha"]), v).cumsum(1)
+    chain[:, -1] = 1.0
+    bad = np.zeros(steps, dtype=bool)
+    for shard in h["bad_shards"].split(","):
+        at, length = map(int, shard.split("+"))
+        bad[at:at + length] = True
+    params = {"W": np.zeros((v, v))}
+    opt, rng = Adam(params), np.random.default_rng(83)
+    xs, us = rng.integers(0, v, (steps, b)), rng.random((steps, b))
+    eye, rows, ar = np.eye(v), [], np.arange(b)
+    for step in range(steps):
+        x = xs[step]
+        y = xs[step - 1] if bad[step] else (chain[x] < us[step][:, None]).sum(1)  # corrupted: shuffled
+        logits = params["W"][x]
+        logits = logits - logits.max(1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(1, keepdims=True)
+        loss = float(-np.log(p[ar, y]).mean())
+        p[ar, y] -= 1.0
+        g = eye[x].T @ (p / b)
+        lr = h["lr"] * min(1.0, (step + 1) / h["warmup_steps"]) * (0.1 + 0.45 * (1 + math.cos(math.pi * step / steps)))
+        opt.step(params, {"W": g}, lr)
+        if step % h["log_every_n_steps"] == 0:
+            rows.append((0, step, loss, math.sqrt(float((g * g).sum()))))
+    return rows
+
+
+def write_lightning_columns(run_dir: Path, header: list[str], rows, hparams) -> Path:
+    """Lightning's ``metrics.csv`` with the given columns (one row per logged step)."""
+    path = run_dir / "metrics.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for row in rows:
+            w.writerow([c if isinstance(c, int) else fmt(c) for c in row])
+    with open(run_dir / "hparams.yaml", "w") as f:
+        f.writelines(f"{k}: {v}\n" for k, v in hparams.items())
+    return path
+
+
 def fresh_dir(path: Path) -> Path:
     if path.exists():
         shutil.rmtree(path)
@@ -678,6 +799,15 @@ def main(argv: list[str]) -> int:
             report_steps(print_console(d, steps, epochs), steps)
         else:
             report_epochs(write_keras_json(d, epochs), epochs)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        terms, long = loss_imbalance(), long_spikes()
+    d = fresh_dir(out / "loss_imbalance_lightning")
+    path = write_lightning_columns(d, ["epoch", "step", "train_loss", "price_loss", "demand_loss"], terms, IMBALANCE)
+    print(f"{path}: {len(terms)} steps, price_loss {describe([r[3] for r in terms])}; "
+          f"demand_loss {describe([r[4] for r in terms])}")
+    d = fresh_dir(out / "long_spikes_lightning")
+    path = write_lightning_columns(d, ["epoch", "step", "train_loss", "grad_norm"], long, LONG)
+    print(f"{path}: {len(long)} logged steps to {long[-1][1]:,}, train loss {describe([r[2] for r in long])}")
     sweep = fresh_dir(out / "lr_sweep")
     for lr in SWEEP_LRS:
         for seed in SWEEP_SEEDS:

@@ -7,6 +7,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.schedule import lr_context
+from lossctl.detectors.spike_long import LONG_RUN_DOC, LONG_RUN_THRESHOLDS, long_run_findings
 from lossctl.detectors.stats import binned, fmt, robust_sigma, rolling_median
 from lossctl.text import plural
 
@@ -64,6 +65,8 @@ class Spike(Detector):
                   "max_half_high": 10, "min_points": 12, "min_before": 2, "grow_fraction": 0.1}
 
     def detect(self, run: RunView):
+        if (long := long_run_findings(self, run)) is not None:  # 100,000+ steps: spike_long.py
+            return long
         if (judged := self.judged(run, "loss", "val_loss")) is None:
             return []
         s, f = judged
@@ -112,6 +115,11 @@ class Spike(Detector):
         start = min(e["start"] for e in events)
         end = max(e["end"] for e in events)
         return self.finding(run, s, start, end, msg, ev, _suggest(ev))
+
+
+# runs of 100,000+ steps are judged by the rules large-model teams use (spike_long.py)
+Spike.__doc__ += LONG_RUN_DOC
+Spike.thresholds = {**Spike.thresholds, **LONG_RUN_THRESHOLDS}
 
 
 def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.ndarray | None = None) -> list[dict]:
