@@ -4,6 +4,7 @@ gradient norm), decided from the names people use and overridable by the user.""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 ROLES = ("loss", "val_loss", "lr", "grad_norm")
@@ -20,7 +21,13 @@ _SPLIT = re.compile(r"[/\s_.:\-()\[\]]+")
 
 
 def words(name: str) -> list[str]:
-    return [w for w in _SPLIT.split(name.lower()) if w]
+    return list(_words(name))
+
+
+@lru_cache(maxsize=4096)
+def _words(name: str) -> tuple[str, ...]:
+    """Cached: a sweep's runs share their metric names, and each name is looked at many times."""
+    return tuple(w for w in _SPLIT.split(name.lower()) if w)
 
 
 def _is_lr(ws: list[str], name: str) -> bool:
