@@ -10,7 +10,7 @@ from lossctl.config import Config
 from lossctl.detectors import BY_KIND, DETECTORS
 from lossctl.detectors.base import RunView, Series
 from lossctl.findings import Finding, severity_rank
-from lossctl.roles import assign_roles
+from lossctl.roles import assign_roles, loss_pairs
 from lossctl.runs import Run
 
 
@@ -56,8 +56,35 @@ def view_of(run: Run, overrides: dict[str, str] | None = None) -> RunView:
         name = str(metric.categories[code])
         idx = groups[code]
         series[name] = Series(name, steps[idx], values[idx])
-    roles = assign_roles({m: len(s) for m, s in series.items()}, overrides)
-    return RunView(run.name, series, roles)
+    points = {m: len(s) for m, s in series.items()}
+    roles = assign_roles(points, overrides)
+    pairs, pair_of = loss_pairs(points, roles)
+    return RunView(run.name, series, roles, pairs, pair_of)
+
+
+def _judge(view: RunView, detectors) -> list[Finding]:
+    """Every detector on every loss pair of the run; a kind on a metric once (the NaN check
+    scans all losses from any pair). A part of the overall training loss (a term of the sum,
+    a head) keeps a finding about its own curve only when the overall loss shows that kind too:
+    else the other parts made up for it (a trade-off between terms, a noise-level term), which
+    is a question of weighting, not of training."""
+    findings, by_pair = [], []
+    for i, pair_view in enumerate(view.pair_views()):
+        seen = {(f.kind, f.metric) for f in findings}
+        with np.errstate(all="ignore"):
+            new = [f for det in detectors for f in det.detect(pair_view) if (f.kind, f.metric) not in seen]
+        findings += new
+        by_pair += [i] * len(new)
+    found = {(f.kind, f.metric) for f in findings}
+    kept = []
+    for f, i in zip(findings, by_pair):
+        pair = view.pairs[i] if i else None
+        if pair and pair.part_of and f.metric == pair.loss and (f.kind, pair.part_of) not in found:
+            continue
+        if (j := view.pair_of.get(f.metric, i)):  # the primary pair is the roles line: unnamed
+            f.evidence["pair"] = view.pairs[j].roles()
+        kept.append(f)
+    return kept
 
 
 def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = None) -> RunReport:
@@ -69,14 +96,10 @@ def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = Non
     if view.role("loss") is None and view.role("val_loss") is None:
         run.warnings.append(f"{run.name}: no loss series recognised among {', '.join(sorted(view.series))}; "
                             "name one with --loss TAG")
-    findings, checked = [], []
-    for cls in DETECTORS:
-        if not config.enabled(cls.kind):
-            continue
-        checked.append(cls.kind)
-        det = cls(config.thresholds.get(cls.kind), config.severities.get(cls.kind))
-        with np.errstate(all="ignore"):
-            findings += det.detect(view)
+    detectors = [cls(config.thresholds.get(cls.kind), config.severities.get(cls.kind))
+                 for cls in DETECTORS if config.enabled(cls.kind)]
+    checked = [d.kind for d in detectors]
+    findings = _judge(view, detectors)
     found = {(f.kind, f.metric) for f in findings}
     findings = [f for f in findings
                 if not any((k, m) in found for k in BY_KIND[f.kind].suppressed_by for m in _metrics_of(f))]

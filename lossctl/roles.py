@@ -4,16 +4,30 @@ gradient norm), decided from the names people use and overridable by the user.""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import NamedTuple
 
 ROLES = ("loss", "val_loss", "lr", "grad_norm")
 VAL_WORDS = {"val", "valid", "validation", "eval", "evaluation", "dev", "test", "holdout"}
 TRAIN_WORDS = {"train", "training", "tr"}
 LOSS_WORDS = {"loss", "nll", "cost", "objective", "xent", "crossentropy"}
+# how a loss was aggregated or smoothed for logging: the same loss under another name
+AGGREGATE_WORDS = {"step", "epoch", "avg", "mean", "batch", "iter", "ema", "smooth", "smoothed", "running"}
+# settings named after the loss, not losses (fp16 loss scale, a loss's weight in a sum)
+# the words of an overall loss, of which the run's other training losses are parts
+OVERALL_WORDS = {"total", "overall", "combined", "sum"}
+SETTING_WORDS = {"scale", "scaler", "weight", "weights", "coef", "coeff", "lambda"}
 _SPLIT = re.compile(r"[/\s_.:\-()\[\]]+")
 
 
 def words(name: str) -> list[str]:
-    return [w for w in _SPLIT.split(name.lower()) if w]
+    return list(_words(name))
+
+
+@lru_cache(maxsize=4096)
+def _words(name: str) -> tuple[str, ...]:
+    """Cached: a sweep's runs share their metric names, and each name is looked at many times."""
+    return tuple(w for w in _SPLIT.split(name.lower()) if w)
 
 
 def _is_lr(ws: list[str], name: str) -> bool:
@@ -62,3 +76,59 @@ def assign_roles(points: dict[str, int], overrides: dict[str, str] | None = None
         if name:
             roles[role] = name
     return roles
+
+
+class LossPair(NamedTuple):
+    """A loss as detectors judge it: its training and validation series (either may be None),
+    and the overall training loss it is a part of, if any."""
+
+    loss: str | None
+    val_loss: str | None
+    part_of: str | None = None
+
+    def roles(self) -> dict[str, str]:
+        return {r: m for r, m in (("loss", self.loss), ("val_loss", self.val_loss)) if m}
+
+
+def _pair_key(name: str) -> tuple[str, ...]:
+    """What a loss is once its split and aggregation words are removed: ``val_reg_loss``,
+    ``reg_val_loss`` and ``train/reg_loss_epoch`` are all the loss ``reg_loss``."""
+    return tuple(sorted(w for w in words(name) if w not in VAL_WORDS | TRAIN_WORDS | AGGREGATE_WORDS))
+
+
+def _is_overall(name: str | None) -> bool:
+    return name is not None and set(_pair_key(name)) <= LOSS_WORDS | OVERALL_WORDS
+
+
+def loss_pairs(points: dict[str, int], roles: dict[str, str]) -> tuple[list[LossPair], dict[str, int]]:
+    """Every loss the run logs as pairs, the roles' pair first (the primary, as chosen today),
+    then one pair per other loss name in order of appearance, each side its best-ranked series.
+    A validation loss without a training counterpart (a second evaluation set) is paired with
+    the primary training loss; a training loss without one is judged alone. When the run logs an
+    overall training loss (``loss``, ``total_loss``), the other training losses are its parts.
+    Also returns the pair each loss series belongs to (another aggregation of a judged loss
+    belongs to its pair and is not judged again)."""
+    primary = (roles.get("loss"), roles.get("val_loss"))
+    taken = {m for m in (*primary, roles.get("lr"), roles.get("grad_norm")) if m}
+    groups: dict[tuple, tuple[list, list]] = {}
+    for name in points:
+        ws = words(name)
+        if name in taken or not is_loss_like(name) or _is_lr(ws, name) or _is_grad_norm(ws) or SETTING_WORDS & set(ws):
+            continue
+        groups.setdefault(_pair_key(name), ([], []))[bool(VAL_WORDS & set(ws))].append(name)
+    keys = [None if m is None else _pair_key(m) for m in primary]
+    found, member = [], {m: 0 for m in primary if m}
+    for key, sides in groups.items():
+        pair = []
+        for i, names in enumerate(sides):
+            if key == keys[i]:  # another aggregation of the primary's series
+                member.update((n, 0) for n in names)
+                names = []
+            pair.append(min(names, key=lambda n: _loss_rank(n, points[n], bool(i))) if names else None)
+        if pair != [None, None]:
+            member.update((n, len(found) + 1) for names in sides for n in names if n not in member)
+            found.append(pair)
+    overall = next((m for m in (primary[0], *(t for t, _ in found)) if _is_overall(m)), None)
+    pairs = [LossPair(*primary)] + [
+        LossPair(t or primary[0], v, overall if t and t != overall else None) for t, v in found]
+    return pairs, member

@@ -125,6 +125,18 @@ kind, plus a healthy run that must raise nothing):
     ``tests/test_readers_console.py`` writes the same run as CSV and checks that lossctl finds
     the same.
 
+``two_heads_keras/``
+    A two-output model (Keras functional API style): a shared 8-256 ReLU trunk with a ``price``
+    head (MSE on the standardised price) and a ``segment`` head (built in the last 20 years or
+    not, softmax cross-entropy), compiled with ``loss_weights={"price": 0.1, "segment": 1.0}``
+    and trained with Adam for 150 epochs on 48 houses (the houses regression plus 4 irrelevant
+    features) whose recorded sale prices are noisy (noise 1.5x the price's own spread), while
+    the segment labels are clean. The price head memorises the noise: its validation loss is
+    lowest at epoch 20 and ends 2.5x higher, while the segment head stays near its best and
+    the weighted total ``val_loss`` barely moves. Keras ``CSVLogger`` ``training.log`` with the
+    columns Keras logs for two outputs (``loss``, ``price_loss``, ``segment_loss`` and their
+    ``val_`` twins, sorted).
+
 Regenerate with ``make samples`` (which runs
 ``.venv/bin/python scripts/make_sample_logs.py sample_logs``). The output is deterministic
 apart from the TensorBoard file name and its header record, which TensorBoard's writer stamps
@@ -815,7 +827,92 @@ def main(argv: list[str]) -> int:
                 steps, epochs = sweep_run(float(lr), seed)
             d = fresh_dir(sweep / f"lr={lr},seed={seed}")
             report_steps(write_lightning(d, steps, epochs, None), steps)
+    two_heads_sample(out)
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# two_heads_keras: a run that logs several losses (every loss pair is judged)
+
+
+class TwoHeadMLP:
+    """A shared ReLU trunk with two heads, as a two-output Keras model: ``price`` (one linear
+    unit, MSE) and ``segment`` (two logits, softmax cross-entropy). The loss optimised is the
+    weighted sum; each head's loss is also returned unweighted, as Keras logs it."""
+
+    def __init__(self, sizes, rng: np.random.Generator):
+        d, h = sizes
+        self.params = {"W1": rng.normal(0.0, math.sqrt(2.0 / d), (d, h)), "b1": np.zeros(h),
+                       "Wp": rng.normal(0.0, 1.0 / math.sqrt(h), (h, 1)), "bp": np.zeros(1),
+                       "Ws": rng.normal(0.0, 1.0 / math.sqrt(h), (h, 2)), "bs": np.zeros(2)}
+
+    def losses_grad(self, x, price, segment, weights):
+        p = self.params
+        z = x @ p["W1"] + p["b1"]
+        h = np.maximum(z, 0.0)
+        r = (h @ p["Wp"] + p["bp"])[:, 0] - price
+        seg_loss, dlogits = softmax_xent(h @ p["Ws"] + p["bs"], segment)
+        dp, ds = weights["price"] * (2.0 / len(r)) * r[:, None], weights["segment"] * dlogits
+        grads = {"Wp": h.T @ dp, "bp": dp.sum(0), "Ws": h.T @ ds, "bs": ds.sum(0)}
+        dz = (dp @ p["Wp"].T + ds @ p["Ws"].T) * (z > 0)
+        grads["W1"], grads["b1"] = x.T @ dz, dz.sum(0)
+        return {"price": float(np.mean(r * r)), "segment": seg_loss}, grads
+
+
+TWO_HEADS = {"train_size": 48, "price_noise": 1.5, "noise_features": 4, "hidden": 256, "epochs": 150,
+             "batch_size": 16, "lr": 1e-3, "loss_weights": {"price": 0.1, "segment": 1.0}, "seed": 181}
+
+
+def two_heads():
+    """Per epoch ``{name: value}`` as a two-output Keras model logs it: ``loss`` (the weighted
+    sum), ``price_loss``, ``segment_loss`` (epoch means of the batches), then the same three
+    on the validation set with ``val_`` in front."""
+    h = TWO_HEADS
+    n, rng = h["train_size"], np.random.default_rng(h["seed"])
+    x, price = houses(n + VAL, rng)
+    segment = (x[:, 2] < 20.0).astype(np.int64)  # built in the last 20 years: clean labels
+    price = price + np.r_[rng.normal(0.0, h["price_noise"], n), np.zeros(VAL)]  # noisy sale prices
+    price = (price - price[:n].mean()) / price[:n].std()
+    x = np.c_[x, rng.normal(0.0, 1.0, (len(x), h["noise_features"]))]
+    x, xv = standardise(x[:n], x[n:])
+    model = TwoHeadMLP((x.shape[1], h["hidden"]), np.random.default_rng(h["seed"] + 1))
+    opt, order_rng, w = Adam(model.params), np.random.default_rng(h["seed"] + 2), h["loss_weights"]
+    history = []
+    for _ in range(h["epochs"]):
+        order, batches = order_rng.permutation(n), []
+        for i in range(0, n, h["batch_size"]):
+            idx = order[i:i + h["batch_size"]]
+            losses, grads = model.losses_grad(x[idx], price[:n][idx], segment[:n][idx], w)
+            opt.step(model.params, grads, h["lr"])
+            batches.append(losses)
+        val, _ = model.losses_grad(xv, price[n:], segment[n:], w)
+        row = {}
+        for prefix, losses in (("", {k: float(np.mean([b[k] for b in batches])) for k in w}), ("val_", val)):
+            row[f"{prefix}loss"] = sum(w[k] * v for k, v in losses.items())
+            row.update((f"{prefix}{k}_loss", v) for k, v in losses.items())
+        history.append(row)
+    return history
+
+
+def write_keras_csv_logger(run_dir: Path, history) -> Path:
+    """Keras ``CSVLogger``: ``epoch`` then the logged keys sorted, one row per epoch."""
+    path = run_dir / "training.log"
+    keys = sorted(history[0])
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["epoch", *keys])
+        for epoch, row in enumerate(history):
+            w.writerow([epoch, *(repr(row[k]) for k in keys)])
+    return path
+
+
+def two_heads_sample(out: Path) -> None:
+    history = two_heads()
+    path = write_keras_csv_logger(fresh_dir(out / "two_heads_keras"), history)
+    for key in ("loss", "price_loss", "segment_loss"):
+        val = [row["val_" + key] for row in history]
+        print(f"{path}: {key} {describe([row[key] for row in history])}; val_{key} {describe(val)} "
+              f"(min at epoch {int(np.argmin(val))})")
 
 
 if __name__ == "__main__":

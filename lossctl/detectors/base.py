@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from lossctl.findings import Finding
+from lossctl.roles import LossPair
 
 
 @dataclass
@@ -32,11 +33,20 @@ class Series:
 
 @dataclass
 class RunView:
-    """One run as detectors see it: its series by metric name, and the roles."""
+    """One run as detectors see it: its series by metric name, and the roles (the loss roles
+    are one loss pair; ``pairs`` lists every pair the run logs, this view's first)."""
 
     run: str
     series: dict[str, Series]
     roles: dict[str, str] = field(default_factory=dict)
+    pairs: list[LossPair] = field(default_factory=list)
+    pair_of: dict[str, int] = field(default_factory=dict)  # loss series -> index in ``pairs``
+
+    def pair_views(self) -> list[RunView]:
+        """A view per loss pair, each with that pair as its loss roles and the other roles
+        (lr, grad norm) shared: detectors judge each pair as they judge the primary one."""
+        shared = {k: v for k, v in self.roles.items() if k not in ("loss", "val_loss")}
+        return [self] + [RunView(self.run, self.series, {**shared, **p.roles()}) for p in self.pairs[1:]]
 
     def role(self, name: str) -> Series | None:
         metric = self.roles.get(name)

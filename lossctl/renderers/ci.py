@@ -19,6 +19,16 @@ def steps(f) -> str:
     return f"{f.start_step:,}" if f.end_step in (None, f.start_step) else f"{f.start_step:,}–{f.end_step:,}"
 
 
+def pair_text(p) -> str:
+    """A loss pair as roles (``evidence["pair"]`` of a finding in a run that logs several, or
+    ``LossPair.roles()``) in words; '' for none."""
+    if not isinstance(p, dict) or not p:
+        return ""
+    if len(p) == 2:
+        return f"{p['loss']} / {p['val_loss']}"
+    return f"{next(iter(p.values()))} ({'training' if 'loss' in p else 'validation'} only)"
+
+
 def log_file(r) -> str:
     """The run's first log file as lossctl was given it (a path annotations can point at)."""
     return r.run.files[0] if r.run.files else r.run.path

@@ -20,6 +20,7 @@ from lossctl.compare.model import fmt_pct
 from lossctl.detectors.stats import fmt
 from lossctl.findings import severity_rank
 from lossctl.renderers import html_data
+from lossctl.renderers.ci import pair_text
 from lossctl.renderers.ci import steps as steps_text
 from lossctl.renderers.compare_terminal import _delta, _stability, letter
 from lossctl.renderers.terminal import MAX_SUGGESTIONS
@@ -108,7 +109,8 @@ def _finding_html(f, n: int) -> str:
     return (f'<div class="finding {f.severity}" data-kind="{escape(f.kind)}">'
             f'<div class="fhead"><span class="num">{n}</span><span class="badge {f.severity}">'
             f'{ICON[f.severity]} {f.severity}</span><span class="kind">{escape(f.kind)}</span>'
-            f'<span class="where"><code>{escape(f.metric)}</code> {where}</span></div>'
+            f'<span class="where"><code>{escape(f.metric)}</code> {where}'
+            + (f" (pair {escape(pair)})" if (pair := pair_text(f.evidence.get("pair"))) else "") + "</span></div>"
             f"<p>{escape(f.message)}</p>"
             f'<div class="evidence">evidence: {escape(evidence_text(f.evidence))}</div>'
             + (f"<ol>{fixes}</ol>" if fixes else "") + "</div>")

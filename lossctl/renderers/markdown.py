@@ -9,7 +9,7 @@ pipes in text are escaped, line breaks folded.
 from __future__ import annotations
 
 from lossctl.detectors.stats import fmt
-from lossctl.renderers.ci import by_severity, failing_count, run_label, steps
+from lossctl.renderers.ci import by_severity, failing_count, pair_text, run_label, steps
 from lossctl.renderers.sweep import ranked_by, shown_hparams
 from lossctl.report import summary_line
 from lossctl.sweep import sweep_dict
@@ -50,8 +50,9 @@ def render(reports, errors, *, color: bool = False, width: int = 100, html_repor
         lines += ["", "| run | kind | severity | metric | steps | message |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for r, f in pairs:
+            pair = pair_text(f.evidence.get("pair"))
             lines.append(f"| {code(run_label(r))} | {f.kind} | {ICON[f.severity]} {f.severity} | "
-                         f"{code(f.metric)} | {steps(f)} | {cell(f.message)} |")
+                         f"{code(f.metric)}{f' (pair {cell(pair)})' if pair else ''} | {steps(f)} | {cell(f.message)} |")
     problems = errors + [w for r in reports for w in r.run.warnings]
     if problems:
         lines += ["", "**Input problems**", ""] + [f"- {cell(p)}" for p in problems]

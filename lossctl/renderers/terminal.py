@@ -10,6 +10,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from lossctl.detectors.stats import fmt
+from lossctl.renderers.ci import pair_text
 from lossctl.renderers.plot import plot
 from lossctl.renderers.sweep import print_sweep
 from lossctl.report import summary_parts
@@ -26,7 +27,7 @@ VERDICT_STYLE = {"better": "green", "same": "dim", "worse": "bold red"}
 def _evidence(ev: dict) -> str:
     parts = []
     for k, v in ev.items():
-        if v is None:
+        if v is None or isinstance(v, dict):  # structured items (the pair) are shown elsewhere
             continue
         if isinstance(v, float):
             v = fmt(v)
@@ -49,6 +50,9 @@ def _run(console: Console, r, width: int) -> None:
     console.print(head)
     roles = "  ".join(f"{k}={v}" for k, v in r.view.roles.items())
     console.print(Text(f"roles: {roles or 'none recognised'}", style="dim"))
+    if len(r.view.pairs) > 1:
+        more = ", ".join(pair_text(p.roles()) for p in r.view.pairs[1:])
+        console.print(Text(f"other loss pairs judged: {more}", style="dim"))
     if r.baseline is not None:
         v = r.baseline
         t = Text(f"vs baseline {v.baseline}: ")
@@ -68,7 +72,8 @@ def _run(console: Console, r, width: int) -> None:
         t.append(f"{ICON[f.severity]} {f.severity:<7}", style=STYLE[f.severity])
         t.append(f" {f.kind:<18}", style="bold")
         where = f"steps {f.start_step:,}–{f.end_step:,}" if f.start_step is not None else ""
-        t.append(f" {f.metric}  {where}", style="dim")
+        pair = pair_text(f.evidence.get("pair"))
+        t.append(f" {f.metric}  {where}" + (f"  (pair {pair})" if pair else ""), style="dim")
         console.print(t)
         console.print(Padding(Text(f.message), (0, 0, 0, 4), expand=False))
         console.print(Padding(Text("evidence: " + _evidence(f.evidence), style="dim"), (0, 0, 0, 4), expand=False))
