@@ -44,6 +44,23 @@ def is_loss_like(name: str) -> bool:
     return bool(LOSS_WORDS & set(ws)) or any(w.endswith("loss") for w in ws)
 
 
+HIGHER_WORDS = {"acc", "accuracy", "top1", "top5", "auc", "auroc", "f1", "precision", "recall",
+                "iou", "miou", "map", "bleu", "rouge", "psnr", "ssim", "r2"}
+LOWER_WORDS = {"ppl", "perplexity", "wer", "cer"}  # quality metrics where lower is better
+
+
+def direction(name: str) -> str | None:
+    """'lower' or 'higher' is better, from the name; None when unknown (lr, grad norm, time)."""
+    if is_loss_like(name):
+        return "lower"
+    ws = set(words(name))
+    if ws & LOWER_WORDS:
+        return "lower"
+    if ws & HIGHER_WORDS or any(w.endswith(("acc", "accuracy")) for w in ws):
+        return "higher"
+    return None
+
+
 def _loss_rank(name: str, points: int, want_val: bool):
     """Sort key for loss candidates (smaller is better), or None when not a candidate."""
     ws = words(name)

@@ -14,24 +14,10 @@ import numpy as np
 
 from lossctl.detectors.base import RunView, Series
 from lossctl.errors import InputError
-from lossctl.roles import is_loss_like, words
+from lossctl.roles import direction, words
 
 PER_EPOCH_FORMATS = {"keras_csv", "keras_json"}
 LOSS_ROLES = (("val_loss", "validation loss"), ("loss", "training loss"))
-HIGHER_WORDS = {"acc", "accuracy", "top1", "top5", "auc", "auroc", "f1", "precision", "recall",
-                "iou", "miou", "map", "bleu", "rouge", "psnr", "ssim", "r2"}
-
-
-def direction(name: str) -> str | None:
-    """'lower' or 'higher' is better, from the name; None when unknown (lr, grad norm, time)."""
-    if is_loss_like(name):
-        return "lower"
-    ws = set(words(name))
-    if ws & HIGHER_WORDS or any(w.endswith(("acc", "accuracy")) for w in ws):
-        return "higher"
-    return None
-
-
 def is_per_epoch(report) -> bool:
     return all(f in PER_EPOCH_FORMATS for f in report.run.format.split("+"))
 

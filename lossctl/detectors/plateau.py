@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
+from lossctl.detectors.quality import quality_trend
 from lossctl.detectors.stats import binned, fmt
 
 
@@ -22,7 +23,9 @@ class Plateau(Detector):
     gives every input the same output (the class prior's entropy, say), which scores alike on
     any split. Otherwise a run that fell far
     below its start (3x or more) and then flattened is not a plateau, nor is a flat stretch
-    over which the validation loss still improves by more than {flat_band:.0%}; a late flat
+    over which the validation loss, or a logged quality metric (accuracy, IoU, F1, AUC, BLEU,
+    perplexity: its direction read from its name), still improves by more than
+    {flat_band:.0%}; a late flat
     stretch where a schedule anneals the learning rate is too short to count.
 
     How: "far from good" is judged from the curve itself: the first logged loss stands in for
@@ -120,6 +123,10 @@ class Plateau(Detector):
             ev["val_change"] = round(vc, 4)
             if vc < -t["flat_band"]:
                 return []  # validation still improving: the model is learning
+        if (q := quality_trend(run, flat_start, flat_end)) is not None:
+            ev.update(q)
+            if q["quality_gain"] > t["flat_band"]:
+                return []  # a logged accuracy (IoU, F1, ...) still improving: the model is learning
         msg = _message(s, ev, pattern, t)
         return [self.finding(run, s, flat_start, flat_end, msg, ev, _suggest(ev, pattern, t))]
 
@@ -180,7 +187,8 @@ def _constant_output(run: RunView, zs, z, first, last, span, t) -> dict | None:
     level, val_level = float(np.exp(np.median(z[-q:]))), float(np.exp(np.median(zv)))
     if abs(np.log(val_level / level)) > np.log1p(t["same_level"]):
         return None
-    return {"level": level, "val_level": val_level, "flat_fraction": round(frac, 3), "flat_index": fi}
+    return {"level": level, "val_level": val_level, "flat_fraction": round(frac, 3), "flat_index": fi,
+            "dead_flat_from_step": int(first[-q]), "dead_flat_range": round(float(np.expm1(np.ptp(zs[-q:]))), 4)}
 
 
 def _per_epoch(run: RunView, steps: np.ndarray) -> bool:
@@ -237,8 +245,10 @@ def _message(s: Series, ev: dict, pattern: str, t: dict) -> str:
     if pattern == "at_chance":
         return (f"{s.metric} sits dead flat at {fmt(ev['level'])}{chance}, {where}{lr}.")
     if pattern == "constant_output":
-        return (f"{s.metric} sits dead flat at {fmt(ev['level'])} and the validation loss at the same level "
-                f"({fmt(ev['val_level'])}), {where}{lr}: the model gives every input the same output.")
+        return (f"{s.metric} settles within {t['flat_band']:.0%} of {fmt(ev['level'])} {where} and ends dead flat "
+                f"(within {ev['dead_flat_range']:.1%} from step {ev['dead_flat_from_step']:,}), the validation "
+                f"loss at the same level ({fmt(ev['val_level'])}){lr}: the model gives every input the same "
+                "output.")
     return (f"{s.metric} stalls at {fmt(ev['level'])} {where} after falling only "
             f"{ev['start'] / ev['level']:.1f}x from its start ({fmt(ev['start'])}){lr}.")
 
