@@ -28,7 +28,12 @@ class Spike(Detector):
     of points) that high anywhere in the run must be below e^-{significance}, and ordinary
     batches next to it must not reach half its height often enough to expect more than
     {max_half_high:.0f} such batches over the run. A per-epoch log qualifies the same way: one
-    epoch far above its neighbours that recovers.
+    epoch far above its neighbours that recovers. The validation loss beside a training loss is
+    judged evaluation by evaluation (with {min_evaluations:.0f} or more logged): an evaluation at
+    least {evaluation_ratio}x the higher of its two neighbours, in a curve where no other
+    evaluation is above half that ratio, is a spike that recovered (severity info): one odd
+    evaluation, often BatchNorm statistics or the data order, not a broken run; while the training
+    loss diverges it is part of the divergence.
 
     How: the loss is compared on a log scale with its level (the median of the points within
     {window:.0%} of the run before and after the jump, or a trend of step-range bin medians,
@@ -62,7 +67,8 @@ class Spike(Detector):
     suppressed_by = ("divergence", "oscillation", "epoch_periodic")
     thresholds: ClassVar[dict[str, float]] = {"min_ratio": 1.5, "min_visible": 0.05, "significance": 2.5, "max_width": 0.05,
                   "max_spikes": 5, "recover_fraction": 0.5, "window": 0.1, "trend_bins": 21,
-                  "max_half_high": 10, "min_points": 12, "min_before": 2, "grow_fraction": 0.1}
+                  "max_half_high": 10, "min_points": 12, "min_before": 2, "grow_fraction": 0.1,
+                  "min_evaluations": 5, "evaluation_ratio": 3.0}
 
     def detect(self, run: RunView):
         if (long := long_run_findings(self, run)) is not None:  # 100,000+ steps: spike_long.py
@@ -70,10 +76,46 @@ class Spike(Detector):
         if (judged := self.judged(run, "loss", "val_loss")) is None:
             return []
         s, f = judged
+        out = []
         events = find_spikes(f.steps, f.values, self.t, _lr_jump_steps(run))
-        if not events or len(events) > self.t["max_spikes"]:
+        if events and len(events) <= self.t["max_spikes"]:
+            out.append(self._finding(run, s, f, events))
+        if s is not (v := run.role("val_loss")) and v is not None:
+            out += self._evaluation_spikes(run, v)
+        return out
+
+    def _evaluation_spikes(self, run: RunView, v: Series):
+        """Single evaluations far above both neighbours (a few evaluations: the noise model of
+        :func:`find_spikes` needs more points than an epoch log of the validation loss has)."""
+        t = self.t
+        f = v.finite()
+        y = f.values
+        if len(y) < t["min_evaluations"] or not np.all(y > 0):
             return []
-        return [self._finding(run, s, f, events)]
+        ratio = y[1:-1] / np.maximum(y[:-2], y[2:])  # each inner evaluation against its higher neighbour
+        hit = np.flatnonzero(ratio >= t["evaluation_ratio"])
+        rest = np.delete(ratio, hit)
+        if not 0 < len(hit) <= t["max_spikes"] or (len(rest) and rest.max() >= t["evaluation_ratio"] / 2):
+            return []
+        i = hit[np.argmax(ratio[hit])] + 1
+        ev = {"spikes": len(hit), "steps": ", ".join(f"{int(f.steps[j + 1]):,}" for j in hit),
+              "peak_step": int(f.steps[i]), "peak": float(y[i]), "before": float(y[i - 1]),
+              "after": float(y[i + 1]), "peak_ratio": round(float(ratio[i - 1]), 2),
+              "other_evaluations_max_ratio": round(float(rest.max()), 2) if len(rest) else None,
+              "recovered": True, "train_metric": run.role("loss").metric}  # a diverging one explains it
+        where = f"at step {ev['peak_step']:,}" if len(hit) == 1 else f"{len(hit)} times (steps {ev['steps']})"
+        msg = (f"{v.metric} spikes {where}: {fmt(ev['peak'])} between {fmt(ev['before'])} and "
+               f"{fmt(ev['after'])}, {fmt(ev['peak_ratio'])}x the higher of its neighbours (no other "
+               f"evaluation is above {t['evaluation_ratio'] / 2:g}x its neighbours), and recovers at the next "
+               "evaluation.")
+        sugg = ["Check the model's mode at evaluation: BatchNorm statistics estimated from few or "
+                "unshuffled batches (a small batch, a fresh head after unfreezing) make one evaluation "
+                "far off; more warm-up epochs or a higher BatchNorm momentum steady them",
+                "Check the data order: shuffle the training set every epoch and keep the validation "
+                "set fixed; one odd epoch often follows one odd shard",
+                "If the learning rate peaked there (the end of a warm-up), lower the peak or lengthen "
+                "the warm-up"]
+        return [self.finding(run, v, f.steps[hit[0]], f.steps[hit[-1] + 2], msg, ev, sugg, severity="info")]
 
     def _finding(self, run: RunView, s: Series, f: Series, events: list[dict]):
         top = max(events, key=lambda e: e["height"])
