@@ -43,7 +43,7 @@ def test_index_and_numbers_agree_on_printed_lines():
     assert codes.tolist() == [0, 1, 0, 0, 2, 0]  # skeletons: the digits deleted
     rows = np.flatnonzero(codes == 0)
     table = TABLES[(False, False)]
-    (vc, okc), (vp, okp) = both(fastpath.numbers, lines, rows, table, 4, [0, 1, 3])
+    (vc, okc), (_vp, okp) = both(fastpath.numbers, lines, rows, table, 4, [0, 1, 3])
     assert okc.tolist() == [True, True, True, False]  # "." is not a number
     assert not okp.any()  # the fallback gives the whole group to the per-line reader
     _, okp = fastpath.numbers(lines, rows[:3], table, 4, [0, 1, 3], use_c=False)

@@ -14,7 +14,7 @@ import numpy as np
 
 from lossctl.detectors.base import RunView, Series
 from lossctl.errors import InputError
-from lossctl.roles import direction, words
+from lossctl.roles import direction
 
 PER_EPOCH_FORMATS = {"keras_csv", "keras_json"}
 LOSS_ROLES = (("val_loss", "validation loss"), ("loss", "training loss"))

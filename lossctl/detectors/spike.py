@@ -108,13 +108,13 @@ class Spike(Detector):
                f"{fmt(ev['after'])}, {fmt(ev['peak_ratio'])}x the higher of its neighbours (no other "
                f"evaluation is above {t['evaluation_ratio'] / 2:g}x its neighbours), and recovers at the next "
                "evaluation.")
-        sugg = ["Check the model's mode at evaluation: BatchNorm statistics estimated from few or "
-                "unshuffled batches (a small batch, a fresh head after unfreezing) make one evaluation "
-                "far off; more warm-up epochs or a higher BatchNorm momentum steady them",
-                "Check the data order: shuffle the training set every epoch and keep the validation "
-                "set fixed; one odd epoch often follows one odd shard",
-                "If the learning rate peaked there (the end of a warm-up), lower the peak or lengthen "
-                "the warm-up"]
+        sugg = [("Check the model's mode at evaluation: BatchNorm statistics estimated from few or "
+                 "unshuffled batches (a small batch, a fresh head after unfreezing) make one evaluation "
+                 "far off; more warm-up epochs or a higher BatchNorm momentum steady them"),
+                ("Check the data order: shuffle the training set every epoch and keep the validation "
+                 "set fixed; one odd epoch often follows one odd shard"),
+                ("If the learning rate peaked there (the end of a warm-up), lower the peak or lengthen "
+                 "the warm-up")]
         return [self.finding(run, v, f.steps[hit[0]], f.steps[hit[-1] + 2], msg, ev, sugg, severity="info")]
 
     def _finding(self, run: RunView, s: Series, f: Series, events: list[dict]):
