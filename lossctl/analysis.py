@@ -65,9 +65,10 @@ def view_of(run: Run, overrides: dict[str, str] | None = None) -> RunView:
 def _judge(view: RunView, detectors) -> list[Finding]:
     """Every detector on every loss pair of the run; a kind on a metric once (the NaN check
     scans all losses from any pair). A part of the overall training loss (a term of the sum,
-    a head) keeps a finding about its own curve only when the overall loss shows that kind too:
-    else the other parts made up for it (a trade-off between terms, a noise-level term), which
-    is a question of weighting, not of training."""
+    a head) keeps a finding about its own curve only when the overall loss shows that kind too
+    (else the other parts made up for it: a trade-off between terms, a noise-level term, a
+    question of weighting, not of training) and not every part shows it (then the total's
+    finding says it all: naming a part only helps when it points at the one that carries it)."""
     findings, by_pair = [], []
     for i, pair_view in enumerate(view.pair_views()):
         seen = {(f.kind, f.metric) for f in findings}
@@ -76,11 +77,17 @@ def _judge(view: RunView, detectors) -> list[Finding]:
         findings += new
         by_pair += [i] * len(new)
     found = {(f.kind, f.metric) for f in findings}
+    parts: dict[str, list[str]] = {}
+    for p in view.pairs:
+        if p.part_of:
+            parts.setdefault(p.part_of, []).append(p.loss)
     kept = []
     for f, i in zip(findings, by_pair):
         pair = view.pairs[i] if i else None
-        if pair and pair.part_of and f.metric == pair.loss and (f.kind, pair.part_of) not in found:
-            continue
+        if pair and pair.part_of and f.metric == pair.loss and (
+                (f.kind, pair.part_of) not in found
+                or all((f.kind, m) in found for m in parts[pair.part_of])):
+            continue  # not in the total (a trade-off), or in every part (naming one tells nothing)
         if (j := view.pair_of.get(f.metric, i)):  # the primary pair is the roles line: unnamed
             f.evidence["pair"] = view.pairs[j].roles()
         kept.append(f)
