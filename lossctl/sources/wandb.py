@@ -27,7 +27,7 @@ import pandas as pd
 
 from lossctl.errors import InputError
 from lossctl.frame import make_frame
-from lossctl.hparams import flat, typed_hparams
+from lossctl.hparams import flat, safe_yaml, typed_hparams
 from lossctl.readers.base import FileData
 from lossctl.run import assemble_run
 from lossctl.sources.base import Listing, ReadResult, RunRef
@@ -242,7 +242,7 @@ def _read_jsonl(blob: Blob) -> FileData:
 
 
 def _read_config_yaml(blob: Blob) -> dict:
-    """``files/config.yaml``: ``{key: {value: X, desc: ...}}`` (yaml.safe_load only)."""
+    """``files/config.yaml``: ``{key: {value: X, desc: ...}}`` (a safe loader only)."""
     import yaml
 
     try:
@@ -250,7 +250,7 @@ def _read_config_yaml(blob: Blob) -> dict:
     except OSError as exc:
         raise cannot_read(blob, exc) from None
     try:
-        doc = yaml.safe_load(text)
+        doc = safe_yaml(text)
     except yaml.YAMLError as exc:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(blob, f"not YAML ({why}); the run's config is left out") from None
