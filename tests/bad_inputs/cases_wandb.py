@@ -68,7 +68,10 @@ def wandb_log_with_a_bad_crc(d):
     _, log = _good_run(d)
     data = bytearray(log.read_bytes())
     assert len(data) > 2 * 32768
-    data[32768 + 20] ^= 0xFF  # inside the first chunk of the second block
+    length = int.from_bytes(data[32768 + 4:32768 + 6], "little")
+    assert length > 0
+    data[32768 + 7] ^= 0xFF  # the first payload byte of the second block's first chunk (its length
+    # depends on what W&B wrote before: a byte further in may fall in the next chunk)
     log.write_bytes(bytes(data))
     n = _points(log, resync=True)
     assert n < STEPS
