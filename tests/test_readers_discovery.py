@@ -39,8 +39,8 @@ def make_tree(root):
     W.write_text(root / "notes.txt", "remember to lower the learning rate\n")
 
 
-TREE_RUNS = {".": "csv", "tb/lr_0.1": "tensorboard", "tb/lr_0.01/train": "tensorboard",
-             "tb/lr_0.01/validation": "tensorboard", "keras/a/b/c": "keras_json",
+TREE_RUNS = {".": "csv", "tb/lr_0.1": "tensorboard", "tb/lr_0.01": "tensorboard",  # Keras' train/ + validation/
+             "keras/a/b/c": "keras_json",
              "pl/lightning_logs/version_0": "lightning_csv"}
 
 
@@ -54,7 +54,7 @@ def test_tree_of_runs_at_different_depths(tmp_path):
         assert set(run.frame["run"]) == {run.name}
         assert run.path == os.path.normpath(os.path.join(str(tmp_path), run.name))
     by_name = {r.name: r for r in result.runs}
-    assert W.points(by_name["tb/lr_0.01/validation"].frame, "epoch_loss") == [(s, 3.5) for s in range(4)]
+    assert W.points(by_name["tb/lr_0.01"].frame, "validation/epoch_loss") == [(s, 3.5) for s in range(4)]
     assert W.points(by_name["keras/a/b/c"].frame, "loss") == [(0, 4.0), (1, 3.0)]
     assert by_name["."].files == [str(tmp_path / "metrics.csv")]
 
@@ -62,7 +62,7 @@ def test_tree_of_runs_at_different_depths(tmp_path):
 def test_subtree_names_are_relative_to_the_argument(tmp_path):
     make_tree(tmp_path)
     result = load_runs(tmp_path / "tb")
-    assert sorted(r.name for r in result.runs) == ["lr_0.01/train", "lr_0.01/validation", "lr_0.1"]
+    assert sorted(r.name for r in result.runs) == ["lr_0.01", "lr_0.1"]
     (run,) = load_runs(tmp_path / "tb" / "lr_0.1").runs
     assert run.name == "."
 

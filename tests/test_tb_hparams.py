@@ -193,3 +193,35 @@ def test_real_lightning_event_files_carry_the_same_hparams_as_their_yaml(impl):
         files = sorted(version.glob("events.out.tfevents.*"))
         plugin = [tensorboard.reader.read(f).hparams for f in files]
         assert plugin and all(p == yaml.safe_load((version / "hparams.yaml").read_text()) for p in plugin)
+
+
+def test_keras_callback_layout_train_and_validation_folders_are_one_run(tmp_path, impl):
+    """Keras' TensorBoard callback writes logdir/train/ and logdir/validation/ with the same
+    tags (epoch_loss), and hp.KerasCallback the hparams into logdir itself: one run, its tags
+    prefixed by the split, so the validation loss is judged against the training loss."""
+    from tensorboard.plugins.hparams import summary_v2 as hp
+    from tensorboardX import SummaryWriter
+    from tensorboardX.proto.summary_pb2 import Summary
+    from tensorboardX.writer import FileWriter
+
+    logdir = tmp_path / "logs" / "run-1"
+    w = FileWriter(str(logdir))
+    w.add_summary(Summary.FromString(hp.hparams_pb({"lr": 1e-2, "units": 64}, trial_id="t").SerializeToString()))
+    w.close()
+    train, val = losses(40), [v + 0.1 + (0.03 * (s - 15) if s > 15 else 0) for s, v in enumerate(losses(40))]
+    for split, curve in (("train", train), ("validation", val)):
+        with SummaryWriter(logdir=str(logdir / split)) as sw:
+            for s, v in enumerate(curve):
+                sw.add_scalar("epoch_loss", v, s)
+    (run,) = load_runs(tmp_path / "logs").runs
+    assert run.name == "run-1"
+    assert run.hparams == {"lr": 0.01, "units": 64}
+    assert logged(run, "train/epoch_loss") == pytest.approx(train, rel=1e-6)
+    assert logged(run, "validation/epoch_loss") == pytest.approx(val, rel=1e-6)
+    result = runner.invoke(app, ["analyze", str(tmp_path / "logs"), "--format", "json"])
+    doc = json.loads(result.stdout)
+    (r,) = doc["runs"]
+    assert r["roles"] == {"loss": "train/epoch_loss", "val_loss": "validation/epoch_loss"}
+    assert "overfitting" in {f["kind"] for f in r["findings"]}
+    (only,) = load_runs(logdir / "train").runs  # a split folder named directly is a run of its own
+    assert set(only.frame["metric"]) == {"epoch_loss"}

@@ -21,6 +21,7 @@ from lossctl.storage import Blob
 
 SNIFF_BYTES = 4096
 HPARAMS = "hparams.yaml"
+SPLIT_DIRS = ("train", "validation", "val", "eval")  # Keras' TensorBoard callback: a folder per split
 SESSION_MAX_BYTES = 1 << 20  # an add_hparams session is a few KB: larger folders are not looked into
 
 
@@ -40,6 +41,8 @@ class FilesSource:
 
     def claim(self, listing: Listing) -> list[RunRef]:
         logs = [(b, r.format) for b in listing.files if (r := reader_for(b)) is not None]
+        splits = split_dirs(listing)
+        logs += [(b, "tensorboard") for b in splits]
         if not logs and listing.target_is_file and listing.files:
             # named explicitly but no shape recognised: the console reader says which it reads
             logs = [(listing.files[0], "console")]
@@ -64,26 +67,59 @@ class FilesSource:
         size = sum(b.size_hint() for b, _ in logs)
         hparams = listing.file(HPARAMS)  # Lightning's save_hyperparameters() beside metrics.csv
         sessions = {} if listing.target_is_file else hparams_sessions(listing)
-        return [RunRef(listing.name, path, self.name, (logs, hparams, sessions), size)]
+        return [RunRef(listing.name, path, self.name, (logs, hparams, sessions, splits), size)]
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult:
         parts, skipped = [], []
-        logs, hparams_file, sessions = ref.locator
+        logs, hparams_file, sessions, splits = ref.locator
         hparams, warnings = read_hparams_yaml(hparams_file) if hparams_file else ({}, [])
         for blob, fmt in logs:
             reader = BY_FORMAT[fmt]
             try:
                 data = reader.read(blob, verify) if fmt == "tensorboard" else reader.read(blob)
             except NotALog as exc:
-                skipped.append(str(exc))
+                if fmt == "tensorboard" and (plugin := _session([blob])) is not None:
+                    hparams.update(plugin)  # only the hparams plugin's summaries (hp.KerasCallback's file)
+                else:
+                    skipped.append(str(exc))
                 continue
             except InputError as exc:
                 warnings.append(str(exc))
                 continue
+            if blob in splits:  # logdir/train/, logdir/validation/: the tags carry the split
+                metric = data.frame["metric"].cat.rename_categories(lambda m, p=splits[blob]: f"{p}/{m}")
+                data = replace(data, frame=data.frame.assign(metric=metric))
             parts.append((str(blob), data))
             hparams.update(data.hparams)
         hparams.update(sessions)
         return ReadResult(_split(ref, parts, warnings, hparams), skipped)
+
+
+def split_dirs(listing: Listing) -> dict[Blob, str]:
+    """The event files of Keras' TensorBoard callback layout, ``logdir/train/`` beside
+    ``logdir/validation/`` with the same tags (``epoch_loss``) in each: one run, not two, each
+    event file with the split its tags are prefixed with (so ``validation/epoch_loss`` is the
+    validation loss of ``train/epoch_loss``). Those folders are taken out of the walk."""
+    if listing.target_is_file:
+        return {}
+    names = {listing.store.basename(d): d for d in listing.dirs}
+    chosen = [n for n in SPLIT_DIRS if n in names]
+    if "train" not in chosen or len(chosen) < 2:
+        return {}
+    out = {}
+    for name in chosen:
+        try:
+            files, _ = listing.store.listdir(names[name])
+        except (OSError, InputError):
+            return {}
+        blobs = [Blob(listing.store, p, size) for p, size in files]
+        events = [b for b in blobs if (r := reader_for(b)) is not None and r.format == "tensorboard"]
+        if not events:
+            return {}
+        out.update((b, name) for b in events)
+    for name in chosen:
+        listing.take_dir(name)
+    return out
 
 
 def hparams_sessions(listing: Listing, seen: dict | None = None) -> dict:
