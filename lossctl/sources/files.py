@@ -97,9 +97,10 @@ class FilesSource:
 
 def split_dirs(listing: Listing) -> dict[Blob, str]:
     """The event files of Keras' TensorBoard callback layout, ``logdir/train/`` beside
-    ``logdir/validation/`` with the same tags (``epoch_loss``) in each: one run, not two, each
-    event file with the split its tags are prefixed with (so ``validation/epoch_loss`` is the
-    validation loss of ``train/epoch_loss``). Those folders are taken out of the walk."""
+    ``logdir/validation/`` (``val/``, ``eval/``), each holding event files (Keras writes the same
+    tags, ``epoch_loss``, in each): one run, not two, each event file with the split its tags are
+    prefixed with (so ``validation/epoch_loss`` is the validation loss of ``train/epoch_loss``).
+    Those folders are taken out of the walk."""
     if listing.target_is_file:
         return {}
     names = {listing.store.basename(d): d for d in listing.dirs}
