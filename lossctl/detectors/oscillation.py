@@ -12,10 +12,13 @@ class Oscillation(Detector):
     What it flags: over the second half of the run, the loss trend moves up and down from one
     point to the next without a trend to explain it: at least {min_up_fraction:.0%} of its moves
     go up, it travels {min_back_and_forth:.0f}x or more the net distance it covers, and its band
-    of swings around its own trend is {min_amplitude_level:.0%} or more of the loss level,
-    {min_amplitude_range:.0%} or more of the range the whole curve covers, and more than
-    {noise_k} times what batch-to-batch noise alone would produce. Rises where the logged
-    learning rate jumps up (warm restarts) are not counted.
+    of swings around its own trend (10th to 90th percentile) covers {min_amplitude_range:.0%} or
+    more of the range the whole curve covers and is more than {noise_k} times what
+    batch-to-batch noise alone would produce. A positive loss is judged on a log scale, as one
+    plots a loss that falls over decades: its swings must be a factor of 1 +
+    {min_amplitude_level} or more, and also {min_plain_range:.0%} or more of the curve's range in
+    the loss's own units (a loss creeping towards zero swings by large factors that no plot
+    shows). Rises where the logged learning rate jumps up (warm restarts) are not counted.
 
     How: the curve is reduced to at most {bins:.0f} step-range bins (median per bin): a per-epoch
     log is used as it is, a per-step log is averaged so that mini-batch noise cancels and only
@@ -32,9 +35,10 @@ class Oscillation(Detector):
     kind = "oscillation"
     severity = "warning"
     summary = "large swings relative to the loss level that do not settle"
-    suppressed_by = ("divergence", "epoch_periodic")
+    suppressed_by = ("divergence", "nonfinite", "epoch_periodic")
     thresholds = {"bins": 60, "min_amplitude_level": 0.3, "min_amplitude_range": 0.2,
-                  "min_back_and_forth": 3.0, "min_up_fraction": 0.3, "noise_k": 2.0, "min_points": 8}
+                  "min_back_and_forth": 3.0, "min_up_fraction": 0.3, "noise_k": 2.0, "min_points": 8,
+                  "min_plain_range": 0.1}
 
     def detect(self, run: RunView):
         if (judged := self.judged(run, "loss", "val_loss")) is None:
@@ -45,7 +49,11 @@ class Oscillation(Detector):
         n = len(y)
         if n < self.t["min_points"]:
             return []
-        h = y[n // 2:]
+        # a positive loss is judged on a log scale: a swing is a factor, whatever the level,
+        # and a first descent over decades does not dwarf the swings of the end
+        log = bool(np.all(y > 0))
+        z, points = (np.log(y), np.log(f.values)) if log else (y, f.values)
+        h = z[n // 2:]
         x = np.arange(len(h))
         resid = h - np.polyval(np.polyfit(x, h, 1), x)  # swings around the half's own trend
         amplitude = float(np.percentile(resid, 90) - np.percentile(resid, 10))
@@ -54,32 +62,50 @@ class Oscillation(Detector):
         travel = float(np.abs(d).sum())
         up_fraction = float(np.mean(d > 0)) if len(d) else 0.0
         back_and_forth = travel / max(abs(float(h[-1] - h[0])), 1e-300)
-        span = float(np.percentile(y, 95) - np.percentile(y, 5))
-        positive = bool(np.all(y > 0))
-        level = float(np.median(h)) if positive else None
+        span = float(np.percentile(z, 95) - np.percentile(z, 5))
+        # on a log scale a loss creeping towards zero swings by large factors while it moves by
+        # nothing a plot would show: the swings must also cover part of the curve's plain range
+        plain_amp, plain_share = _plain_swings(y)
         noise_amp = 0.0
         if len(f) > n:  # points were averaged into bins: how far would noise alone spread them?
             idx = bin_index(f.steps, bins)
-            point_resid = f.values - y[np.searchsorted(np.unique(idx), idx)]
+            point_resid = points - z[np.searchsorted(np.unique(idx), idx)]
             noise_amp = 2 * 1.2816 * 1.2533 * robust_sigma(point_resid) / np.sqrt(len(f) / n)
-        ev = {"amplitude": amplitude, "amplitude_to_range": round(amplitude / span, 3) if span > 0 else None,
+        ev = {"scale": "log" if log else "linear",
+              "amplitude_to_range": round(amplitude / span, 3) if span > 0 else None,
               "back_and_forth": round(back_and_forth, 2), "up_fraction": round(up_fraction, 2), "points_judged": len(h),
               "from_step": int(first[n // 2]), "noise_amplitude": noise_amp}
-        if level:
-            ev["level"] = level
-            ev["amplitude_to_level"] = round(amplitude / level, 3)
+        ev["amplitude"] = plain_amp
+        if log:  # the band as a factor of the level it swings around
+            ev["swing_factor"] = round(float(np.exp(amplitude)), 3)
+            ev["level"] = float(np.exp(np.median(h)))
+            ev["plain_amplitude_to_range"] = round(plain_share, 3)
         if span <= 0 or amplitude / span < self.t["min_amplitude_range"]:
             return []
         if up_fraction < self.t["min_up_fraction"]:
             return []  # few, large rises between long descents: restarts or a saw-tooth, not swings
         if back_and_forth < self.t["min_back_and_forth"] or amplitude < self.t["noise_k"] * noise_amp:
             return []
-        if level is not None and amplitude / level < self.t["min_amplitude_level"]:
+        if log and (amplitude < np.log1p(self.t["min_amplitude_level"]) or plain_share < self.t["min_plain_range"]):
             return []
-        rel = f"{amplitude / level:.0%} of its level" if level else f"{amplitude / span:.0%} of its range"
-        msg = (f"{s.metric} keeps swinging over a band of {fmt(amplitude)} ({rel}) from step "
-               f"{int(first[n // 2]):,} to the end without settling.")
+        if log:
+            band = f"up and down by a factor of {ev['swing_factor']:.2f} around its trend (level {fmt(ev['level'])})"
+        else:
+            band = f"over a band of {fmt(amplitude)} ({amplitude / span:.0%} of its range)"
+        msg = (f"{s.metric} keeps swinging {band} from step {int(first[n // 2]):,} to the end without "
+               f"settling: its moves add up to {back_and_forth:.0f}x its net change.")
         return [self.finding(run, s, int(first[n // 2]), int(last[-1]), msg, ev, _suggest(run))]
+
+
+def _plain_swings(y: np.ndarray) -> tuple[float, float]:
+    """The second half's band of swings around its trend in the loss's own units, and its share
+    of the range the whole curve covers."""
+    h = y[len(y) // 2:]
+    x = np.arange(len(h))
+    resid = h - np.polyval(np.polyfit(x, h, 1), x)
+    amplitude = float(np.percentile(resid, 90) - np.percentile(resid, 10))
+    span = float(np.percentile(y, 95) - np.percentile(y, 5))
+    return amplitude, amplitude / span if span > 0 else 0.0
 
 
 def _lr_jumps(run: RunView, first: np.ndarray, last: np.ndarray) -> np.ndarray:
