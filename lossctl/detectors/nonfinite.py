@@ -16,7 +16,12 @@ class NonFinite(Detector):
 
     How: every logged value is checked; nothing is smoothed or sampled away. The evidence says
     where the first non-finite value is, how many there are, whether the loss recovered, and
-    what the loss (and gradient norm, when logged) did just before.
+    what the loss (and gradient norm, when logged) did just before. The message says "from the
+    start of training" when fewer than {start_points:.0f} points (or {start_fraction:.0%} of
+    them) came before the first non-finite one; "after rising Nx above its low" when the highest
+    finite value of the second half before it is {rise_before:.0f}x or more the lowest;
+    "isolated steps" when the loss recovers and no more than {max_isolated_run:.0f} non-finite
+    points follow one another (longer stretches are "bursts").
 
     Why it matters: once a loss is NaN, the weights usually are too, and every step after it is
     wasted compute; sporadic NaN points mean some batches poison the update.
@@ -33,7 +38,7 @@ class NonFinite(Detector):
     kind = "nonfinite"
     severity = "error"
     summary = "NaN or Inf appears in a loss series"
-    thresholds = {"rise_before": 10.0}
+    thresholds = {"rise_before": 10.0, "start_points": 3, "start_fraction": 0.01, "max_isolated_run": 3}
 
     def detect(self, run: RunView):
         """One finding per run, on the series that went non-finite first; others in evidence."""
@@ -76,6 +81,8 @@ class NonFinite(Detector):
         recovered = bool(np.isfinite(s.values[first:]).any())
         before = s.values[:first]
         kinds = sorted({"NaN" if np.isnan(v) else ("+Inf" if v > 0 else "-Inf") for v in s.values[bad]})
+        edges = np.diff(np.r_[0, bad.astype(np.int8), 0])
+        longest = int(np.max(np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)))
         ev = {"first_step": s.steps[first], "count": count, "points": n, "fraction": round(count / n, 4),
               "values": "/".join(kinds), "recovered": recovered, "finite_before": first}
         rise = None
@@ -94,14 +101,17 @@ class NonFinite(Detector):
             if len(g) >= 4:
                 ev["grad_norm_growth"] = round(float(np.max(g[-max(2, len(g) // 10):]) / np.median(g)), 2)
                 grad_exploded = ev["grad_norm_growth"] >= self.t["rise_before"]
+        ev["longest_nonfinite_run"] = longest
         at = f"step {s.steps[first]:,}"
-        at_start = first < 3 or first < 0.01 * n
+        at_start = first < self.t["start_points"] or first < self.t["start_fraction"] * n
         if at_start:
             story = "from the start of training"
         elif rise is not None and rise >= self.t["rise_before"]:
-            story = f"after rising {fmt(rise)}x above its low"
-        elif recovered:
+            story = f"after rising {fmt(ev['rise_before'])}x above its low"
+        elif recovered and longest <= self.t["max_isolated_run"]:
             story = "on isolated steps; the loss recovers after them"
+        elif recovered:
+            story = f"in bursts (up to {longest:,} points in a row); the loss recovers after them"
         else:
             story = f"after {first:,} finite points (last {fmt(float(before[np.isfinite(before)][-1]))})"
         msg = (f"{s.metric} becomes {'/'.join(kinds)} at {at} {story}: "
