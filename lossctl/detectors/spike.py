@@ -102,11 +102,12 @@ class Spike(Detector):
               "peak_step": int(f.steps[i]), "peak": float(y[i]), "before": float(y[i - 1]),
               "after": float(y[i + 1]), "peak_ratio": round(float(ratio[i - 1]), 2),
               "other_evaluations_max_ratio": round(float(rest.max()), 2) if len(rest) else None,
+              "others_below_ratio": t["evaluation_ratio"] / 2,
               "recovered": True, "train_metric": run.role("loss").metric}  # a diverging one explains it
         where = f"at step {ev['peak_step']:,}" if len(hit) == 1 else f"{len(hit)} times (steps {ev['steps']})"
         msg = (f"{v.metric} spikes {where}: {fmt(ev['peak'])} between {fmt(ev['before'])} and "
                f"{fmt(ev['after'])}, {fmt(ev['peak_ratio'])}x the higher of its neighbours (no other "
-               f"evaluation is above {t['evaluation_ratio'] / 2:g}x its neighbours), and recovers at the next "
+               f"evaluation is above {ev['others_below_ratio']:g}x its neighbours), and recovers at the next "
                "evaluation.")
         sugg = [("Check the model's mode at evaluation: BatchNorm statistics estimated from few or "
                  "unshuffled batches (a small batch, a fresh head after unfreezing) make one evaluation "
@@ -130,7 +131,7 @@ class Spike(Detector):
         ev.update({"peak_to_noise": round(top["to_noise"], 1), "significance": round(top["significance"], 1),
                    "points_elevated": max(e["points"] for e in events),
                    "recovery_steps": max(e["recovery_steps"] for e in events),
-                   "level_after": top["after"],
+                   "level_before": top["before"], "level_after": top["after"],
                    "early": bool(events[0]["start"] - f.steps[0] <= 0.1 * span)})
         g = _grad_burst(run, events, self.t["window"] * span)
         if g is not None:
@@ -289,6 +290,7 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
     rec = min(i1 + 1, n - 1)  # the first point after the last elevated one: back at the level
     return {"start": int(steps[i0]), "end": int(steps[rec]), "peak_step": int(steps[i0 + k]),
             "peak": float(lin(peak)), "level": float(lin(level)), "after": float(lin(post_level)),
+            "before": float(lin(pre_level)),
             "height": height, "to_noise": height / max(noise.p90, _B_FLOOR), "significance": sig,
             "p90_excess": noise.p90, "width_steps": int(steps[i1] - steps[i0]),
             "points": int(np.sum(seg - level > noise.p90)), "recovery_steps": int(steps[rec] - steps[i0 + k]),

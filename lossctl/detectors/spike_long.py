@@ -166,11 +166,12 @@ def long_run_message(metric: str, listed: list[dict], st: dict, t: dict) -> tupl
     if st["grad_logged"]:
         ev["grad_norm_first"] = sum(bool(e["grad_norm_first"]) for e in listed)
     ev["largest"] = top
+    ev["steps_spanned"] = st["span"] + 1
     r = big["height_ratio"]
     ratio = "" if r is None else f"{fmt(r) if r >= 1.1 else f'{r:.3f}'}x its running mean, "  # 1.003x, not 1x
     rec = (f"back under the threshold within {plural(big['recovery_steps'], 'step')}"
            if big["recovery_steps"] is not None else "not back under the threshold")
-    msg = (f"{metric} spikes {plural(len(listed), 'time')} in {st['span'] + 1:,} steps "
+    msg = (f"{metric} spikes {plural(len(listed), 'time')} in {ev['steps_spanned']:,} steps "
            f"({st['spike_points'] / st['points']:.3%} of logged points above the mean + "
            f"{fmt(t['long_std'])} std of the previous {t['long_window']:.0f}; highest "
            f"{t['long_score_steps']:,.0f}-step spike score {st['max_score']:.2%}): the largest, at step "
