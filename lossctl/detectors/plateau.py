@@ -17,7 +17,8 @@ class Plateau(Detector):
     than {stall_max_drop:.0f}x from its start, it stays within {flat_band:.0%} of one level for
     the last {stall_flat_fraction:.0%} or more of the run (per-step logs only); or (c) sits dead
     flat (within {chance_band:.0%}) for at least {chance_flat_fraction:.0%} of the run at the
-    cross-entropy of a uniform guess, ln(number of classes): chance level; or (d) settles within
+    cross-entropy of a uniform guess, ln(number of classes), to within {chance_tolerance:.1%}
+    of it (2 to {max_classes:.0f} classes): chance level; or (d) settles within
     {flat_band:.0%} of its final level for {min_flat_fraction:.0%} of the run and ends dead flat
     beside a validation loss just as flat at the same level (within {same_level:.0%}): the model
     gives every input the same output (the class prior's entropy, say), which scores alike on
@@ -34,6 +35,10 @@ class Plateau(Detector):
     (median per bin), smoothed with a running median and compared on a log scale, so the
     verdict does not depend on the loss's scale or on how often it is logged; only (c) looks at
     the loss's value itself, as a cross-entropy, and only (d) at the validation loss beside it.
+    The message's words are these rules: "barely improves" is (a), "stalls ... after falling
+    only" is (b), "sits dead flat" is (c), "settles ... ends dead flat ... the same level" is
+    (d); "flat" and "within" are the bands above, and the evidence holds each measured value
+    (relative_improvement, drop, flat_deviation, chance_deviation, dead_flat_range).
 
     Why it matters: the run spends its compute without learning: the model is stuck at or near
     where it started and the final checkpoint is barely better than the first.
@@ -127,6 +132,10 @@ class Plateau(Detector):
             ev.update(q)
             if q["quality_gain"] > t["flat_band"]:
                 return []  # a logged accuracy (IoU, F1, ...) still improving: the model is learning
+        ev["per_epoch_log"] = per_epoch
+        ev["flat_deviation"] = _deviation(zs[fi:], z_end)
+        if pattern == "stalled":
+            ev["drop"] = round(ev["start"] / ev["level"], 3)
         msg = _message(s, ev, pattern, t)
         return [self.finding(run, s, flat_start, flat_end, msg, ev, _suggest(ev, pattern, t))]
 
@@ -139,6 +148,11 @@ def _smooth(z: np.ndarray, window: int) -> np.ndarray:
     w = min(window, len(z)) | 1
     padded = np.pad(z, w // 2, constant_values=np.nan)
     return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+
+
+def _deviation(zs: np.ndarray, z_end: float) -> float:
+    """How far a flat stretch strays from its level, as a fraction of it (what "within" rests on)."""
+    return round(float(np.expm1(np.max(np.abs(zs - z_end)))), 4)
 
 
 def _flat_start(zs: np.ndarray, z_end: float, band: float) -> int:
@@ -162,7 +176,8 @@ def _chance(zs, z, first, last, span, t) -> dict | None:
     if abs(observed - ln_k) > tol:
         return None
     return {"chance_classes": k, "chance_level": ln_k, "chance_level_observed": observed,
-            "chance_flat_fraction": round(float((last[-1] - first[fi]) / span), 3), "flat_index": fi}
+            "chance_flat_fraction": round(float((last[-1] - first[fi]) / span), 3), "flat_index": fi,
+            "chance_deviation": _deviation(zs[fi:], z_end)}
 
 
 def _constant_output(run: RunView, zs, z, first, last, span, t) -> dict | None:
@@ -250,7 +265,7 @@ def _message(s: Series, ev: dict, pattern: str, t: dict) -> str:
                 f"loss at the same level ({fmt(ev['val_level'])}){lr}: the model gives every input the same "
                 "output.")
     return (f"{s.metric} stalls at {fmt(ev['level'])} {where} after falling only "
-            f"{ev['start'] / ev['level']:.1f}x from its start ({fmt(ev['start'])}){lr}.")
+            f"{fmt(ev['drop'])}x from its start ({fmt(ev['start'])}){lr}.")
 
 
 def _suggest(ev: dict, pattern: str, t: dict) -> list[str]:
