@@ -131,12 +131,15 @@ class Overfitting(Detector):
               "rise_to_noise": round(rise / sigma, 1) if sigma > 0 else None,
               "stretch_fraction": round(stretch, 3), "sustained": round(sustained, 3),
               "val_points_after_best": int(np.sum(va.steps > onset)), "train_metric": tr.metric,
-              "label_noise_suspected": _label_noise(float(va.values[0]), best_lin, tail_lin)}
-        how = (f"+{100 * (ratio - 1):.0f}%" if ratio is not None else f"+{fmt(tail_lin - best_lin)}")
-        tr_how = (f"{fmt(tr_best)} to {fmt(tr_end)}" + (f", {1 / train_change:.3g}x lower" if train_change else ""))
-        msg = (f"{va.metric} rises from its best {fmt(best_lin)} at step {onset:,} to {fmt(tail_lin)} at the end "
-               f"({how} over the last {stretch:.0%} of the run) while {tr.metric} keeps falling ({tr_how}).")
+              "label_noise_suspected": _label_noise(float(va.values[0]), best_lin, tail_lin),
+              "rise": tail_lin - best_lin if ratio is None else None,
+              "train_fall": round(1 / train_change, 3) if train_change else None}
         ev = {key: val for key, val in ev.items() if val is not None}
+        how = f"+{ev['rise_pct']:.0f}%" if ratio is not None else f"+{fmt(ev['rise'])}"
+        tr_how = f"{fmt(tr_best)} to {fmt(tr_end)}" + (f", {fmt(ev['train_fall'])}x lower" if train_change else "")
+        msg = (f"{va.metric} rises from its best {fmt(best_lin)} at step {onset:,} to {fmt(tail_lin)} at the end "
+               f"({how} over the last {ev['stretch_fraction']:.0%} of the run) while {tr.metric} keeps falling "
+               f"({tr_how}).")
         return [self.finding(run, va, onset, end, msg, ev, _suggest(ev, run_first, run_last))]
 
 
