@@ -28,8 +28,13 @@ class TrainValMismatch(Detector):
     once per epoch (an average over the epoch) is read half an epoch later, where the model
     matches the one validated at the end of the epoch. The start of training is its first value
     (or the median of its first {start_fraction:.0%} of steps when higher). The evidence also
-    says whether the validation loss stays flat while training improves, and whether the two keep
-    a constant ratio (a loss computed differently).
+    says whether the validation loss stays flat while training improves (its best is less than
+    {max_val_gain_flat}x below where it started, while the training loss ends {min_train_gain:.0f}x or
+    more below its start), and whether the two keep a constant ratio (training improved
+    {min_train_gain:.0f}x or more and the ratio at the end is within 1.5x of the one at the start: a
+    loss computed differently). The message says "worse than" training's starting loss when
+    the validation loss is above it, "about as high as" when it is between
+    {min_vs_initial}x and 1x of it.
 
     Why it matters: every decision taken on the validation loss (early stopping, model
     selection, hyper-parameter search) is taken on a broken number.
@@ -46,7 +51,7 @@ class TrainValMismatch(Detector):
     suppressed_by = ("divergence",)
     summary = "validation loss far above training loss from the start"
     thresholds = {"min_ratio": 2.5, "min_ratio_each": 1.8, "min_vs_initial": 0.75, "first_points": 3,
-                  "min_points": 3, "start_fraction": 0.01}
+                  "min_points": 3, "start_fraction": 0.01, "max_val_gain_flat": 1.1, "min_train_gain": 2.0}
 
     def detect(self, run: RunView):
         pair = train_and_val(run)
@@ -79,8 +84,8 @@ class TrainValMismatch(Detector):
         tail = np.flatnonzero(ok)[-k:]
         end_ratio = float(np.exp(np.median(lr[tail])))
         train_gain = float(np.exp(t0 - np.median(at[tail])))
-        val_flat = val_gain < 1.1 and train_gain >= 2
-        constant_ratio = (train_gain >= 2 and abs(np.log(end_ratio / start_ratio)) < np.log(1.5))
+        val_flat = val_gain < self.t["max_val_gain_flat"] and train_gain >= self.t["min_train_gain"]
+        constant_ratio = train_gain >= self.t["min_train_gain"] and abs(np.log(end_ratio / start_ratio)) < np.log(1.5)
         ev = {"ratio_at_start": round(start_ratio, 3), "lowest_ratio_at_start": round(lowest_ratio, 3),
               "val_start": float(np.exp(val_start)), "train_at_start": float(np.exp(np.median(at[first_idx]))),
               "train_initial": float(np.exp(t0)),
