@@ -83,8 +83,9 @@ class EpochPeriodic(Detector):
         if positive:  # the pattern's high/low ratio (90th/10th percentile of the per-phase level)
             ratio = float(np.exp(ev["amplitude"]))
             ev["amplitude_ratio"] = round(ratio, 3)
-            size = (f", swinging by a factor of {ratio:.1f} within each epoch" if ratio >= 2
-                    else f", swinging by {ratio - 1:.0%} of its level within each epoch")
+            ev["swing"] = round(ratio - 1, 3)  # the same as a share of the level
+            size = (f", swinging by a factor of {ev['amplitude_ratio']:.1f} within each epoch" if ratio >= 2
+                    else f", swinging by {ev['swing']:.0%} of its level within each epoch")
         ev["amplitude_units"] = "log" if positive else "rank"
         how = ("one epoch by the validation spacing" if source == "validation spacing"
                else "found by autocorrelation")
