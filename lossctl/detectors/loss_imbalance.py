@@ -21,7 +21,9 @@ class LossImbalance(Detector):
     at least {min_own_ratio}x its level over the first {edge:.0%} (it rises, stays level or
     falls by less than 1/{min_own_ratio}x), while the other terms together fall to at most
     {max_others_ratio}x of where they started; it ends as at least {min_share:.0%} of the total;
-    and had it fallen as the others did, the total would end at least {min_held}x lower.
+    and had it fallen as the others did, the total would end at least {min_held}x lower. The
+    message says the term "rises" when it ends {level_band:.0%} or more above its start, "stays
+    level" within {level_band:.0%} of it, and "falls only" otherwise.
 
     How: the total is looked for among the loss series of the same split (training or
     validation): the series that is a non-negative weighted sum of the others, the weights
@@ -49,7 +51,8 @@ class LossImbalance(Detector):
     summary = "one term of a composite loss holds the total up while the others fall"
     thresholds: ClassVar[dict[str, float]] = {
         "min_points": 20, "max_residual": 0.01, "max_residual_var": 0.1, "edge": 0.05,
-        "min_own_ratio": 0.67, "max_others_ratio": 0.67, "min_share": 0.25, "min_held": 1.3}
+        "min_own_ratio": 0.67, "max_others_ratio": 0.67, "min_share": 0.25, "min_held": 1.3,
+        "level_band": 0.05}
 
     def detect(self, run: RunView):
         out = []
@@ -95,16 +98,6 @@ class LossImbalance(Detector):
         names = fit["names"]
         name = names[i]
         rest = [m for j, m in enumerate(names) if j != i]
-        if own >= 1.05:
-            moves = f"rises {fmt(own)}x"
-        elif own <= 1 / 1.05:
-            moves = f"falls only {fmt(1 / own)}x"
-        else:
-            moves = "stays level"
-        msg = (f"{name} holds {total.metric} up: it {moves} (from {c0[i] / t0:.0%} to {c1[i] / t1:.0%} "
-               f"of the total) while the other terms ({', '.join(rest)}) fall {fmt(1 / others)}x; had it "
-               f"fallen as they did, {total.metric} would end {fmt(held)}x lower ({fmt(t1 / held)} "
-               f"instead of {fmt(t1)}).")
         ev = {"component": name, "share_start": round(float(c0[i] / t0), 4), "share_end": round(float(c1[i] / t1), 4),
               "own_change": round(float(own), 3), "others_change": round(float(others), 3),
               "held_up": round(float(held), 3), "total_start": t0, "total_end": t1,
@@ -114,7 +107,20 @@ class LossImbalance(Detector):
               "shared_steps": fit["shared"],
               "terms": [{"metric": m, "weight": float(fit["weights"][j]), "start": float(c0[j]),
                          "end": float(c1[j]), "share_start": round(float(c0[j] / t0), 4),
-                         "share_end": round(float(c1[j] / t1), 4)} for j, m in enumerate(names)]}
+                         "share_end": round(float(c1[j] / t1), 4)} for j, m in enumerate(names)],
+              "own_fall": round(float(1 / own), 3), "others_fall": round(float(1 / others), 3),
+              "total_end_had_it_fallen": float(t1 / held)}
+        band = 1 + t["level_band"]
+        if ev["own_change"] >= band:
+            moves = f"rises {fmt(ev['own_change'])}x"
+        elif ev["own_change"] <= 1 / band:
+            moves = f"falls only {fmt(ev['own_fall'])}x"
+        else:
+            moves = "stays level"
+        msg = (f"{name} holds {total.metric} up: it {moves} (from {ev['share_start']:.0%} to {ev['share_end']:.0%} "
+               f"of the total) while the other terms ({', '.join(rest)}) fall {fmt(ev['others_fall'])}x; had it "
+               f"fallen as they did, {total.metric} would end {fmt(ev['held_up'])}x lower "
+               f"({fmt(ev['total_end_had_it_fallen'])} instead of {fmt(t1)}).")
         fixes = [(f"Re-weight the terms: raise the weight of {name} (or lower the others') so the optimiser "
                   "stops trading it away"),
                  "Normalise each term by its initial value (loss_i / loss_i at step 0) so all start on one scale",
