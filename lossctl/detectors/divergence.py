@@ -59,7 +59,7 @@ class Divergence(Detector):
         if g is not None:
             ev["grad_norm_growth"] = round(g, 2)
         ev.update({k: v for k, v in iteration_counters(run, onset).items() if v})
-        how = f"{fmt(ratio)}x" if ratio is not None else f"{lost:.1f}x its progress"
+        how = f"{fmt(ev['ratio'])}x" if ratio is not None else f"{fmt(ev['progress_lost'])}x its progress"
         msg = (f"{s.metric} diverges from step {onset:,}: best {fmt(best)} at step "
                f"{best_step:,}, ending at {fmt(end_level)} ({how} above the best)"
                + (" and then non-finite" if ended_nan else "") + ".")
