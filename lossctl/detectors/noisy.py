@@ -94,14 +94,14 @@ class Noisy(Detector):
                 ev["lr_constant"] = bool(v.max() <= v.min() * 1.0001)
                 ev["lr_decay"] = round(float(v[-1] / v.max()), 4)
         ev["noise_shrinks"] = bool(m["late_to_level"] < 0.5 * m["early_to_level"])
-        of_decrease = (f"{sigma / decrease:.0%} of the whole decrease of its trend ({fmt(decrease)})"
+        of_decrease = (f"{ev['noise_to_decrease']:.0%} of the whole decrease of its trend ({fmt(decrease)})"
                        if decrease > 0 else "larger than any decrease of its trend")
         if by_tail:
             msg = (f"{s.metric} is noisy: it is carried by rare batches, a tenth of its steps lying "
                    f"{fmt(ev['tail_ratio'])}x or more above the typical step, so the trend is hard to read.")
         else:
             msg = (f"{s.metric} is noisy: its batch-to-batch scatter (sigma {fmt(sigma)}) is {of_decrease} and "
-                   f"{sigma / level:.0%} of its level ({fmt(level)}), so the trend is hard to read.")
+                   f"{ev['noise_to_level']:.0%} of its level ({fmt(level)}), so the trend is hard to read.")
         return [self.finding(run, s, int(f.steps[0]), int(f.steps[-1]), msg, ev, _suggest(ev))]
 
 
