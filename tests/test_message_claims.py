@@ -75,7 +75,9 @@ CLAIMS: dict[str, list[tuple[str, object]]] = {
         (r"keeps swinging", lambda e, t: e["back_and_forth"] >= t["min_back_and_forth"]
          and e["up_fraction"] >= t["min_up_fraction"] and e["amplitude_to_range"] >= t["min_amplitude_range"]),
         (r"up and down by a factor of", lambda e, t: e["swing_factor"] >= 1 + t["min_amplitude_level"]),
-        (r"without settling", lambda e, t: e["back_and_forth"] >= t["min_back_and_forth"]),
+        (r"without settling", lambda e, t: e["late_amplitude_share"] >= t["min_late_share"]),
+        (r"narrowing to [^ ]+ of that band over the last quarter of the run",
+         lambda e, t: (e["late_amplitude_share"] or 0) < t["min_late_share"]),
         (r"moves add up to [^ ]+ its net change", lambda e, t: e["back_and_forth"] >= t["min_back_and_forth"]),
         (r"of its range", lambda e, t: e["amplitude_to_range"] >= t["min_amplitude_range"]),
     ],

@@ -18,7 +18,10 @@ class Oscillation(Detector):
     plots a loss that falls over decades: its swings must be a factor of 1 +
     {min_amplitude_level} or more, and also {min_plain_range:.0%} or more of the curve's range in
     the loss's own units (a loss creeping towards zero swings by large factors that no plot
-    shows). Rises where the logged learning rate jumps up (warm restarts) are not counted.
+    shows). Rises where the logged learning rate jumps up (warm restarts) are not counted. The
+    message says the swings go on "without settling" when the band of the last quarter of the
+    run is still {min_late_share:.0%} or more of the second half's band, and that they narrow
+    towards the end otherwise.
 
     How: the curve is reduced to at most {bins:.0f} step-range bins (median per bin): a per-epoch
     log is used as it is, a per-step log is averaged so that mini-batch noise cancels and only
@@ -38,7 +41,7 @@ class Oscillation(Detector):
     suppressed_by = ("divergence", "nonfinite", "epoch_periodic")
     thresholds = {"bins": 60, "min_amplitude_level": 0.3, "min_amplitude_range": 0.2,
                   "min_back_and_forth": 3.0, "min_up_fraction": 0.3, "noise_k": 2.0, "min_points": 8,
-                  "min_plain_range": 0.1}
+                  "min_plain_range": 0.1, "min_late_share": 0.5}
 
     def detect(self, run: RunView):
         if (judged := self.judged(run, "loss", "val_loss")) is None:
@@ -80,6 +83,9 @@ class Oscillation(Detector):
             ev["swing_factor"] = round(float(np.exp(amplitude)), 3)
             ev["level"] = float(np.exp(np.median(h)))
             ev["plain_amplitude_to_range"] = round(plain_share, 3)
+        late = resid[len(resid) // 2:]  # the last quarter of the run: still swinging at the end?
+        late_band = float(np.percentile(late, 90) - np.percentile(late, 10))
+        ev["late_amplitude_share"] = round(late_band / amplitude, 3) if amplitude > 0 else None
         if span <= 0 or amplitude / span < self.t["min_amplitude_range"]:
             return []
         if up_fraction < self.t["min_up_fraction"]:
@@ -91,9 +97,12 @@ class Oscillation(Detector):
         if log:
             band = f"up and down by a factor of {ev['swing_factor']:.2f} around its trend (level {fmt(ev['level'])})"
         else:
-            band = f"over a band of {fmt(amplitude)} ({amplitude / span:.0%} of its range)"
-        msg = (f"{s.metric} keeps swinging {band} from step {int(first[n // 2]):,} to the end without "
-               f"settling: its moves add up to {back_and_forth:.0f}x its net change.")
+            band = f"over a band of {fmt(ev['amplitude'])} ({ev['amplitude_to_range']:.0%} of its range)"
+        share = ev["late_amplitude_share"] or 0.0
+        settling = ("to the end without settling" if share >= self.t["min_late_share"]
+                    else f"to the end, narrowing to {share:.0%} of that band over the last quarter of the run")
+        msg = (f"{s.metric} keeps swinging {band} from step {int(first[n // 2]):,} {settling}: its moves add up "
+               f"to {ev['back_and_forth']:.0f}x its net change.")
         return [self.finding(run, s, int(first[n // 2]), int(last[-1]), msg, ev, _suggest(run))]
 
 
