@@ -18,6 +18,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lossctl.analysis import analyze_run
@@ -419,3 +420,15 @@ def test_sweep_checker_catches_a_false_word():
     sep = next(s for s in sw["separations"] if s["found"])
     sep["healthy_side"]["with"] = 1
     assert any("'none of the \\\\d+ with' does not hold" in p for p in sweep_problems(sw))
+
+
+@pytest.mark.parametrize("width, words", [(1, "on isolated steps"), (10, "in bursts (up to 10 points in a row)")])
+def test_nonfinite_words_follow_the_longest_stretch(width, words):
+    """One NaN step is 'isolated'; ten in a row are not, and the message says so."""
+    from synth import decay, findings
+
+    y = decay(500)
+    y[250:250 + width] = np.nan
+    (f,) = findings({"train/loss": y})
+    assert words in f.message and f.evidence["longest_nonfinite_run"] == width
+    assert not problems(f, ["train/loss"])
