@@ -169,8 +169,12 @@ CLAIMS: dict[str, list[tuple[str, object]]] = {
     ],
 }
 
+def _words(text: str) -> set[str]:
+    return set(text.split())
+
+
 # words that say nothing about size or time beyond the numbers next to them
-PLAIN = set("""
+PLAIN = _words("""
 a above after an and any at batches below between by counter evaluations every finite for
 from in iterations its largest loss megatron's nan inf non-finite of ones or points printed
 reaches step steps that the them to too typical up until vs while with within x so
@@ -179,7 +183,7 @@ level local rule flags llm-foundry's gradient norm mean std previous highest spi
 logged threshold averages same pattern consecutive epochs epoch correlation each trend
 decrease whole sigma its level than range band around net change moves add
 becomes are is over first training as on last more point neighbours model
-""".split())
+""")
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -274,7 +278,7 @@ def problems(f, metrics: list[str]) -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _reports(root: Path) -> list:
     """Every run below ``root`` analysed once (the findings and the sweep tests share them)."""
     return [analyze_run(r, Config()) for r in load_runs(str(root)).runs]
@@ -352,12 +356,12 @@ SWEEP_CLAIMS: list[tuple[str, object]] = [
     (r"others judged against it are worse by the compare rule", lambda e: len(e["worse"]) <= e["judged"]),
 ]
 
-SWEEP_PLAIN = set("""
+SWEEP_PLAIN = _words("""
 runs run with and of the did not were that from to at or below above in n on final loss
 with highest lowest association its by than more allowed exceptions exception
 diverged went nan/inf oscillated spiked plateaued overfit had a train/validation mismatch noisy
 showed an epoch saw-tooth median val_loss
-""".split())
+""")
 
 
 def sweep_problems(sw: dict) -> list[str]:
