@@ -20,6 +20,14 @@ class Overfitting(Detector):
     bump, or a rise at the end of a run that also shows in the training loss (divergence) is not
     flagged. Runs that log only one of the two losses are not judged.
 
+    Few evaluations ({min_evaluations:.0f} to {max_few_evaluations:.0f}, as trainers that
+    evaluate a handful of times over a long run log): too few for a noise estimate, so the
+    evidence is the direction of every move. After its lowest evaluation the validation loss
+    rises at every evaluation but at most one (at least {few_min_moves:.0f} moves, the last two
+    not both down), ends {few_min_ratio}x or more above that best, and the training loss
+    (median over the half evaluation interval around each end) falls to at most
+    {max_train_change}x meanwhile.
+
     How: the validation curve is reduced to at most 200 step-range bins (median per bin) and
     compared on a log scale (ratios, so the loss's scale does not matter); its best level is
     the minimum of a rolling median, which sets the onset (the checkpoint to keep). Training
@@ -41,15 +49,55 @@ class Overfitting(Detector):
     summary = "validation loss rises for a sustained stretch while training loss keeps falling"
     thresholds = {"min_ratio": 1.2, "strong_ratio": 1.5, "min_stretch": 0.6,
                   "short_stretch": 0.35, "tail_fraction": 0.2, "noise_k": 4.0, "min_sustained": 0.8,
-                  "max_train_change": 0.9, "min_points": 6}
+                  "max_train_change": 0.9, "min_points": 6, "min_evaluations": 4, "max_few_evaluations": 12,
+                  "few_min_moves": 3, "few_min_ratio": 1.1}
 
     def detect(self, run: RunView):
         pair = train_and_val(run)
-        if pair is None:
+        if pair is None or len(pair[0]) < 2:
             return []
         tr, va = pair
-        if len(va) < self.t["min_points"] or len(tr) < 2:
+        found = self._sustained(run, tr, va) if len(va) >= self.t["min_points"] else []
+        if not found and self.t["min_evaluations"] <= len(va) <= self.t["max_few_evaluations"]:
+            found = self._few_evaluations(run, tr, va)
+        return found
+
+    def _few_evaluations(self, run: RunView, tr: Series, va: Series):
+        """A handful of evaluations: the direction of every move is the evidence (see the class
+        docstring's 'Few evaluations')."""
+        y = va.values
+        if np.any(y <= 0) or np.any(tr.values <= 0):
             return []
+        i = int(np.argmin(y))
+        moves = np.diff(y[i:])
+        ups = int(np.sum(moves > 0))
+        if len(moves) < self.t["few_min_moves"] or ups < len(moves) - 1 or y[-1] < self.t["few_min_ratio"] * y[i]:
+            return []
+        if len(moves) > 1 and moves[-1] <= 0 and moves[-2] <= 0:
+            return []
+        onset, end = int(va.steps[i]), int(va.steps[-1])
+        t_best = float(np.median(tr.values[np.abs(tr.steps - onset) <= _half_gap(va.steps)]) if np.any(
+            np.abs(tr.steps - onset) <= _half_gap(va.steps)) else np.interp(onset, tr.steps, tr.values))
+        tail = tr.values[tr.steps >= end - _half_gap(va.steps)]
+        t_end = float(np.median(tail)) if len(tail) else float(tr.values[-1])
+        train_change = t_end / t_best
+        if train_change > self.t["max_train_change"]:
+            return []
+        ratio = float(y[-1] / y[i])
+        ev = {"val_best": float(y[i]), "best_step": onset, "val_last": float(y[-1]), "val_final": float(y[-1]),
+              "val_first": float(y[0]), "rise_ratio": round(ratio, 3), "rise_pct": round(100 * (ratio - 1), 1),
+              "train_at_best": t_best, "train_last": t_end, "train_change": round(train_change, 4),
+              "evaluations_after_best": len(moves), "evaluations_rising": ups, "train_metric": tr.metric,
+              "label_noise_suspected": _label_noise(float(y[0]), float(y[i]), float(y[-1]))}
+        every = "every one" if ups == len(moves) else f"{ups}"
+        msg = (f"{va.metric} rises at {every} of its {len(moves)} evaluations after its best {fmt(y[i])} at step "
+               f"{onset:,}, to {fmt(y[-1])} at step {end:,} (+{100 * (ratio - 1):.0f}%), while {tr.metric} keeps "
+               f"falling ({fmt(t_best)} to {fmt(t_end)}, {1 / train_change:.3g}x lower).")
+        run_first = min(int(tr.steps[0]), int(va.steps[0]))
+        run_last = max(int(tr.steps[-1]), int(va.steps[-1]))
+        return [self.finding(run, va, onset, end, msg, ev, _suggest(ev, run_first, run_last))]
+
+    def _sustained(self, run: RunView, tr: Series, va: Series):
         first, last, y = binned(va.steps, va.values)
         n = len(y)
         if n < self.t["min_points"]:
@@ -138,6 +186,11 @@ class Overfitting(Detector):
                f"({how} over the last {stretch:.0%} of the run) while {tr.metric} keeps falling ({tr_how}).")
         ev = {key: val for key, val in ev.items() if val is not None}
         return [self.finding(run, va, onset, end, msg, ev, _suggest(ev, run_first, run_last))]
+
+
+def _half_gap(steps: np.ndarray) -> float:
+    """Half the median interval between evaluations: the training steps that belong to one."""
+    return 0.5 * float(np.median(np.diff(steps))) if len(steps) > 1 else 0.0
 
 
 def _label_noise(first: float, best: float, last: float) -> bool:
