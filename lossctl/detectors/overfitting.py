@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
+from lossctl.detectors.quality import quality_trend
 from lossctl.detectors.stats import binned, fmt, robust_sigma, rolling_median
 
 
@@ -28,6 +29,13 @@ class Overfitting(Detector):
     (median over the half evaluation interval around each end) falls to at most
     {max_train_change}x meanwhile.
 
+    A validation quality metric the run logs (accuracy, F1, IoU, AUC, BLEU, perplexity, by name)
+    is shown beside the finding over the same steps: worse by more than {quality_band:.0%}
+    confirms it; still improving by more than {quality_band:.0%} is the calibration case,
+    worded so: the model grows over-confident on the examples it gets wrong, a question of the
+    loss and the probabilities (early stopping on the loss, label smoothing, temperature
+    scaling), not of accuracy.
+
     How: the validation curve is reduced to at most 200 step-range bins (median per bin) and
     compared on a log scale (ratios, so the loss's scale does not matter); its best level is
     the minimum of a rolling median, which sets the onset (the checkpoint to keep). Training
@@ -50,7 +58,7 @@ class Overfitting(Detector):
     thresholds = {"min_ratio": 1.2, "strong_ratio": 1.5, "min_stretch": 0.6,
                   "short_stretch": 0.35, "tail_fraction": 0.2, "noise_k": 4.0, "min_sustained": 0.8,
                   "max_train_change": 0.9, "min_points": 6, "min_evaluations": 4, "max_few_evaluations": 12,
-                  "few_min_moves": 3, "few_min_ratio": 1.1}
+                  "few_min_moves": 3, "few_min_ratio": 1.1, "quality_band": 0.01}
 
     def detect(self, run: RunView):
         pair = train_and_val(run)
@@ -95,6 +103,7 @@ class Overfitting(Detector):
                f"falling ({fmt(t_best)} to {fmt(t_end)}, {1 / train_change:.3g}x lower).")
         run_first = min(int(tr.steps[0]), int(va.steps[0]))
         run_last = max(int(tr.steps[-1]), int(va.steps[-1]))
+        msg = _with_quality(run, va.metric, onset, end, msg, ev, self.t["quality_band"])
         return [self.finding(run, va, onset, end, msg, ev, _suggest(ev, run_first, run_last))]
 
     def _sustained(self, run: RunView, tr: Series, va: Series):
@@ -185,7 +194,27 @@ class Overfitting(Detector):
         msg = (f"{va.metric} rises from its best {fmt(best_lin)} at step {onset:,} to {fmt(tail_lin)} at the end "
                f"({how} over the last {stretch:.0%} of the run) while {tr.metric} keeps falling ({tr_how}).")
         ev = {key: val for key, val in ev.items() if val is not None}
+        msg = _with_quality(run, va.metric, onset, end, msg, ev, self.t["quality_band"])
         return [self.finding(run, va, onset, end, msg, ev, _suggest(ev, run_first, run_last))]
+
+
+def _with_quality(run: RunView, val: str, onset: int, end: int, msg: str, ev: dict, band: float) -> str:
+    """The message, with what a validation quality metric (accuracy, F1, IoU, ...) did over the
+    same steps: falling too confirms the model got worse; still improving is the calibration
+    case (more confident on the examples it gets wrong, not worse at the task)."""
+    q = quality_trend(run, onset, end, like=val)
+    if q is None:
+        return msg
+    ev.update(q)
+    how = f"{q['quality_metric']} {fmt(q['quality_first'])} to {fmt(q['quality_last'])}"
+    if q["quality_gain"] > band:
+        ev["calibration"] = True
+        return (msg[:-1] + f"; yet {q['quality_metric']} keeps improving ({fmt(q['quality_first'])} to "
+                f"{fmt(q['quality_last'])}): the model grows over-confident on the examples it gets wrong "
+                "(calibration) rather than worse at the task.")
+    if q["quality_gain"] < -band:
+        return msg[:-1] + f", and {how} confirms it got worse."
+    return msg[:-1] + f" ({how}: flat)."
 
 
 def _half_gap(steps: np.ndarray) -> float:
@@ -205,7 +234,11 @@ def _suggest(ev: dict, run_first: int, run_last: int) -> list[str]:
     keep = (f"Keep the checkpoint from step {best:,} (validation best {fmt(ev['val_best'])}) and use early "
             "stopping on the validation loss (patience of a few evaluations, restore the best weights)")
     if frac <= 0.5:
-        keep += f": the best came {frac:.0%} of the way into the run, the rest made the model worse"
+        keep += f": the best came {frac:.0%} of the way into the run" + (
+            "" if ev.get("calibration") else ", the rest made the model worse")
+    calibration = (f"{ev.get('quality_metric')} still improves: the later checkpoints may be the better "
+                   "classifiers; where calibrated probabilities matter, stop on the loss or use label "
+                   "smoothing or temperature scaling")
     noise = ("The validation loss fell, then climbed well above its first value: suspect label noise (the "
              "model memorises mislabelled examples); check the labels, use label smoothing or a noise-robust loss")
     data = "Get more training data, or augment it"
@@ -216,7 +249,7 @@ def _suggest(ev: dict, run_first: int, run_last: int) -> list[str]:
                 "memorises the training set)")
     small = "Use a smaller model (fewer or narrower layers)"
     fewer = f"Train for fewer epochs (about {frac:.0%} of this run's length reached the validation best)"
-    out = [keep]
+    out = [calibration, keep] if ev.get("calibration") else [keep]
     if ev.get("label_noise_suspected"):
         out.append(noise)
     out += [data, reg, small, fewer]
