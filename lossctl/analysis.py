@@ -107,8 +107,8 @@ def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = Non
                  for cls in DETECTORS if config.enabled(cls.kind)]
     checked = [d.kind for d in detectors]
     findings = _judge(view, detectors)
-    found = {(f.kind, f.metric) for f in findings}
-    findings = [f for f in findings
-                if not any((k, m) in found for k in BY_KIND[f.kind].suppressed_by for m in _metrics_of(f))]
+    findings = [f for f in findings if not any(
+        g.kind in BY_KIND[f.kind].suppressed_by and g.metric in _metrics_of(f) and BY_KIND[g.kind].explains(g, f)
+        for g in findings)]
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.start_step if f.start_step is not None else -1))
     return RunReport(run, view, findings, tuple(checked), config.fail_on)

@@ -748,6 +748,41 @@ def print_console(run_dir: Path, steps, epochs) -> Path:
     return path
 
 
+HF_LOGGING_STEPS, HF_EVALUATIONS = 10, 5
+
+
+def write_hf_trainer_state(run_dir: Path, steps, epochs) -> Path:
+    """``checkpoint-N/trainer_state.json`` as transformers' Trainer saves it: the mean training
+    loss of every ``logging_steps`` steps rounded to 4 decimals, an evaluation row at
+    ``eval_steps`` (5 evaluations over the run), the closing train summary row; the TrainerState
+    dataclass as ``json.dumps(asdict(state), indent=2, sort_keys=True)``."""
+    total = len(steps)
+    per_epoch = total / len(epochs)
+    eval_steps = total // HF_EVALUATIONS
+    val_after = {last_step + 1: val for _, last_step, _, val in epochs}  # HF counts steps from 1
+    history = []
+    for end in range(HF_LOGGING_STEPS, total + 1, HF_LOGGING_STEPS):
+        chunk = steps[end - HF_LOGGING_STEPS:end]
+        history.append({"epoch": round(end / per_epoch, 2), "learning_rate": chunk[-1][3],
+                        "loss": round(float(np.mean([c[2] for c in chunk])), 4), "step": end})
+        if end % eval_steps == 0:
+            history.append({"epoch": round(end / per_epoch, 2), "eval_loss": val_after[end], "eval_runtime": 0.0123,
+                            "eval_samples_per_second": 16260.163, "eval_steps_per_second": 1016.26, "step": end})
+    history.append({"epoch": round(total / per_epoch, 2), "step": total, "total_flos": 0.0,
+                    "train_loss": float(np.mean([c[2] for c in steps])), "train_runtime": 4.2,
+                    "train_samples_per_second": 1904.762, "train_steps_per_second": 142.857})
+    state = {"best_metric": None, "best_model_checkpoint": None, "epoch": float(len(epochs)),
+             "eval_steps": eval_steps, "global_step": total, "is_hyper_param_search": False,
+             "is_local_process_zero": True, "is_world_process_zero": True, "log_history": history,
+             "logging_steps": HF_LOGGING_STEPS, "max_steps": total, "num_input_tokens_seen": 0,
+             "num_train_epochs": len(epochs), "save_steps": total, "stateful_callbacks": {},
+             "total_flos": 0.0, "train_batch_size": 16, "trial_name": None, "trial_params": None}
+    path = run_dir / f"checkpoint-{total}" / "trainer_state.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    return path
+
+
 def write_keras_json(run_dir: Path, epochs) -> Path:
     path = run_dir / "history.json"
     history = {"loss": [float(e[2]) for e in epochs], "val_loss": [float(e[3]) for e in epochs]}
@@ -797,7 +832,7 @@ def main(argv: list[str]) -> int:
               ("nonfinite", "nonfinite_tensorboard"), ("spike", "spike_lightning"),
               ("plateau", "plateau_keras"), ("train_val_mismatch", "train_val_mismatch_keras_json"),
               ("noisy", "noisy_lightning"), ("epoch_periodic", "epoch_periodic_tensorboard"),
-              ("nonfinite", "nonfinite_console")]
+              ("nonfinite", "nonfinite_console"), ("overfitting", "overfitting_hf_trainer")]
     for key, name in layout:  # the directory name's suffix says the format
         steps, epochs = runs[key]
         d = fresh_dir(out / name)
@@ -809,6 +844,8 @@ def main(argv: list[str]) -> int:
             report_epochs(write_keras_csv(d, epochs, lr[key]), epochs)
         elif name.endswith("_console"):
             report_steps(print_console(d, steps, epochs), steps)
+        elif name.endswith("_hf_trainer"):  # evaluated 5 times: the few-evaluations rule
+            report_steps(write_hf_trainer_state(d, steps, epochs), steps)
         else:
             report_epochs(write_keras_json(d, epochs), epochs)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

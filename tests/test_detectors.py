@@ -93,6 +93,19 @@ def test_oscillation_on_per_epoch_log():
     assert fs[0].severity == "warning"
 
 
+def test_a_jump_far_beyond_the_swings_is_a_spike_beside_the_oscillation():
+    """Swings by a factor F explain jumps up to F^3; one batch 10,000x the level does not."""
+    y = oscillating()
+    y[45] *= 1e4
+    fs = {f.kind: f for f in findings({"loss": y})}
+    assert set(fs) == {"oscillation", "spike"}
+    assert fs["spike"].evidence["peak_step"] == 45
+    assert fs["spike"].evidence["peak_ratio"] > fs["oscillation"].evidence["swing_factor"] ** 3
+    y = oscillating()
+    y[45] *= 2.0  # within the swings: part of the oscillation
+    assert kinds({"loss": y}) == {"oscillation"}
+
+
 def test_mini_batch_noise_is_not_oscillation():
     y = decay(20000, noise=0.4, seed=5)
     assert "oscillation" not in kinds({"train/loss": y})

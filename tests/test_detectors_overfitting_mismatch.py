@@ -360,3 +360,45 @@ def test_onset_does_not_depend_on_training_log_density():
     b = one(findings(thin, {"train/loss": np.arange(len(series["train/loss"]))[::10], **steps}),
             "overfitting").start_step
     assert a == b
+
+
+# --- a validation quality metric beside the finding ----------------------------------------
+
+
+def _overfit_epochs(n=60):
+    """Per-epoch Keras-style losses: validation best at epoch 15, then rising 2x."""
+    t = np.arange(n)
+    loss = decay(n, start=1.2, floor=0.02, rate=6.0, noise=0.01, seed=3)
+    val = 0.5 + 0.4 * np.exp(-t / 5.0) + 0.5 * np.clip(t - 15, 0, None) / (n - 15)
+    return loss, val
+
+
+def test_validation_accuracy_still_rising_is_the_calibration_case():
+    loss, val = _overfit_epochs()
+    acc = 0.80 + 0.06 * np.linspace(0, 1, len(val))  # still improving while the loss rises
+    (f,) = [f for f in findings({"loss": loss, "val_loss": val, "val_accuracy": acc, "accuracy": acc + 0.1})
+            if f.kind == "overfitting"]
+    ev = f.evidence
+    assert ev["calibration"] is True and ev["quality_metric"] == "val_accuracy"
+    assert ev["quality_last"] > ev["quality_first"]
+    assert "yet val_accuracy keeps improving" in f.message and "(calibration)" in f.message
+    assert f.suggestions[0].startswith("val_accuracy still improves")
+    assert "the rest made the model worse" not in f.suggestions[1]
+
+
+def test_validation_accuracy_falling_confirms_the_overfitting():
+    loss, val = _overfit_epochs()
+    acc = np.r_[np.linspace(0.7, 0.9, 16), np.linspace(0.9, 0.8, len(val) - 16)]
+    (f,) = [f for f in findings({"loss": loss, "val_loss": val, "val_acc": acc}) if f.kind == "overfitting"]
+    assert "calibration" not in f.evidence and f.evidence["quality_metric"] == "val_acc"
+    assert f.message.endswith(f"and val_acc {f.evidence['quality_first']:.3g} to "
+                              f"{f.evidence['quality_last']:.3g} confirms it got worse.")
+
+
+def test_quality_of_another_split_is_not_used():
+    """eval_g0_loss is judged with eval_g0_accuracy, not eval_g1_accuracy."""
+    loss, val = _overfit_epochs()
+    rising, falling = 0.8 + 0.06 * np.linspace(0, 1, len(val)), 0.9 - 0.1 * np.linspace(0, 1, len(val))
+    fs = findings({"loss": loss, "eval_g0_loss": val, "eval_g0_accuracy": falling, "eval_g1_accuracy": rising})
+    (f,) = [f for f in fs if f.kind == "overfitting"]
+    assert f.evidence["quality_metric"] == "eval_g0_accuracy" and "calibration" not in f.evidence

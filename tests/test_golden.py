@@ -85,6 +85,7 @@ SAMPLE_KINDS = {
     "loss_imbalance_lightning": {"loss_imbalance"},
     "long_spikes_lightning": {"spike"},  # 120,000 steps: the long-run spike rules
     "two_heads_keras": {"overfitting"},  # the price head's pair; the total is fine
+    "overfitting_hf_trainer/checkpoint-600": {"overfitting"},  # evaluated 5 times: every move up
     # the learning-rate sweep: the two highest learning rates diverge to NaN, the rest train
     **{f"lr_sweep/lr={lr},seed={seed}": ({"divergence", "nonfinite"} if lr in ("1e-1", "3e-1") else set())
        for lr in ("1e-3", "3e-3", "1e-2", "3e-2", "1e-1", "3e-1") for seed in (1, 2)},

@@ -73,6 +73,13 @@ class Detector:
     def detect(self, run: RunView) -> list[Finding]:
         raise NotImplementedError
 
+    @staticmethod
+    def explains(mine: Finding, other: Finding) -> bool:
+        """Whether my finding ``mine`` explains away ``other`` (a kind that lists mine in its
+        ``suppressed_by``, on the same metric); a detector narrows this when its evidence says
+        how much it explains."""
+        return True
+
     def judged(self, run: RunView, *roles: str, min_points: float | None = None) -> tuple[Series, Series] | None:
         """The first of ``roles`` the run logs and its finite points, or None when it has fewer
         than ``min_points`` of them (default: the ``min_points`` threshold)."""

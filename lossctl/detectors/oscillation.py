@@ -43,6 +43,14 @@ class Oscillation(Detector):
                   "min_back_and_forth": 3.0, "min_up_fraction": 0.3, "noise_k": 2.0, "min_points": 8,
                   "min_plain_range": 0.1, "min_late_share": 0.5}
 
+    @staticmethod
+    def explains(mine, other) -> bool:
+        """Swings by a factor F (10th to 90th percentile) account for jumps up to F^3 (three
+        bands on a log scale, some 7 sigma of the swings); a jump far beyond that (one batch
+        1000x the level) is a spike of its own."""
+        factor, jump = mine.evidence.get("swing_factor"), other.evidence.get("peak_ratio")
+        return not (other.kind == "spike" and factor and jump and jump > factor ** 3)
+
     def detect(self, run: RunView):
         if (judged := self.judged(run, "loss", "val_loss")) is None:
             return []

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
+from lossctl.detectors.quality import quality_trend
 from lossctl.detectors.stats import binned, fmt, robust_sigma, rolling_median
 
 
@@ -19,6 +20,21 @@ class Overfitting(Detector):
     more above its best. An ordinary noisy validation curve wobbling around its floor, a single
     bump, or a rise at the end of a run that also shows in the training loss (divergence) is not
     flagged. Runs that log only one of the two losses are not judged.
+
+    Few evaluations ({min_evaluations:.0f} to {max_few_evaluations:.0f}, as trainers that
+    evaluate a handful of times over a long run log): too few for a noise estimate, so the
+    evidence is the direction of every move. After its lowest evaluation the validation loss
+    rises at every evaluation but at most one (at least {few_min_moves:.0f} moves, the last two
+    not both down), ends {few_min_ratio}x or more above that best, and the training loss
+    (median over the half evaluation interval around each end) falls to at most
+    {max_train_change}x meanwhile.
+
+    A validation quality metric the run logs (accuracy, F1, IoU, AUC, BLEU, perplexity, by name)
+    is shown beside the finding over the same steps: worse by more than {quality_band:.0%}
+    confirms it; still improving by more than {quality_band:.0%} is the calibration case,
+    worded so: the model grows over-confident on the examples it gets wrong, a question of the
+    loss and the probabilities (early stopping on the loss, label smoothing, temperature
+    scaling), not of accuracy.
 
     How: the validation curve is reduced to at most 200 step-range bins (median per bin) and
     compared on a log scale (ratios, so the loss's scale does not matter); its best level is
@@ -41,15 +57,57 @@ class Overfitting(Detector):
     summary = "validation loss rises for a sustained stretch while training loss keeps falling"
     thresholds = {"min_ratio": 1.2, "strong_ratio": 1.5, "min_stretch": 0.6,
                   "short_stretch": 0.35, "tail_fraction": 0.2, "noise_k": 4.0, "min_sustained": 0.8,
-                  "max_train_change": 0.9, "min_points": 6}
+                  "max_train_change": 0.9, "min_points": 6, "min_evaluations": 4, "max_few_evaluations": 12,
+                  "few_min_moves": 3, "few_min_ratio": 1.1, "quality_band": 0.01}
 
     def detect(self, run: RunView):
         pair = train_and_val(run)
-        if pair is None:
+        if pair is None or len(pair[0]) < 2:
             return []
         tr, va = pair
-        if len(va) < self.t["min_points"] or len(tr) < 2:
+        found = self._sustained(run, tr, va) if len(va) >= self.t["min_points"] else []
+        if not found and self.t["min_evaluations"] <= len(va) <= self.t["max_few_evaluations"]:
+            found = self._few_evaluations(run, tr, va)
+        return found
+
+    def _few_evaluations(self, run: RunView, tr: Series, va: Series):
+        """A handful of evaluations: the direction of every move is the evidence (see the class
+        docstring's 'Few evaluations')."""
+        y = va.values
+        if np.any(y <= 0) or np.any(tr.values <= 0):
             return []
+        i = int(np.argmin(y))
+        moves = np.diff(y[i:])
+        ups = int(np.sum(moves > 0))
+        if len(moves) < self.t["few_min_moves"] or ups < len(moves) - 1 or y[-1] < self.t["few_min_ratio"] * y[i]:
+            return []
+        if len(moves) > 1 and moves[-1] <= 0 and moves[-2] <= 0:
+            return []
+        onset, end = int(va.steps[i]), int(va.steps[-1])
+        t_best = float(np.median(tr.values[np.abs(tr.steps - onset) <= _half_gap(va.steps)]) if np.any(
+            np.abs(tr.steps - onset) <= _half_gap(va.steps)) else np.interp(onset, tr.steps, tr.values))
+        tail = tr.values[tr.steps >= end - _half_gap(va.steps)]
+        t_end = float(np.median(tail)) if len(tail) else float(tr.values[-1])
+        train_change = t_end / t_best
+        if train_change > self.t["max_train_change"]:
+            return []
+        ratio = float(y[-1] / y[i])
+        ev = {"val_best": float(y[i]), "best_step": onset, "val_last": float(y[-1]), "val_final": float(y[-1]),
+              "val_first": float(y[0]), "rise_ratio": round(ratio, 3), "rise_pct": round(100 * (ratio - 1), 1),
+              "train_at_best": t_best, "train_last": t_end, "train_change": round(train_change, 4),
+              "evaluations_after_best": len(moves), "evaluations_rising": ups, "train_metric": tr.metric,
+              "label_noise_suspected": _label_noise(float(y[0]), float(y[i]), float(y[-1])),
+              "train_fall": round(1 / train_change, 3), "last_step": end}
+        every = "every one" if ups == len(moves) else f"{ups}"
+        msg = (f"{va.metric} rises at {every} of its {len(moves)} evaluations after its best {fmt(y[i])} at step "
+               f"{onset:,}, to {fmt(y[-1])} at step {ev['last_step']:,} (+{ev['rise_pct']:.0f}%), while {tr.metric} keeps "
+               f"falling ({fmt(t_best)} to {fmt(t_end)}, {fmt(ev['train_fall'])}x lower).")
+        run_first = min(int(tr.steps[0]), int(va.steps[0]))
+        run_last = max(int(tr.steps[-1]), int(va.steps[-1]))
+        msg = _with_quality(run, va.metric, onset, end, msg, ev, self.t["quality_band"])
+        return [self.finding(run, va, onset, end, msg, ev, _suggest(ev, run_first, run_last))]
+
+    def _sustained(self, run: RunView, tr: Series, va: Series):
         first, last, y = binned(va.steps, va.values)
         n = len(y)
         if n < self.t["min_points"]:
@@ -140,7 +198,32 @@ class Overfitting(Detector):
         msg = (f"{va.metric} rises from its best {fmt(best_lin)} at step {onset:,} to {fmt(tail_lin)} at the end "
                f"({how} over the last {ev['stretch_fraction']:.0%} of the run) while {tr.metric} keeps falling "
                f"({tr_how}).")
+        msg = _with_quality(run, va.metric, onset, end, msg, ev, self.t["quality_band"])
         return [self.finding(run, va, onset, end, msg, ev, _suggest(ev, run_first, run_last))]
+
+
+def _with_quality(run: RunView, val: str, onset: int, end: int, msg: str, ev: dict, band: float) -> str:
+    """The message, with what a validation quality metric (accuracy, F1, IoU, ...) did over the
+    same steps: falling too confirms the model got worse; still improving is the calibration
+    case (more confident on the examples it gets wrong, not worse at the task)."""
+    q = quality_trend(run, onset, end, like=val)
+    if q is None:
+        return msg
+    ev.update(q)
+    how = f"{q['quality_metric']} {fmt(q['quality_first'])} to {fmt(q['quality_last'])}"
+    if q["quality_gain"] > band:
+        ev["calibration"] = True
+        return (msg[:-1] + f"; yet {q['quality_metric']} keeps improving ({fmt(q['quality_first'])} to "
+                f"{fmt(q['quality_last'])}): the model grows over-confident on the examples it gets wrong "
+                "(calibration) rather than worse at the task.")
+    if q["quality_gain"] < -band:
+        return msg[:-1] + f", and {how} confirms it got worse."
+    return msg[:-1] + f" ({how}: flat)."
+
+
+def _half_gap(steps: np.ndarray) -> float:
+    """Half the median interval between evaluations: the training steps that belong to one."""
+    return 0.5 * float(np.median(np.diff(steps))) if len(steps) > 1 else 0.0
 
 
 def _label_noise(first: float, best: float, last: float) -> bool:
@@ -155,7 +238,11 @@ def _suggest(ev: dict, run_first: int, run_last: int) -> list[str]:
     keep = (f"Keep the checkpoint from step {best:,} (validation best {fmt(ev['val_best'])}) and use early "
             "stopping on the validation loss (patience of a few evaluations, restore the best weights)")
     if frac <= 0.5:
-        keep += f": the best came {frac:.0%} of the way into the run, the rest made the model worse"
+        keep += f": the best came {frac:.0%} of the way into the run" + (
+            "" if ev.get("calibration") else ", the rest made the model worse")
+    calibration = (f"{ev.get('quality_metric')} still improves: the later checkpoints may be the better "
+                   "classifiers; where calibrated probabilities matter, stop on the loss or use label "
+                   "smoothing or temperature scaling")
     noise = ("The validation loss fell, then climbed well above its first value: suspect label noise (the "
              "model memorises mislabelled examples); check the labels, use label smoothing or a noise-robust loss")
     data = "Get more training data, or augment it"
@@ -166,7 +253,7 @@ def _suggest(ev: dict, run_first: int, run_last: int) -> list[str]:
                 "memorises the training set)")
     small = "Use a smaller model (fewer or narrower layers)"
     fewer = f"Train for fewer epochs (about {frac:.0%} of this run's length reached the validation best)"
-    out = [keep]
+    out = [calibration, keep] if ev.get("calibration") else [keep]
     if ev.get("label_noise_suspected"):
         out.append(noise)
     out += [data, reg, small, fewer]

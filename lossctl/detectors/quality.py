@@ -7,19 +7,26 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import RunView
-from lossctl.roles import direction, is_loss_like
+from lossctl.roles import VAL_WORDS, direction, is_loss_like, words
 
 
-def quality_trend(run: RunView, start: int, end: int) -> dict | None:
+def quality_trend(run: RunView, start: int, end: int, like: str | None = None) -> dict | None:
     """The quality metric that improves most over steps ``start``..``end``: its name, its value
     at either end (the median of the first and last third of its points there) and its relative
     improvement in its own direction; None when the run logs no quality metric with 3 or more
-    finite points in the span."""
+    finite points in the span. ``like``: a validation loss; only the held-out metrics sharing
+    most name words with it are candidates (``val_loss`` -> ``val_accuracy``, ``eval_g0_loss``
+    -> ``eval_g0_f1``, not another split's)."""
     best = None
-    for name, s in run.series.items():
+    names = [n for n in run.series if direction(n) is not None and not is_loss_like(n)]
+    if like is not None:
+        mine = set(words(like))
+        overlap = {n: len(mine & set(words(n))) for n in names if VAL_WORDS & set(words(n))}
+        top = max(overlap.values(), default=0)
+        names = [n for n, k in overlap.items() if k == top]
+    for name in names:
+        s = run.series[name]
         d = direction(name)
-        if d is None or is_loss_like(name):
-            continue
         ok = np.isfinite(s.values) & (s.steps >= start) & (s.steps <= end)
         v = s.values[ok]
         if len(v) < 3:

@@ -22,7 +22,8 @@ class Spike(Detector):
     What it flags: at most {max_spikes:.0f} places where the training loss (validation loss when
     no training loss is logged) jumps to at least {min_ratio}x the level it jumps from, by at
     least {min_visible:.0%} of the range the curve covers, and comes back down: the jump and its
-    recovery last at most {max_width:.0%} of the run, and the level after it is no more than
+    recovery last at most {max_width:.0%} of the run (or {min_width_points:.0f} logging intervals on
+    a short log), and the level after it is no more than
     {recover_fraction:.0%} of the jump above the level before it. The jump must stand out from
     the curve's own batch-to-batch noise: the chance that ordinary noise puts a point (or a run
     of points) that high anywhere in the run must be below e^-{significance}, and ordinary
@@ -65,7 +66,7 @@ class Spike(Detector):
     severity = "warning"
     summary = "one or a few short, sharp jumps that recover"
     suppressed_by = ("divergence", "oscillation", "epoch_periodic")
-    thresholds: ClassVar[dict[str, float]] = {"min_ratio": 1.5, "min_visible": 0.05, "significance": 2.5, "max_width": 0.05,
+    thresholds: ClassVar[dict[str, float]] = {"min_ratio": 1.5, "min_visible": 0.05, "significance": 2.5, "max_width": 0.05, "min_width_points": 5,
                   "max_spikes": 5, "recover_fraction": 0.5, "window": 0.1, "trend_bins": 21,
                   "max_half_high": 10, "min_points": 12, "min_before": 2, "grow_fraction": 0.1,
                   "min_evaluations": 5, "evaluation_ratio": 3.0}
@@ -204,7 +205,12 @@ def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.nda
     # noise of one point from second differences (a smooth trend cancels out): the floor of the
     # residuals' spread, which a short per-epoch curve followed exactly by its trend would lack
     floor = robust_sigma(np.diff(z[:: n // 200_000 + 1], 2)) / math.sqrt(6.0)
+    # the widest a spike may be: a share of the run, or a few logged points on a short log (a
+    # jump over 3 of 50 epochs and its recovery are as short as such a log can show)
+    interval = float(np.median(np.diff(steps))) if n > 1 else 1.0
+    max_width = max(t["max_width"] * span, t["min_width_points"] * interval)
     ctx = {"steps": steps, "z": z, "r": r, "n": n, "log": log, "scale": scale, "span": span, "floor": floor,
+           "max_width": max_width,
            "window": t["window"] * span, "min_height": min_height, "trend_range": trend_range,
            "trend": trend}
     out = []
@@ -229,15 +235,15 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
     w = steps.dtype.type(c["window"])
     seed = (i0, i1)
     # quiet points that end an event: 3, or fewer where a spike may only be a few points wide
-    gap = int(np.clip(round(0.25 * t["max_width"] * (n - 1)), 1, 3))
+    gap = int(np.clip(round(0.25 * c["max_width"] / c["span"] * (n - 1)), 1, 3))
     # the ordinary noise: the points before the seed and those after it beyond the longest
     # recovery a spike may have (by steps, not by value, so the sample is not truncated)
-    noise = _Noise(_noise_sample(steps, r, i0, i1, w, t["max_width"] * c["span"]), c["floor"])
+    noise = _Noise(_noise_sample(steps, r, i0, i1, w, c["max_width"]), c["floor"])
     # pass 1 measures the level next to the seed and grows the seed over the neighbouring points
     # still above the ordinary band (a jump and its slower recovery are one event); pass 2
     # measures the level again next to the grown event
     for grow in (True, False):
-        if steps[i1] - steps[i0] > t["max_width"] * c["span"]:
+        if steps[i1] - steps[i0] > c["max_width"]:
             return None
         # a window of 10% of the run on each side (at least 5 points where logged)
         lo = min(int(np.searchsorted(steps, steps[i0] - w, side="left")), max(0, i0 - 5))
