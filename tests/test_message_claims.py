@@ -138,6 +138,19 @@ CLAIMS: dict[str, list[tuple[str, object]]] = {
         (r"keeps falling", lambda e, t: e["train_last"] < e["train_at_best"]
          and (e.get("train_change") is None or e["train_change"] <= t["max_train_change"])),
         (r"x lower\)", lambda e, t: e["train_last"] < e["train_at_best"]),
+        # few evaluations: the direction of every move after the best
+        (r"rises at every one of its [^ ]+ evaluations", lambda e, t:
+         e["evaluations_rising"] == e["evaluations_after_best"] >= t["few_min_moves"]
+         and e["rise_ratio"] >= t["few_min_ratio"]),
+        (r"rises at [0-9]+ of its [^ ]+ evaluations", lambda e, t:
+         e["evaluations_after_best"] - 1 <= e["evaluations_rising"] and e["evaluations_after_best"] >= t["few_min_moves"]
+         and e["rise_ratio"] >= t["few_min_ratio"]),
+        # a validation quality metric over the same steps
+        (r"confirms it got worse", lambda e, t: e["quality_gain"] < -t["quality_band"]),
+        (r"yet\s+\S*\s*keeps improving", lambda e, t: e["quality_gain"] > t["quality_band"]),
+        (r"grows over-confident on the examples it gets wrong \(calibration\) rather than worse at the task",
+         lambda e, t: e["quality_gain"] > t["quality_band"] and e["calibration"]),
+        (r": flat\)", lambda e, t: abs(e["quality_gain"]) <= t["quality_band"]),
     ],
     "train_val_mismatch": [
         (r"starts [^ ]+ above\s+\S*\s*at the same steps", lambda e, t: e["ratio_at_start"] >= t["min_ratio"]
@@ -368,7 +381,7 @@ SWEEP_PLAIN = _words("""
 runs run with and of the did not were that from to at or below above in n on final loss
 with highest lowest association its by than more allowed exceptions exception
 diverged went nan/inf oscillated spiked plateaued overfit had a train/validation mismatch noisy
-showed an epoch saw-tooth median val_loss
+showed an epoch saw-tooth median val_loss against
 """)
 
 
