@@ -104,8 +104,8 @@ CLAIMS: dict[str, list[tuple[str, object]]] = {
         (r"the largest, at step", lambda e, t: e["peak_std"] == max(x["height_std"] for x in e["largest"])),
         (r"is back under the threshold within", lambda e, t: e["largest"][0]["recovery_steps"] is not None),
         (r"is not back under the threshold", lambda e, t: e["largest"][0]["recovery_steps"] is None),
-        (r"spiked first", lambda e, t: e.get("grad_norm_first", 0) >= 0),
-        (r"its running mean", lambda e, t: e["peak"] > 0),
+        (r"spiked first for [^ ]+ of", lambda e, t: 0 <= e["grad_norm_first"] <= e["spikes"]),
+        (r"its running mean", lambda e, t: e["peak_ratio"] > 1),
     ],
     "plateau": [
         (r"barely improves", lambda e, t: abs(e["relative_improvement"]) < (
