@@ -291,6 +291,16 @@ def test_detectron2_resume_and_nan(tmp_path):
     assert "nonfinite" in {f[0] for f in findings(a)}
 
 
+def test_a_jsonl_of_losses_with_timings_is_training_lines(tmp_path):
+    """mmengine's evaluation shape needs no loss: ``loss, data_time, time, step`` lines written
+    by hand are a training log."""
+    p = tmp_path / "train.jsonl"
+    p.write_text("".join(json.dumps({"loss": 1 / s, "data_time": 0.01, "time": 0.2, "step": s}) + "\n"
+                         for s in range(1, 101)))
+    (run,) = load_runs(p).runs
+    assert [s for s, _ in points(run, "loss")] == list(range(1, 101))
+
+
 @pytest.mark.parametrize("line", ['{"mode": "val", "epoch": 1, "iter": 125, "lr": 0.02}\n',
                                   '{"coco/bbox_mAP": 0.5, "data_time": 0.01, "time": 0.1, "step": 1}\n'])
 def test_evaluation_lines_alone_do_not_fail(tmp_path, line):

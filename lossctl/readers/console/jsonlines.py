@@ -9,13 +9,15 @@ The step is the first present of ``step``, ``global_step``, ``iteration``, ``ite
 ``epoch``. mmcv counts ``iter`` within the ``epoch`` (a line with a ``mode``): the global step is
 derived as for other epoch counters, the iterations per epoch being the largest ``iter`` logged
 (when mmcv's ``ignore_last`` leaves an epoch's last iterations unlogged, later epochs' steps are
-short by those). Evaluation lines are placed at the step of the training line before them, their
+short by those; mmcv's ``IterBasedRunner``, mmsegmentation 0.x, logs a global ``iter`` in the same
+shape, which only the whole file tells apart: not done yet, its steps come out stretched).
+Evaluation lines are placed at the step of the training line before them, their
 metrics prefixed ``val/`` unless their name already says validation, so that ``val/loss`` pairs
 with ``loss``: mmcv's ``"mode": "val"`` lines (their ``iter`` is the size of the validation
 loader, not a step) and mmengine's evaluation lines (``LoggerHook.after_val_epoch``: the metrics,
 then ``data_time`` and ``time``, then ``step``, which is the epoch in epoch-based loops; no ``iter``,
-which every training line carries). An evaluation line's learning rate is the training line's
-again and is dropped.
+which every training line carries, and no loss). An evaluation line's learning rate is the
+training line's again and is dropped.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import math
 import re
 
 from lossctl.readers.console.base import Layout
-from lossctl.roles import VAL_WORDS, words
+from lossctl.roles import VAL_WORDS, is_loss_like, words
 
 NAME = "jsonlines"
 ORDER = ["step", "global_step", "iteration", "iter", "it", "epoch"]
@@ -43,10 +45,12 @@ def _numeric(doc: dict) -> list[tuple[str, float]]:
 
 
 def _evaluation(doc: dict, counters: list[str]) -> bool:
-    """An evaluation result rather than a training line: mmcv's ``mode``, or mmengine's shape."""
+    """An evaluation result rather than a training line: mmcv's ``mode``, or mmengine's shape
+    (without a loss: a hand-written log of ``loss, data_time, time, step`` stays training lines)."""
     if doc.get("mode") in EVAL_MODES:
         return True
-    return counters == ["step"] and [k.rsplit("/", 1)[-1] for k in list(doc)[-3:]] == MMENGINE_EVAL_TAIL
+    return (counters == ["step"] and [k.rsplit("/", 1)[-1] for k in list(doc)[-3:]] == MMENGINE_EVAL_TAIL
+            and not any(is_loss_like(k) for k in doc))
 
 
 def _val_name(key: str) -> str:
