@@ -225,3 +225,31 @@ def test_keras_callback_layout_train_and_validation_folders_are_one_run(tmp_path
     assert "overfitting" in {f["kind"] for f in r["findings"]}
     (only,) = load_runs(logdir / "train").runs  # a split folder named directly is a run of its own
     assert set(only.frame["metric"]) == {"epoch_loss"}
+
+
+def test_watch_follows_the_keras_layout_as_one_run(tmp_path):
+    """`lossctl watch` reads logdir/train/ and logdir/validation/ as analyze does: one run whose
+    validation loss is paired with its training loss (its overfitting is found while it grows)."""
+    from tensorboardX import SummaryWriter
+
+    from lossctl.config import Config
+    from lossctl.watch.session import Session
+
+    logdir = tmp_path / "logs" / "run-1"
+    train, val = losses(40), [v + 0.1 + (0.03 * (s - 15) if s > 15 else 0) for s, v in enumerate(losses(40))]
+    writers = {split: SummaryWriter(logdir=str(logdir / split)) for split in ("train", "validation")}
+    session = Session(tmp_path / "logs", Config())
+    for s in range(40):
+        writers["train"].add_scalar("epoch_loss", train[s], s)
+        writers["validation"].add_scalar("epoch_loss", val[s], s)
+        for w in writers.values():
+            w.flush()
+        if s in (10, 39):
+            session.poll()
+    for w in writers.values():
+        w.close()
+    session.poll()
+    assert list(session.reports) == ["run-1"]
+    report = session.reports["run-1"]
+    assert report.view.roles["loss"] == "train/epoch_loss" and report.view.roles["val_loss"] == "validation/epoch_loss"
+    assert "overfitting" in {f.kind for f in report.findings}

@@ -40,9 +40,10 @@ class FilesSource:
     name = "files"
 
     def claim(self, listing: Listing) -> list[RunRef]:
+        vis = vis_data(listing)
         logs = [(b, r.format) for b in listing.files if (r := reader_for(b)) is not None]
         splits = split_dirs(listing)
-        logs += [(b, "tensorboard") for b in splits]
+        logs += [(b, "tensorboard") for b in splits] + [(b, "console") for b in vis]
         if not logs and listing.target_is_file and listing.files:
             # named explicitly but no shape recognised: the console reader says which it reads
             logs = [(listing.files[0], "console")]
@@ -50,15 +51,15 @@ class FilesSource:
             return []
         taken = {b for b, _ in logs}
         listing.files = [b for b in listing.files if b not in taken]
-        structured = [b for b, fmt in logs if fmt != "console"]
+        structured = [b for b, fmt in logs if fmt != "console" or b in vis]
         if structured and len(structured) < len(logs) and not listing.target_is_file:
             # a structured log beside the console output printing the same metrics: the run is
             # read from the structured log; merging both would count every point twice
-            for b, fmt in logs:
-                if fmt == "console":
+            for b, _ in logs:
+                if b not in structured:
                     listing.notes.append(f"{b}: console log not merged (the run in {listing.store.display(listing.path)} "
                                          f"is read from {structured[0].name})")
-            logs = [(b, fmt) for b, fmt in logs if fmt != "console"]
+            logs = [(b, fmt) for b, fmt in logs if b in structured]
         if listing.target_is_file:
             path = str(logs[0][0])
         else:
@@ -121,6 +122,28 @@ def split_dirs(listing: Listing) -> dict[Blob, str]:
     for name in chosen:
         listing.take_dir(name)
     return out
+
+
+def vis_data(listing: Listing) -> list[Blob]:
+    """mmengine's run folder ``<work_dir>/<timestamp>/``: the console ``<timestamp>.log`` beside
+    ``vis_data/``, which holds ``scalars.json`` (``LocalVisBackend``), ``<timestamp>.json`` (the
+    same lines again: ``LoggerHook`` passes it as ``file_path``) and ``config.py``. One run, read
+    from ``scalars.json`` (``vis_data/`` is taken out of the walk); the copy is not read, in
+    ``vis_data/`` itself either."""
+    if listing.target_is_file:
+        return []
+    if listing.store.basename(listing.path) == "vis_data" and listing.file("scalars.json"):
+        listing.files = [b for b in listing.files if b.name == "scalars.json" or not b.name.endswith(".json")]
+        return []
+    d = next((d for d in listing.dirs if listing.store.basename(d) == "vis_data"), None)
+    try:
+        files = listing.store.listdir(d)[0] if d else []
+    except (OSError, InputError):
+        return []
+    found = [Blob(listing.store, p, size) for p, size in files if listing.store.basename(p) == "scalars.json"]
+    if found:
+        listing.take_dir("vis_data")
+    return found
 
 
 def hparams_sessions(listing: Listing, seen: dict | None = None) -> dict:

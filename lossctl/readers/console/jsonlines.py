@@ -1,12 +1,23 @@
 """One JSON object per line with a step-like key: detectron2's ``metrics.json``
 (``JSONWriter``: ``{"iteration": 19, "loss_box_reg": 0.1, "lr": 0.0004, "total_loss": 1.2, ...}``),
-mmdetection 2's ``*.log.json`` (``{"mode": "train", "epoch": 1, "iter": 50, "lr": 0.002,
-"loss": 1.2, ...}``, the counter ``iter`` within the epoch), mmengine's ``scalars.json``
-(``{"lr": ..., "loss": ..., "epoch": 1, "iter": 50, "step": 50}``) and any JSONL history.
+mmcv's ``*.log.json`` (mmdetection 2: ``{"mode": "train", "epoch": 1, "iter": 50, "lr": 0.02,
+"memory": 3843, "data_time": 0.05, "loss": 1.2, "time": 0.5}``), mmengine's ``scalars.json``
+(``{"lr": 0.02, "data_time": 0.01, "loss": 1.2, "time": 0.3, "epoch": 1, "iter": 50,
+"memory": 3349, "step": 50}``) and any JSONL history.
 
 The step is the first present of ``step``, ``global_step``, ``iteration``, ``iter``, ``it``,
-``epoch`` (mmdetection 2's ``iter`` is counted within the ``epoch``: the global step is then
-derived as for other epoch counters); ``"mode": "val"`` rows are prefixed ``val/``.
+``epoch``. mmcv counts ``iter`` within the ``epoch`` (a line with a ``mode``): the global step is
+derived as for other epoch counters, the iterations per epoch being the largest ``iter`` logged
+(when mmcv's ``ignore_last`` leaves an epoch's last iterations unlogged, later epochs' steps are
+short by those; mmcv's ``IterBasedRunner``, mmsegmentation 0.x, logs a global ``iter`` in the same
+shape, which only the whole file tells apart: not done yet, its steps come out stretched).
+Evaluation lines are placed at the step of the training line before them, their
+metrics prefixed ``val/`` unless their name already says validation, so that ``val/loss`` pairs
+with ``loss``: mmcv's ``"mode": "val"`` lines (their ``iter`` is the size of the validation
+loader, not a step) and mmengine's evaluation lines (``LoggerHook.after_val_epoch``: the metrics,
+then ``data_time`` and ``time``, then ``step``, which is the epoch in epoch-based loops; no ``iter``,
+which every training line carries, and no loss). An evaluation line's learning rate is the
+training line's again and is dropped.
 """
 
 from __future__ import annotations
@@ -16,37 +27,55 @@ import math
 import re
 
 from lossctl.readers.console.base import Layout
+from lossctl.roles import VAL_WORDS, is_loss_like, words
 
 NAME = "jsonlines"
 ORDER = ["step", "global_step", "iteration", "iter", "it", "epoch"]
 MARKER = re.compile(r'^\{\s*"[^"]+"\s*:')
+EVAL_MODES = ("val", "eval", "test")
+MMENGINE_EVAL_TAIL = ["data_time", "time", "step"]  # LogProcessor.get_log_after_epoch + add_scalars
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _numeric(doc: dict) -> list[tuple[str, float]]:
-    return [(k, float(v)) for k, v in doc.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return [(k, float(v)) for k, v in doc.items() if _number(v)]
 
 
-def _names(doc: dict) -> dict[str, str | None] | None:
-    keys = [k for k in ORDER if isinstance(doc.get(k), (int, float)) and not isinstance(doc.get(k), bool)]
-    if not keys:
+def _evaluation(doc: dict, counters: list[str]) -> bool:
+    """An evaluation result rather than a training line: mmcv's ``mode``, or mmengine's shape
+    (without a loss: a hand-written log of ``loss, data_time, time, step`` stays training lines)."""
+    if doc.get("mode") in EVAL_MODES:
+        return True
+    return (counters == ["step"] and [k.rsplit("/", 1)[-1] for k in list(doc)[-3:]] == MMENGINE_EVAL_TAIL
+            and not any(is_loss_like(k) for k in doc))
+
+
+def _val_name(key: str) -> str:
+    return key if VAL_WORDS & set(words(key)) else "val/" + key
+
+
+def _names(doc: dict) -> tuple[dict[str, str | None], bool] | None:
+    """Each numeric key's slot or metric name, and whether the line is an evaluation result."""
+    counters = [k for k in ORDER if _number(doc.get(k))]
+    if not counters:
         return None
-    mode = doc.get("mode")
-    prefix = "val/" if mode in ("val", "eval", "test") else ""
-    within = keys[0] == "iter" and "epoch" in keys and isinstance(mode, str)  # mmdetection 2
+    if _evaluation(doc, counters):
+        return {k: None if k in ORDER or k == "lr" else _val_name(k) for k, _ in _numeric(doc)}, True
+    within = counters[0] == "iter" and "epoch" in counters and isinstance(doc.get("mode"), str)  # mmcv
     out: dict[str, str | None] = {}
     for k, _ in _numeric(doc):
-        if within and k == "epoch":
-            out[k] = "@epoch"
-        elif within and k == "iter":
-            out[k] = "@batch"
-        elif k == keys[0]:
+        if within and k in ("epoch", "iter"):
+            out[k] = "@epoch" if k == "epoch" else "@batch"
+        elif k == counters[0]:
             out[k] = "@step"
         elif k in ORDER:
             out[k] = "epoch" if k == "epoch" else None
         else:
-            out[k] = prefix + k if prefix and not k.startswith(prefix) and k != "lr" else k
-    return out
+            out[k] = k
+    return out, False
 
 
 def _load(line: str) -> dict | None:
@@ -59,10 +88,10 @@ def _load(line: str) -> dict | None:
 
 def parse(line: str) -> dict[str, float] | None:
     doc = _load(line)
-    names = _names(doc) if doc else None
-    if not names:
+    got = _names(doc) if doc else None
+    if not got:
         return None
-    return {names[k]: v for k, v in _numeric(doc) if names.get(k)}
+    return {got[0][k]: v for k, v in _numeric(doc) if got[0].get(k)}
 
 
 def detect(line: str, nums) -> Layout | None:
@@ -72,13 +101,15 @@ def detect(line: str, nums) -> Layout | None:
     doc = _load(s)
     if doc is None:
         return None
-    names = _names(doc)
-    if names is None:
+    got = _names(doc)
+    if got is None:
         return Layout(NAME, tuple(None for _ in nums), kind="skip")  # a header (env_info, config)
+    names, evaluation = got
+    kind = "carry_step" if evaluation else "record"
     numeric = _numeric(doc)
     same = len(numeric) == len(nums) and all(
         float(x.group()) == v or (math.isnan(v) and math.isnan(float(x.group())))
         for x, (_, v) in zip(nums, numeric))
     if same:
-        return Layout(NAME, tuple(names[k] for k, _ in numeric))
-    return Layout(NAME, (), parse=parse)
+        return Layout(NAME, tuple(names[k] for k, _ in numeric), kind=kind)
+    return Layout(NAME, (), parse=parse, kind=kind)
