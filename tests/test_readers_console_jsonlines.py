@@ -233,8 +233,8 @@ def mmengine_console_log(text: str, iters: int) -> str:
 def test_mmengine_work_dir_is_one_run_from_scalars_json(tmp_path, console):
     """``<work_dir>/<timestamp>/``: the console ``<timestamp>.log`` and ``vis_data/`` with
     ``scalars.json``, its copy ``<timestamp>.json`` and ``config.py``: one run, from scalars.json.
-    mmengine's console lines are not a shape the console reader knows (yet); a console log it does
-    read there (``stdout``: a loop's ``key=value`` lines) is noted as not merged."""
+    The console log read there (mmengine's own lines, or ``stdout``: a loop's ``key=value`` lines)
+    is noted as not merged."""
     text, _ = mmengine_scalars(C.curve(1200), by_epoch=True, iters=400, epochs=3)
     ts = "20230301_120000"
     run_dir = tmp_path / "work_dirs" / "rtmdet" / ts

@@ -10,7 +10,8 @@ The step is the first present of ``step``, ``global_step``, ``iteration``, ``ite
 derived as for other epoch counters, the iterations per epoch being the largest ``iter`` logged
 (when mmcv's ``ignore_last`` leaves an epoch's last iterations unlogged, later epochs' steps are
 short by those; mmcv's ``IterBasedRunner``, mmsegmentation 0.x, logs a global ``iter`` in the same
-shape, which only the whole file tells apart: not done yet, its steps come out stretched).
+shape, which only the whole file tells apart: the scanner takes ``iter`` as the step when it never
+falls back as the epoch rises).
 Evaluation lines are placed at the step of the training line before them, their
 metrics prefixed ``val/`` unless their name already says validation, so that ``val/loss`` pairs
 with ``loss``: mmcv's ``"mode": "val"`` lines (their ``iter`` is the size of the validation
@@ -53,7 +54,7 @@ def _evaluation(doc: dict, counters: list[str]) -> bool:
             and not any(is_loss_like(k) for k in doc))
 
 
-def _val_name(key: str) -> str:
+def val_name(key: str) -> str:
     return key if VAL_WORDS & set(words(key)) else "val/" + key
 
 
@@ -63,7 +64,7 @@ def _names(doc: dict) -> tuple[dict[str, str | None], bool] | None:
     if not counters:
         return None
     if _evaluation(doc, counters):
-        return {k: None if k in ORDER or k == "lr" else _val_name(k) for k, _ in _numeric(doc)}, True
+        return {k: None if k in ORDER or k == "lr" else val_name(k) for k, _ in _numeric(doc)}, True
     within = counters[0] == "iter" and "epoch" in counters and isinstance(doc.get("mode"), str)  # mmcv
     out: dict[str, str | None] = {}
     for k, _ in _numeric(doc):

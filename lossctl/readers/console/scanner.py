@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lossctl.readers.console import fastpath, generic, hf_trainer, jsonlines, keras, llmc, megatron, nanogpt
+from lossctl.readers.console import fastpath, generic, hf_trainer, jsonlines, keras, llmc, megatron, nanogpt, openmmlab
 from lossctl.readers.console.base import Layout, numbers
 from lossctl.readers.console.lines import strip_prefix
 
-FAMILIES = [hf_trainer, keras, nanogpt, llmc, megatron, jsonlines]  # a tool's own shapes
-SHAPES = "Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, JSON lines, key=value lines with a step"
+FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, jsonlines]  # a tool's own shapes
+SHAPES = "Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, OpenMMLab text logs, JSON lines, key=value lines with a step"
 
 
 def _table(keep: bytes) -> bytes:
@@ -340,7 +340,10 @@ def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
     if spec["@epoch"] is not None and spec["@batch"] is not None:
         e, b, bt = slot("@epoch"), slot("@batch"), slot("@batches")
         counted = ~np.isnan(e) & ~np.isnan(b)
-        if counted.any():
+        rise = np.diff(e[counted]) > 0
+        if rise.any() and (np.diff(b[counted])[rise] > 0).all():  # never restarts with the epoch:
+            st = np.where(counted, b, st)  # already global (mmcv's IterBasedRunner)
+        elif counted.any():
             total = np.where(np.isnan(bt), np.nanmax(np.where(counted, b, np.nan)), bt)
             base = 0 if np.nanmin(e[counted]) == 0 else 1
             st = np.where(counted, (e - base) * total + b, st)
