@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, one table each. Figures are seconds and ratios to a reference
 measured in the same run on the same machine; exit 1 when a target is missed.
 
-``BENCH=pipeline``, ``BENCH=read``, ``BENCH=readers``, ``BENCH=console``, ``BENCH=wandb``,
+``BENCH=pipeline``, ``BENCH=startup``, ``BENCH=read``, ``BENCH=readers``, ``BENCH=console``, ``BENCH=wandb``,
 ``BENCH=mlflow`` or ``BENCH=html`` runs one of them (reading generates ~1.1 GB of inputs under bench/data/ on first
 use and runs tbparse and EventAccumulator on them: ~7 minutes; ``readers``, the CSV and JSON
 readers against the plain parse, ~2 minutes; the W&B benchmark builds a 1,000,000-step run of
@@ -24,6 +24,7 @@ import read
 import read_mlflow
 import read_wandb
 import readers
+import startup
 import sweep
 
 TARGET_PIPELINE_S = 1.0
@@ -169,6 +170,24 @@ def bench_readers() -> bool:
     return ok
 
 
+# `lossctl --version` / `--help` under 150 ms on this machine, where `python -c pass` (site and
+# the editable install's finder included) takes ~30 ms at a quiet moment: at most 5x the yardstick
+TARGET_STARTUP_X = 5.0
+
+
+def bench_startup() -> bool:
+    print(f"== start-up: median of 5 fresh processes each (target: --version and --help <= {TARGET_STARTUP_X:.2f}x "
+          "the yardstick, python -c pass, measured in turn with them)")
+    ok = True
+    for r in startup.main(repeat=5):
+        judged = r["command"] in ("lossctl --version", "lossctl --help")
+        good = r["x"] <= TARGET_STARTUP_X
+        ok &= good or not judged
+        flag = f"  [{'ok' if good else 'SLOW'}]" if judged else ""
+        print(f"  {r['command']:28s} {r['seconds'] * 1000:7.1f} ms  {r['x']:5.2f}x the yardstick{flag}")
+    return ok
+
+
 TARGET_SWEEP_S = 4.0  # 1,000 runs of ~1,000 points analysed to JSON on this 2-core machine
 TARGET_SWEEP_MB = 1024.0  # peak RSS analysing 10,000 such runs
 
@@ -187,8 +206,10 @@ def bench_sweep() -> bool:
 
 
 def main() -> int:
-    which = os.environ.get("BENCH", "pipeline,sweep,read,readers,console,wandb,mlflow,html").split(",")
+    which = os.environ.get("BENCH", "startup,pipeline,sweep,read,readers,console,wandb,mlflow,html").split(",")
     ok = True
+    if "startup" in which:
+        ok &= bench_startup()
     if "console" in which:
         ok &= console.report(console.main())
     if "pipeline" in which:

@@ -301,11 +301,11 @@ def _analyze(paths, config, overrides, verify: bool, jobs: int | None = None, sc
 
 def _targets(paths: list[str] | None, tracking_uri: str | None) -> list[str]:
     """The paths, plus ``--tracking-uri`` (or, when no path is given, ``MLFLOW_TRACKING_URI``)."""
-    from lossctl.sources.mlflow.server import tracking_target
-
     out = list(paths or [])
     uri = tracking_uri or (None if out else os.environ.get("MLFLOW_TRACKING_URI"))
     if uri:
+        from lossctl.sources.mlflow.server import tracking_target
+
         try:
             out.append(tracking_target(uri))
         except InputError as exc:

@@ -1,13 +1,10 @@
 """A progress bar for reading many runs: shown on a terminal only, and only once reading has
-taken more than a moment (so quick runs print nothing extra)."""
+taken more than a moment (so quick runs print nothing extra). rich is imported only then."""
 
 from __future__ import annotations
 
 import sys
 import time
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 DELAY_S = 0.5
 
@@ -17,7 +14,7 @@ class ReadProgress:
         self.enabled = sys.stderr.isatty()
         self.t0 = time.monotonic()
         self.label = label
-        self.bar: Progress | None = None
+        self.bar = None  # a rich Progress once shown
         self.task = None
 
     def __call__(self, done: int, total: int) -> None:
@@ -26,6 +23,9 @@ class ReadProgress:
         if self.bar is None:
             if time.monotonic() - self.t0 < DELAY_S or done >= total:
                 return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
             self.bar = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(),
                                 TimeRemainingColumn(), console=Console(stderr=True), transient=True)
             self.bar.start()

@@ -1,7 +1,80 @@
-"""Reader registry: one line per supported format; the first whose ``sniff`` accepts a file reads it."""
+"""Reader registry: one line per supported format, in the order a file is offered to them; the
+first whose ``sniff`` accepts a file reads it.
 
-from lossctl.readers import console, csv_reader, json_reader, tensorboard, wandb_export
+Each line names the module holding the reader, imported on first use (a CSV run never imports
+protobuf, nor the console scanner), and the cheap test a file must pass before that reader is
+asked: its name suffixes, a part of its name, its first bytes. The test is a necessary condition
+of the reader's own ``sniff`` (tests/test_imports.py checks it on every sample log), so skipping
+a reader whose test fails changes no verdict. A new reader is one file plus one line here.
+"""
 
-# wandb_export before csv: a W&B chart export is a CSV whose columns name runs
-READERS = [tensorboard.reader, wandb_export.reader, csv_reader.reader, console.reader, json_reader.reader]
+from __future__ import annotations
+
+import importlib
+import struct
+from collections.abc import Callable
+
+CSV_SUFFIXES = {".csv", ".tsv", ".log", ".txt"}  # what the CSV reader claims by content ("": a pipe)
+CONSOLE_SUFFIXES = {"", ".log", ".out", ".txt", ".err", ".jsonl", ".ndjson", ".json", ".stdout", ".stderr"}
+
+
+class LazyReader:
+    """A reader known by its module until a file passes ``may_claim``; then the module's
+    ``reader``, to which every other attribute (``read``, ``scan``...) is handed on."""
+
+    def __init__(self, format: str, module: str, may_claim: Callable[[object, bytes], bool]):
+        self.format, self.module, self.may_claim = format, module, may_claim
+
+    @property
+    def reader(self):
+        return importlib.import_module(self.module).reader  # a dict look-up once imported
+
+    def sniff(self, path, head: bytes) -> bool:
+        return self.may_claim(path, head) and self.reader.sniff(path, head)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):  # (copy, pickle: not a reader's attributes)
+            raise AttributeError(name)
+        return getattr(self.reader, name)
+
+    def __repr__(self) -> str:
+        return f"<reader {self.format} ({self.module})>"
+
+
+def _suffix(path) -> str:
+    return path.suffix.lower()
+
+
+def tfrecord_header(head: bytes) -> bool:
+    """The first 12 bytes are a TFRecord header (the length's masked CRC-32C checks), computed
+    here without the crc32c package: 8 bytes, bit by bit."""
+    if len(head) < 12:
+        return False
+    crc = 0xFFFFFFFF
+    for byte in head[:8]:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    crc ^= 0xFFFFFFFF
+    masked = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    return masked == struct.unpack_from("<I", head, 8)[0]
+
+
+def _one_object_per_line(head: bytes) -> bool:
+    first = head.lstrip().split(b"\n", 1)[0].strip()
+    return first.startswith(b"{") and first.endswith(b"}")
+
+
+READERS = [
+    LazyReader("tensorboard", "lossctl.readers.tensorboard",
+               lambda p, head: "tfevents" in p.name or tfrecord_header(head)),
+    # wandb_export before csv: a W&B chart export is a CSV whose columns name runs
+    LazyReader("wandb_export", "lossctl.readers.wandb_export", lambda p, head: _suffix(p) in (".csv", "")),
+    LazyReader("csv", "lossctl.readers.csv_reader",
+               lambda p, head: _suffix(p) in CSV_SUFFIXES | {""} and b"\x00" not in head),
+    LazyReader("console", "lossctl.readers.console",  # a .json file only when it is JSON lines
+               lambda p, head: bool(head) and _suffix(p) in CONSOLE_SUFFIXES
+               and (_suffix(p) != ".json" or _one_object_per_line(head))),
+    LazyReader("keras_json", "lossctl.readers.json_reader", lambda p, head: _suffix(p) in (".json", "")),
+]
 BY_FORMAT = {r.format: r for r in READERS}

@@ -16,6 +16,7 @@ import pandas as pd
 
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
+from lossctl.readers import CSV_SUFFIXES
 from lossctl.readers.base import FileData
 from lossctl.readers.columns import (
     STEP_COLUMNS,
@@ -29,7 +30,7 @@ from lossctl.readers.columns import (
 )
 from lossctl.storage import as_blob
 
-SUFFIXES = {".csv", ".tsv", ".log", ".txt"}
+SUFFIXES = CSV_SUFFIXES
 LONG_NAME = ["metric", "tag", "name", "key"]
 LONG_VALUE = ["value", "Value"]
 

@@ -14,7 +14,6 @@ from dataclasses import replace
 from lossctl.errors import InputError, NotALog
 from lossctl.hparams import read_hparams_yaml
 from lossctl.readers import BY_FORMAT, READERS, tb_hparams
-from lossctl.readers.tensorboard import reader as tensorboard
 from lossctl.run import assemble_run
 from lossctl.sources.base import Listing, ReadResult, RunRef
 from lossctl.storage import Blob
@@ -183,7 +182,7 @@ def _session(blobs: list[Blob]) -> dict | None:
     hparams, metrics, tags, sessions = {}, set(), set(), 0
     for blob in blobs:
         try:
-            res = tensorboard.scan(blob)
+            res = BY_FORMAT["tensorboard"].scan(blob)
         except InputError:
             return None
         if res.damaged or res.truncated_at is not None or res.undecodable or not res.hparams:
