@@ -89,73 +89,142 @@ def looks_like_metric(line: bytes, families) -> str | None:
 
 
 def scan(data: bytes) -> Scan:
-    out = Scan()
-    lines, codes = fastpath.index(data)
-    if not len(lines):
-        return _finish(out, [], lines)
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)  # codes number first sightings
-    counts = np.bincount(codes, minlength=len(first))
-    layouts: dict[int, tuple[Layout, int, list]] = {}
-    unread: list[int] = []
-    for j, i in enumerate(first):
-        got = classify(lines[i], FAMILIES)
-        if got[0] is not None:
-            layouts[j] = got
-        else:
-            unread.append(j)
-    active = {lay.family for lay, _, _ in layouts.values() if lay.kind != "skip"}
-    families = [f for f in FAMILIES if f.NAME in active]
-    if not active:  # no tool's shape anywhere: the hand-written ones
-        still = []
-        for j in unread:
-            got = classify(lines[first[j]], [generic])
-            if got[0] is not None:
-                layouts[j] = got
+    """The points of cleaned console-log bytes (all at once: :class:`Scanner` for blocks)."""
+    scanner = Scanner()
+    scanner.feed(data)
+    return scanner.finish()
+
+
+@dataclass
+class Skeleton:
+    """What is kept of a skeleton across blocks: its layout and, for the failure count, where it
+    was first seen and which families' markers its first line shows."""
+
+    layout: Layout | None  # a tool's shape (FAMILIES)
+    generic: Layout | None  # the hand-written shapes (used only when no tool's shape is seen)
+    first: int  # line number of its first line
+    example: str  # the first line's start, for the warning
+    markers: frozenset  # names of the families whose MARKER its first line shows
+    count: int = 0
+
+
+class Scanner:
+    """Points of a log fed as consecutive blocks of cleaned lines, each ending at a line end, so
+    that only one block of text is in memory at a time: a skeleton is classified once, at its
+    first line in the file; each block's lines of a skeleton are parsed together."""
+
+    def __init__(self):
+        self.out = Scan()
+        self.generic_out = Scan()  # failures among the hand-written shapes, counted if they are used
+        self.skeletons: dict = {}
+        self.groups: list[Group] = []
+        self.generic: list[Group] = []  # read while no tool's shape was seen
+        self.active: set[str] = set()
+        self.lines = 0
+
+    def feed(self, data: bytes) -> None:
+        lines, codes = fastpath.index(data)
+        if not len(lines):
+            return
+        base = self.lines
+        self.lines += len(lines)
+        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)  # codes number first sightings
+        counts = np.bincount(codes, minlength=len(first))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        for j, i in enumerate(first.tolist()):
+            key = lines.keys[j]
+            sk = self.skeletons.get(key)
+            rep = None
+            if sk is None:
+                sk, rep = self._classify(lines[i], base + i)
+                self.skeletons[key] = sk
+            sk.count += int(counts[j])
+            layout = sk.layout if sk.layout is not None else None if self.active else sk.generic
+            if layout is None or layout.kind == "skip":
+                continue
+            if rep is None:  # seen in an earlier block: this block's first line shows where the numbers are
+                rep = _rep(layout, lines[i])
+            rows = order[bounds[j]:bounds[j + 1]]
+            if sk.layout is not None:
+                self.groups += _read_group(layout, rows, lines, rep, self.out, base)
             else:
-                still.append(j)
-        unread = still
-        families = [generic] if layouts else []
-    order = np.argsort(codes, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    groups = []
-    for j, (layout, _, _) in layouts.items():
-        if layout.kind == "skip":
-            continue
-        rows = order[bounds[j]:bounds[j + 1]]
-        groups += _read_group(layout, rows, lines, layouts[j], out)
-    for j in unread:  # lines that look like a metric line of a shape in the file, but are not
-        fam = looks_like_metric(lines[first[j]], families)
-        if fam:
-            _fail(out, int(counts[j]), int(first[j]), lines[first[j]], fam)
-    out.families = sorted(active) or (["generic"] if groups else [])
-    return _finish(out, groups, lines)
+                self.generic += _read_group(layout, rows, lines, rep, self.generic_out, base)
+        if self.active:
+            self.generic = []
+
+    def _classify(self, line: bytes, line_no: int) -> tuple[Skeleton, tuple]:
+        got = classify(line, FAMILIES)
+        gen = (None,) if got[0] is not None else classify(line, [generic])
+        text = _text(line)
+        body = text[strip_prefix(text):]
+        markers = frozenset(f.NAME for f in FAMILIES + [generic] if f.MARKER.search(body))
+        sk = Skeleton(got[0], gen[0], line_no, _text(line[:80]), markers)
+        if got[0] is not None and got[0].kind != "skip":
+            self.active.add(got[0].family)
+        return sk, got if got[0] is not None else gen
+
+    def finish(self) -> Scan:
+        out = self.out
+        active = self.active
+        if active:
+            groups = self.groups
+            families = [f.NAME for f in FAMILIES if f.NAME in active]
+            unread = [sk for sk in self.skeletons.values() if sk.layout is None]
+        else:  # no tool's shape anywhere: the hand-written ones
+            groups = self.generic
+            g = self.generic_out
+            if g.failed:
+                _fail(out, g.failed, *g.failed_example, g.failed_family)
+            unread = [sk for sk in self.skeletons.values() if sk.layout is None and sk.generic is None]
+            families = [generic.NAME] if len(unread) < len(self.skeletons) else []
+        for sk in unread:  # lines that look like a metric line of a shape in the file, but are not
+            fam = next((f for f in families if f in sk.markers), None)
+            if fam:
+                _fail(out, sk.count, sk.first, sk.example, fam)
+        out.families = sorted(active) or (["generic"] if groups else [])
+        return _finish(out, groups)
 
 
-def _fail(out: Scan, count: int, line_no: int, line: bytes, fam: str) -> None:
+def _rep(layout: Layout, line: bytes) -> tuple | None:
+    """A line's numbers as :func:`classify` gives them, for a skeleton classified earlier (None
+    when they are not the layout's: the block's lines are then read one by one)."""
+    text = _text(line)
+    p = strip_prefix(text)
+    nums = numbers(text[p:])
+    return (layout, p, nums) if len(nums) == len(layout.slots) else None
+
+
+def _fail(out: Scan, count: int, line_no: int, line: bytes | str, fam: str) -> None:
     out.failed += count
     if out.failed_example is None or line_no < out.failed_example[0]:
-        out.failed_example = (line_no, _text(line[:80]))
+        out.failed_example = (line_no, line if isinstance(line, str) else _text(line[:80]))
         out.failed_family = fam
 
 
-def _read_group(layout: Layout, rows: np.ndarray, lines, rep, out: Scan) -> list[Group]:
+def _read_group(layout: Layout, rows: np.ndarray, lines, rep, out: Scan, base: int = 0) -> list[Group]:
     """The group's lines, their numbers parsed together; the lines that do not fit the shape's
-    tokens (and small groups, and shapes read per line) line by line."""
+    tokens (and small groups, and shapes read per line) line by line. ``rows`` index ``lines``;
+    the groups returned hold line numbers in the file (``base`` + row)."""
     g = Group(layout, rows)
-    if layout.parse is not None or len(rows) < FAST_MIN:
+    if layout.parse is not None or len(rows) < FAST_MIN or rep is None:
         ok = None
     else:
         ok = _fast(g, lines, rep)
     if ok is None:
-        return [x for x in (_slow(g, lines, out),) if x is not None]
-    if ok.all():
-        return [g]
-    rest = _slow(Group(layout, rows[~ok]), lines, out)
-    g.rows = rows[ok]
-    for d in (g.special, g.metrics):
-        for k in d:
-            d[k] = d[k][ok]
-    return [x for x in (g, rest) if x is not None and len(x.rows)]
+        got = [x for x in (_slow(g, lines, out, base),) if x is not None]
+    elif ok.all():
+        got = [g]
+    else:
+        rest = _slow(Group(layout, rows[~ok]), lines, out, base)
+        g.rows = rows[ok]
+        for d in (g.special, g.metrics):
+            for k in d:
+                d[k] = d[k][ok]
+        got = [x for x in (g, rest) if x is not None and len(x.rows)]
+    for x in got:
+        x.rows = x.rows + base
+    return got
 
 
 def _fast(g: Group, lines, rep) -> np.ndarray | None:
@@ -201,7 +270,7 @@ def _put(g: Group, slot: str, values: np.ndarray) -> None:
         g.metrics[slot] = values
 
 
-def _slow(g: Group, lines, out: Scan) -> Group | None:
+def _slow(g: Group, lines, out: Scan, base: int = 0) -> Group | None:
     layout = g.layout
     n = len(g.rows)
     table: dict[str, np.ndarray] = {}
@@ -221,7 +290,7 @@ def _slow(g: Group, lines, out: Scan) -> Group | None:
                 except ValueError:
                     got = None
         if not got:
-            _fail(out, 1, i, lines[i], layout.family)
+            _fail(out, 1, base + i, lines[i], layout.family)
             continue
         ok[r] = True
         for k, v in got.items():
@@ -245,7 +314,7 @@ def _slow(g: Group, lines, out: Scan) -> Group | None:
 KINDS = ["record", "keras_epoch", "keras_progress", "carry_step"]
 
 
-def _finish(out: Scan, groups: list[Group], lines) -> Scan:
+def _finish(out: Scan, groups: list[Group]) -> Scan:
     if not groups:
         out.metric = np.zeros(0, dtype=object)
         out.step = np.zeros(0, dtype=np.int64)
@@ -290,7 +359,7 @@ def _finish(out: Scan, groups: list[Group], lines) -> Scan:
             pieces.setdefault(name, []).append((rec, vals) if mask is None else (rec[mask], vals[mask]))
         off += len(g.rows)
     if not pieces:
-        return _finish(out, [], lines)
+        return _finish(out, [])
     m_code, m_rec, m_val = [], [], []
     for k, parts in enumerate(pieces.values()):
         rec = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
