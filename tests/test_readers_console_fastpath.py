@@ -70,3 +70,56 @@ def test_c_and_fallback_agree_on_any_bytes(parts):
     (vc, okc), (vp, okp) = both(fastpath.numbers, lines, rows, table, ntok, [ntok - 1])
     assert okp.sum() <= okc.sum() and (okc | ~okp).all()  # the fallback may give up on a whole group
     np.testing.assert_array_equal(vc[okp], vp[okp])
+
+
+def c_numbers(tokens: list[bytes]) -> tuple[list[float], bool]:
+    lines, _ = fastpath.index(b" ".join(tokens) + b"\n")
+    v, ok = fastpath.numbers(lines, np.array([0]), TABLES[(True, True)], len(tokens), list(range(len(tokens))))
+    return v[0].tolist(), bool(ok[0])
+
+
+def same_bits(a: float, b: float) -> bool:
+    return np.float64(a).tobytes() == np.float64(b).tobytes() or (a != a and b != b)
+
+
+decimal = st.builds(
+    lambda sign, whole, frac, exp: (sign + whole + frac + exp).encode(),
+    st.sampled_from(["", "-", "+"]),
+    st.text("0123456789", max_size=21),
+    st.one_of(st.just(""), st.text("0123456789", max_size=21).map(lambda d: "." + d)),
+    st.one_of(st.just(""), st.builds(lambda e, s, d: e + s + d, st.sampled_from("eE"),
+                                     st.sampled_from(["", "+", "-"]), st.text("0123456789", min_size=1, max_size=5))))
+printed = st.builds(lambda x, fmt: (fmt % x).encode(), st.floats(allow_nan=False, allow_infinity=False),
+                    st.sampled_from(["%r", "%.4f", "%.6f", "%.2e", "%.6E", "%g", "%.17g", "%.3f"]))
+
+
+@needs_c
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(decimal, printed))
+def test_c_decimals_are_pythons_floats(token):
+    """The C parser's own decimal reader gives float()'s bits, and rejects what float() rejects
+    (up to the 64-byte token limit)."""
+    try:
+        want = float(token)
+    except ValueError:
+        want = None
+    (got,), ok = c_numbers([token])
+    if len(token) > 64:
+        assert not ok
+    elif want is None:
+        assert not ok, token
+    else:
+        assert ok and same_bits(got, want), (token, got, want)
+
+
+@needs_c
+def test_c_decimals_on_the_edges():
+    tokens = [b"2.345678", b"-1e-4", b"3.000000E-04", b"0.1", b"123456", b"-0", b"-0.0", b"1.", b".5", b"+.5",
+              b"9007199254740993", b"9007199254740992", b"1e22", b"1e23", b"1e-22", b"1e-23", b"4.9e-324",
+              b"1.7976931348623157e308", b"0.000000000000000000000000001", b"123456789012345678901234567890",
+              b"nan", b"-inf", b"Infinity"]
+    got, ok = c_numbers(tokens)
+    assert ok
+    assert all(same_bits(g, float(t)) for g, t in zip(got, tokens))
+    for bad in (b".", b"1e", b"e5", b"-", b"1.2.3", b"1e+", b"--1"):
+        assert not c_numbers([bad])[1], bad

@@ -55,8 +55,7 @@ class Scan:
     metric: list = field(default_factory=list)
     step: np.ndarray = None
     value: np.ndarray = None
-    line: np.ndarray = None
-    run: np.ndarray = None  # run index per point (0 unless the log holds several trainings)
+    run: np.ndarray | None = None  # run index per point when the log holds several trainings
     runs: int = 1
     families: list[str] = field(default_factory=list)
     failed: int = 0
@@ -319,8 +318,6 @@ def _finish(out: Scan, groups: list[Group]) -> Scan:
         out.metric = np.zeros(0, dtype=object)
         out.step = np.zeros(0, dtype=np.int64)
         out.value = np.zeros(0)
-        out.line = np.zeros(0, dtype=np.int64)
-        out.run = np.zeros(0, dtype=np.int64)
         return out
     # one record per line read; records in the order written
     sizes = [len(g.rows) for g in groups]
@@ -349,39 +346,58 @@ def _finish(out: Scan, groups: list[Group]) -> Scan:
     for k, fam in enumerate(fams):
         idx = order[fam_of[order] == k] if len(fams) > 1 else order  # this family's records, in order
         _steps(fam, idx, spec, kind_of, train_of, step, keep)
-    # long points, metric by metric; within a metric in the order written
-    pieces: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    off = 0
-    for g in groups:
-        rec = np.arange(off, off + len(g.rows))
-        for name, vals in g.metrics.items():
-            mask = g.present.get(name)
-            pieces.setdefault(name, []).append((rec, vals) if mask is None else (rec[mask], vals[mask]))
-        off += len(g.rows)
-    if not pieces:
+    code, rec, val, names = _points(groups, rec_line)
+    if not names:
         return _finish(out, [])
-    m_code, m_rec, m_val = [], [], []
-    for k, parts in enumerate(pieces.values()):
-        rec = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
-        val = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
-        if len(parts) > 1:
-            o = np.argsort(rec_line[rec], kind="stable")
-            rec, val = rec[o], val[o]
-        m_code.append(np.full(len(rec), k, dtype=np.int32))
-        m_rec.append(rec)
-        m_val.append(val)
-    code, rec, val = np.concatenate(m_code), np.concatenate(m_rec), np.concatenate(m_val)
-    s = step[rec]
     with np.errstate(invalid="ignore"):
-        good = keep[rec] & np.isfinite(s) & (np.abs(s) < 2.0**62)
-    if not good.all():
-        out.bad_steps = int(len(np.unique(rec[keep[rec] & ~good])))
-        code, rec, val, s = code[good], rec[good], val[good], s[good]
-    out.metric = pd.Categorical.from_codes(code, categories=list(pieces))
-    out.step, out.value, out.line = s.astype(np.int64), val, rec_line[rec]
+        usable = np.isfinite(step) & (np.abs(step) < 2.0**62)
+    if not (keep & usable).all():  # records dropped (Keras' progress lines) or without a usable step
+        good = (keep & usable)[rec]
+        bad = (keep & ~usable)[rec]
+        out.bad_steps = int(len(np.unique(rec[bad]))) if bad.any() else 0
+        code, rec, val = code[good], rec[good], val[good]
+    out.metric = pd.Categorical.from_codes(code, categories=names)
+    out.step, out.value = np.where(usable, step, 0).astype(np.int64)[rec], val
     out.run, out.runs = _split_runs(rec, order, step, keep)
     _dedup(out)
     return out
+
+
+def _points(groups: list[Group], rec_line: np.ndarray):
+    """Long points, metric by metric, within a metric in the order written: metric codes, the
+    record of each point, values, metric names. Filled in place (no list of pieces to join)."""
+    parts: dict[str, list] = {}
+    off = 0
+    for g in groups:
+        for name, vals in g.metrics.items():
+            mask = g.present.get(name)
+            parts.setdefault(name, []).append((off, len(g.rows), vals, mask))
+        off += len(g.rows)
+    total = sum(n if mask is None else int(np.count_nonzero(mask)) for p in parts.values() for _, n, _, mask in p)
+    code = np.empty(total, dtype=np.int8 if len(parts) < 128 else np.int16 if len(parts) < 2**15 else np.int32)
+    rec = np.empty(total, dtype=np.int32 if len(rec_line) < 2**31 else np.int64)
+    val = np.empty(total)
+    pos = 0
+    for k, pieces in enumerate(parts.values()):
+        start = pos
+        for off, n, vals, mask in pieces:
+            if mask is None:
+                rec[pos:pos + n] = np.arange(off, off + n)
+                val[pos:pos + n] = vals
+            else:
+                at = np.flatnonzero(mask)
+                n = len(at)
+                rec[pos:pos + n] = at + off
+                val[pos:pos + n] = vals[at]
+            pos += n
+        code[start:pos] = k
+        if len(pieces) > 1:
+            lines = rec_line[rec[start:pos]]
+            if not (lines[1:] > lines[:-1]).all():
+                o = np.argsort(lines, kind="stable")
+                rec[start:pos] = rec[start:pos][o]
+                val[start:pos] = val[start:pos][o]
+    return code, rec, val, list(parts)
 
 
 def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
@@ -423,12 +439,11 @@ def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
 def _split_runs(rec, order, step, keep):
     """A log holding several trainings: the step falls back to (or below) the first step of the
     training before it. A fall to a later step is a resumed run (the restart rule's business).
-    ``order``: the records in the order written."""
+    ``order``: the records in the order written. The run of each point (None: one run)."""
     r_order = order[keep[order] & np.isfinite(step[order])]
     s = step[r_order]
-    run_of = np.zeros(len(step), dtype=np.int64)
     if len(s) < 2:
-        return run_of[rec], 1
+        return None, 1
     drops = np.flatnonzero(s[1:] < s[:-1]) + 1
     starts, first = [], s[0]
     for d in drops.tolist():
@@ -436,9 +451,10 @@ def _split_runs(rec, order, step, keep):
             starts.append(d)
             first = s[d]
     if not starts:
-        return run_of[rec], 1
+        return None, 1
     labels = np.zeros(len(s), dtype=np.int64)
     labels[starts] = 1
+    run_of = np.zeros(len(step), dtype=np.int64)
     run_of[r_order] = np.cumsum(labels)
     return run_of[rec], len(starts) + 1
 
@@ -449,11 +465,17 @@ def _dedup(out: Scan) -> None:
     if len(out.step) < 2:
         return
     codes = out.metric.codes
-    same = (np.diff(out.step) == 0) & (np.diff(codes) == 0) & (np.diff(out.run) == 0)
+    same = out.step[1:] == out.step[:-1]
+    if not same.any():
+        return
+    same &= codes[1:] == codes[:-1]
+    if out.run is not None:
+        same &= out.run[1:] == out.run[:-1]
     if not same.any():
         return
     drop = np.append(False, same)
     out.rank_duplicates = int(drop.sum())
     k = ~drop
     out.metric, out.step, out.value = out.metric[k], out.step[k], out.value[k]
-    out.line, out.run = out.line[k], out.run[k]
+    if out.run is not None:
+        out.run = out.run[k]
