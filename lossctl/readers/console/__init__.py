@@ -84,7 +84,7 @@ def to_filedata(res: Scan, where: str, warnings: list[str], run_prefix: str = ""
                         "(several ranks printing the same lines?); the first of each was kept")
     if not len(res.step):
         raise NotALog(where, f"no training-log lines found (console shapes read: {SHAPES})")
-    frame = make_frame(res.metric, res.step, None, res.value)
+    frame = make_frame(res.metric, res.step, None, res.value, copy=False)
     if res.runs > 1:
         labels = [f"{run_prefix}run{k + 1}" for k in range(res.runs)]
         frame["run"] = pd.Categorical.from_codes(res.run.astype(np.int32), categories=labels)
