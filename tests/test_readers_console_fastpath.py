@@ -123,3 +123,51 @@ def test_c_decimals_on_the_edges():
     assert all(same_bits(g, float(t)) for g, t in zip(got, tokens))
     for bad in (b".", b"1e", b"e5", b"-", b"1.2.3", b"1e+", b"--1"):
         assert not c_numbers([bad])[1], bad
+
+
+def _nanogpt(i: int) -> bytes:  # nanoGPT train.py's two prints
+    if i % 50 == 0:
+        return f"step {i}: train loss {2.3 / (1 + i / 100):.4f}, val loss {2.4 / (1 + i / 100):.4f}\n".encode()
+    return f"iter {i}: loss {2.3 / (1 + i / 100):.4f}, time {12.34 + i % 7:.2f}ms, mfu {30.12:.2f}%\n".encode()
+
+
+NOISE = [b"Traceback (most recent call last):\n", b"  File \"train.py\", line 12, in <module>\n",
+         b"iter 7: loss ., time 1.ms, mfu 3.%\n", b"\n", b"WARNING: something 3 happened\n"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 400).map(_nanogpt), st.sampled_from(NOISE)), min_size=1, max_size=300),
+       st.lists(st.integers(0, 300), max_size=6))
+def test_blocks_read_as_the_whole(lines, cuts):
+    """The scanner fed the log in blocks of whole lines (as the reader streams a file) finds the
+    points, warnings and runs it finds in the whole log."""
+    from lossctl.readers.console.scanner import Scanner, scan
+
+    whole = scan(b"".join(lines))
+    scanner = Scanner()
+    bounds = sorted({0, len(lines), *(c for c in cuts if c < len(lines))})
+    for a, b in zip(bounds, bounds[1:]):
+        scanner.feed(b"".join(lines[a:b]))
+    parts = scanner.finish()
+    assert list(parts.metric) == list(whole.metric)
+    assert parts.step.tolist() == whole.step.tolist()
+    np.testing.assert_array_equal(parts.value, whole.value)
+    assert (parts.runs, parts.failed, parts.failed_example, parts.bad_steps, parts.rank_duplicates) == \
+           (whole.runs, whole.failed, whole.failed_example, whole.bad_steps, whole.rank_duplicates)
+
+
+def test_reader_streams_small_blocks_as_one(tmp_path, monkeypatch):
+    """Blocks far smaller than the file (and than a 100 KiB line among the others) give the
+    frame and warnings of one block."""
+    from lossctl.readers.console import lines as L
+    from lossctl.readers.console import reader
+
+    log = tmp_path / "train.log"
+    body = [_nanogpt(i) for i in range(3000)]
+    body[1200:1200] = [b"x" * (100 << 10) + b"\n", "iter 5: loss 2.0, time 1.00ms, mfu 3.00% caf\xc3\n".encode("latin-1")]
+    log.write_bytes(b"".join(body) + b"iter 3001: loss 2.0")
+    one = reader.read(log)
+    monkeypatch.setattr(L, "CHUNK", 4096)
+    many = reader.read(log)
+    assert one.warnings == many.warnings and len(one.warnings) == 4  # long line, no line end, UTF-8, a failed line
+    assert one.frame.equals(many.frame)

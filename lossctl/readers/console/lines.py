@@ -56,8 +56,7 @@ class Blocks:
                 nl = chunk.find(b"\n")
                 if nl < 0:
                     continue
-                chunk, skipping = chunk[nl + 1:], False
-                self.lines += 1
+                chunk, skipping = chunk[nl:], False  # its line end stays: an empty line
             buf = carry + chunk if carry else chunk
             cut = buf.rfind(b"\n") + 1
             body, carry = buf[:cut], buf[cut:]
