@@ -10,7 +10,8 @@
  *                    starts[i + 1] - 1]; the split of data on b"\n" without its empty last
  *                    piece), hashes uint64[n] (64-bit FNV-1a of each line's skeleton, mixed with
  *                    its length: lines with equal hashes have the same skeleton);
- *   longest(data) -> the length of the longest line (bytes between newlines);
+ *   longest(data) -> (the length of the longest line (bytes between newlines), the number of
+ *                    newlines);
  *   numbers(data, starts, rows, table, ntok, cols) -> (values float64[len(rows) * len(cols)],
  *                    ok uint8[len(rows)]): the tokens of each row's line, a token being a maximal
  *                    run of bytes that ``table`` (a 256-byte translation table) does not turn
@@ -91,7 +92,7 @@ static PyObject *py_longest(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*", &buf))
         return NULL;
     const unsigned char *p = buf.buf, *end = p + buf.len;
-    Py_ssize_t best = 0;
+    Py_ssize_t best = 0, ends = 0;
     Py_BEGIN_ALLOW_THREADS
     const unsigned char *at = p;
     for (;;) {
@@ -101,11 +102,12 @@ static PyObject *py_longest(PyObject *self, PyObject *args)
             best = l;
         if (!e)
             break;
+        ends++;
         at = e + 1;
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&buf);
-    return PyLong_FromSsize_t(best);
+    return Py_BuildValue("nn", best, ends);
 }
 
 /* 10^0 .. 10^22: exactly representable as doubles */
@@ -260,7 +262,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"index", py_index, METH_VARARGS, "index(data) -> (starts int64[n+1], skeleton hashes uint64[n]) as bytearrays"},
-    {"longest", py_longest, METH_VARARGS, "longest(data) -> length of the longest line"},
+    {"longest", py_longest, METH_VARARGS, "longest(data) -> (length of the longest line, newlines)"},
     {"numbers", py_numbers, METH_VARARGS,
      "numbers(data, starts, rows, table, ntok, cols) -> (float64 values, uint8 ok) as bytearrays"},
     {NULL, NULL, 0, NULL},

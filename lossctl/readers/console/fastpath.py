@@ -60,10 +60,15 @@ def index(data: bytes, use_c: bool = True) -> tuple[Lines, np.ndarray]:
 
 def longest(data: bytes, use_c: bool = True) -> int:
     """The length of the longest line of ``data``."""
+    return extent(data, use_c)[0]
+
+
+def extent(data: bytes, use_c: bool = True) -> tuple[int, int]:
+    """The length of the longest line of ``data`` and its number of line ends, in one pass."""
     if _lines is not None and use_c:
         return _lines.longest(data)
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    return int(np.diff(np.append(ends, len(data)), prepend=-1).max()) - 1
+    return int(np.diff(np.append(ends, len(data)), prepend=-1).max()) - 1, len(ends)
 
 
 def numbers(lines: Lines, rows: np.ndarray, table: bytes, ntok: int, cols: list[int],

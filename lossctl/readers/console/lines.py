@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from lossctl.readers.console.fastpath import longest
+from lossctl.readers.console.fastpath import extent
 
 MAX_LINE = 64 << 10  # bytes; longer lines are skipped with a warning
 CHUNK = 8 << 20
@@ -57,14 +57,19 @@ class Blocks:
                 if nl < 0:
                     continue
                 chunk, skipping = chunk[nl:], False  # its line end stays: an empty line
-            buf = carry + chunk if carry else chunk
-            cut = buf.rfind(b"\n") + 1
-            body, carry = buf[:cut], buf[cut:]
+            cut = chunk.rfind(b"\n") + 1
+            if cut == len(chunk) and not carry:
+                body, carry = chunk, b""
+            elif cut:  # one copy: the carried start of a line and this chunk's whole lines
+                body, carry = b"".join((carry, memoryview(chunk)[:cut])), chunk[cut:]
+            else:
+                body, carry = b"", carry + chunk
+            widest, ends = extent(body)
             if len(carry) > MAX_LINE:  # a long line still streaming: drop it until its end
                 carry, skipping = b"", True
                 self.long_lines += 1
-                self.first_long = self.first_long or self.lines + body.count(b"\n") + 1
-            if body and longest(body) > MAX_LINE:
+                self.first_long = self.first_long or self.lines + ends + 1
+            if widest > MAX_LINE:
                 kept = []
                 for i, line in enumerate(body.split(b"\n")):
                     if len(line) > MAX_LINE:
@@ -73,7 +78,7 @@ class Blocks:
                         line = b""
                     kept.append(line)
                 body = b"\n".join(kept)
-            self.lines += body.count(b"\n")
+            self.lines += ends
             if body:
                 yield body
         if carry and not skipping:
