@@ -4,8 +4,9 @@ Lines that differ only in their digits print the same thing (``iter 100: loss 2.
 and ``iter 110: loss 2.3012, ...``), so the file's shapes are classified once per *skeleton*
 (the line with its digits deleted, hashed in one pass by :mod:`.fastpath`): each family
 module looks at one example line of a skeleton and says which number is the step and which
-the metrics (a :class:`~lossctl.readers.console.base.Layout`). The lines of a skeleton are then
-parsed together: every character that cannot be part of a number becomes a space and
+the metrics (a :class:`~lossctl.readers.console.base.Layout`). A log is fed as blocks of whole
+lines (:class:`Scanner`; a skeleton is classified at its first line in the file), and a block's
+lines of a skeleton are parsed together: every character that cannot be part of a number becomes a space and
 :func:`.fastpath.numbers` reads the numbers at the layout's positions as float64 columns. Lines
 whose tokens do not fit, small groups and shapes that need it (Python dicts with strings in them, JSON with nested objects) are read
 line by line (``ast.literal_eval`` / ``json.loads``, never ``eval``).
