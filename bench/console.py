@@ -4,12 +4,14 @@ Trainer dicts, llm.c, Megatron-LM), read by lossctl in a fresh process, beside `
 same file. Inputs are generated under bench/data/console/ on first use (not committed).
 
 Figures: ``read`` is the console reader alone (after imports, as lossctl.load spends it);
-``process`` the whole ``lossctl analyze --format json`` (start-up, reading, every detector).
+``process`` the whole ``lossctl analyze --format json`` (start-up, reading, every detector);
+peak RSS of each (the file is read in blocks: what grows with it is the frame of its points).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import time
@@ -38,6 +40,7 @@ t = time.perf_counter()
 d = reader.read(sys.argv[1])
 print(len(d.frame), time.perf_counter() - t)
 """
+MIB = 1 << 20
 
 
 def ensure(shape: str) -> Path:
@@ -50,10 +53,14 @@ def ensure(shape: str) -> Path:
     return path
 
 
-def timed(cmd: list[str]) -> tuple[float, str]:
+def timed(cmd: list[str]) -> tuple[float, str, float]:
+    """Wall seconds, standard output and peak RSS (MiB) of a process."""
     t = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False).stdout
-    return time.perf_counter() - t, out
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - t, out, usage.ru_maxrss * 1024 / MIB
 
 
 def main() -> list[dict]:
@@ -61,25 +68,26 @@ def main() -> list[dict]:
     lossctl = str(Path(sys.executable).with_name("lossctl"))
     for shape in SHAPES:
         path = ensure(shape)
-        wc, out = timed(["wc", "-l", str(path)])
+        wc, out, _ = timed(["wc", "-l", str(path)])
         lines = int(out.split()[0])
-        _, out = timed([sys.executable, "-c", READ, str(path)])
+        _, out, read_rss = timed([sys.executable, "-c", READ, str(path)])
         points, read = out.split()
-        proc, _ = timed([lossctl, "analyze", str(path), "--format", "json"])
+        proc, _, proc_rss = timed([lossctl, "analyze", str(path), "--format", "json"])
         rows.append({"shape": shape, "lines": lines, "mb": path.stat().st_size / 1e6, "points": int(points),
-                     "read": float(read), "process": proc, "wc": wc})
+                     "read": float(read), "process": proc, "wc": wc, "read_rss": read_rss, "proc_rss": proc_rss})
     return rows
 
 
 def report(rows) -> bool:
     print(f"== reading console logs, 1,000,000 lines each (target: read < {TARGET_S:g} s)")
-    print(f"  {'shape':11s} {'MB':>5s} {'points':>10s} {'read s':>7s} {'lines/s':>11s} {'process s':>9s} {'wc -l s':>8s}")
+    print(f"  {'shape':11s} {'MB':>5s} {'points':>10s} {'read s':>7s} {'lines/s':>11s} {'process s':>9s} "
+          f"{'read MiB':>8s} {'proc MiB':>8s} {'wc -l s':>8s}")
     ok = True
     for r in rows:
         good = r["read"] < TARGET_S
         ok &= good
         print(f"  {r['shape']:11s} {r['mb']:5.0f} {r['points']:>10,d} {r['read']:7.2f} {r['lines'] / r['read']:>11,.0f} "
-              f"{r['process']:9.2f} {r['wc']:8.3f}  [{'ok' if good else 'SLOW'}]")
+              f"{r['process']:9.2f} {r['read_rss']:8.0f} {r['proc_rss']:8.0f} {r['wc']:8.3f}  [{'ok' if good else 'SLOW'}]")
     return ok
 
 

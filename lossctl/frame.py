@@ -15,8 +15,10 @@ import pandas as pd
 COLUMNS = ["run", "metric", "step", "wall_time", "value"]
 
 
-def make_frame(metric, step, wall_time, value, run: str = ".") -> pd.DataFrame:
-    """Build a frame with the contract's dtypes from array-likes of equal length."""
+def make_frame(metric, step, wall_time, value, run: str = ".", copy: bool = True) -> pd.DataFrame:
+    """Build a frame with the contract's dtypes from array-likes of equal length. ``copy=False``:
+    the frame holds the arrays given (the caller's own, not used again) without copying them
+    into one block (pandas' consolidation of 8M points costs about a second)."""
     step = np.asarray(step, dtype=np.int64)
     n = len(step)
     wall = np.full(n, np.nan) if wall_time is None else np.asarray(wall_time, dtype=np.float64)
@@ -28,7 +30,8 @@ def make_frame(metric, step, wall_time, value, run: str = ".") -> pd.DataFrame:
             "step": step,
             "wall_time": wall,
             "value": np.asarray(value, dtype=np.float64),
-        }
+        },
+        copy=None if copy else False,
     )
 
 

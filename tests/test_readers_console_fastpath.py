@@ -4,6 +4,8 @@ arbitrary bytes."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -70,3 +72,104 @@ def test_c_and_fallback_agree_on_any_bytes(parts):
     (vc, okc), (vp, okp) = both(fastpath.numbers, lines, rows, table, ntok, [ntok - 1])
     assert okp.sum() <= okc.sum() and (okc | ~okp).all()  # the fallback may give up on a whole group
     np.testing.assert_array_equal(vc[okp], vp[okp])
+
+
+def c_numbers(tokens: list[bytes]) -> tuple[list[float], bool]:
+    lines, _ = fastpath.index(b" ".join(tokens) + b"\n")
+    v, ok = fastpath.numbers(lines, np.array([0]), TABLES[(True, True)], len(tokens), list(range(len(tokens))))
+    return v[0].tolist(), bool(ok[0])
+
+
+def same_bits(a: float, b: float) -> bool:
+    return np.float64(a).tobytes() == np.float64(b).tobytes() or (np.isnan(a) and np.isnan(b))
+
+
+decimal = st.builds(
+    lambda sign, whole, frac, exp: (sign + whole + frac + exp).encode(),
+    st.sampled_from(["", "-", "+"]),
+    st.text("0123456789", max_size=21),
+    st.one_of(st.just(""), st.text("0123456789", max_size=21).map(lambda d: "." + d)),
+    st.one_of(st.just(""), st.builds(lambda e, s, d: e + s + d, st.sampled_from("eE"),
+                                     st.sampled_from(["", "+", "-"]), st.text("0123456789", min_size=1, max_size=5))))
+printed = st.builds(lambda x, fmt: (fmt % x).encode(), st.floats(allow_nan=False, allow_infinity=False),
+                    st.sampled_from(["%r", "%.4f", "%.6f", "%.2e", "%.6E", "%g", "%.17g", "%.3f"]))
+
+
+@needs_c
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(decimal, printed))
+def test_c_decimals_are_pythons_floats(token):
+    """The C parser's own decimal reader gives float()'s bits, and rejects what float() rejects
+    (up to the 64-byte token limit)."""
+    try:
+        want = float(token)
+    except ValueError:
+        want = None
+    (got,), ok = c_numbers([token])
+    if len(token) > 64:
+        assert not ok
+    elif want is None:
+        assert not ok, token
+    else:
+        assert ok and same_bits(got, want), (token, got, want)
+
+
+@needs_c
+def test_c_decimals_on_the_edges():
+    tokens = [b"2.345678", b"-1e-4", b"3.000000E-04", b"0.1", b"123456", b"-0", b"-0.0", b"1.", b".5", b"+.5",
+              b"9007199254740993", b"9007199254740992", b"1e22", b"1e23", b"1e-22", b"1e-23", b"4.9e-324",
+              b"1.7976931348623157e308", b"0.000000000000000000000000001", b"123456789012345678901234567890",
+              b"nan", b"-inf", b"Infinity"]
+    got, ok = c_numbers(tokens)
+    assert ok
+    assert all(same_bits(g, float(t)) for g, t in zip(got, tokens))
+    for bad in (b".", b"1e", b"e5", b"-", b"1.2.3", b"1e+", b"--1"):
+        assert not c_numbers([bad])[1], bad
+
+
+def _nanogpt(i: int) -> bytes:  # nanoGPT train.py's two prints
+    if i % 50 == 0:
+        return f"step {i}: train loss {2.3 / (1 + i / 100):.4f}, val loss {2.4 / (1 + i / 100):.4f}\n".encode()
+    return f"iter {i}: loss {2.3 / (1 + i / 100):.4f}, time {12.34 + i % 7:.2f}ms, mfu {30.12:.2f}%\n".encode()
+
+
+NOISE = [b"Traceback (most recent call last):\n", b"  File \"train.py\", line 12, in <module>\n",
+         b"iter 7: loss ., time 1.ms, mfu 3.%\n", b"\n", b"WARNING: something 3 happened\n"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 400).map(_nanogpt), st.sampled_from(NOISE)), min_size=1, max_size=300),
+       st.lists(st.integers(0, 300), max_size=6))
+def test_blocks_read_as_the_whole(lines, cuts):
+    """The scanner fed the log in blocks of whole lines (as the reader streams a file) finds the
+    points, warnings and runs it finds in the whole log."""
+    from lossctl.readers.console.scanner import Scanner, scan
+
+    whole = scan(b"".join(lines))
+    scanner = Scanner()
+    bounds = sorted({0, len(lines), *(c for c in cuts if c < len(lines))})
+    for a, b in itertools.pairwise(bounds):
+        scanner.feed(b"".join(lines[a:b]))
+    parts = scanner.finish()
+    assert list(parts.metric) == list(whole.metric)
+    assert parts.step.tolist() == whole.step.tolist()
+    np.testing.assert_array_equal(parts.value, whole.value)
+    assert (parts.runs, parts.failed, parts.failed_example, parts.bad_steps, parts.rank_duplicates) == \
+           (whole.runs, whole.failed, whole.failed_example, whole.bad_steps, whole.rank_duplicates)
+
+
+def test_reader_streams_small_blocks_as_one(tmp_path, monkeypatch):
+    """Blocks far smaller than the file (and than a 100 KiB line among the others) give the
+    frame and warnings of one block."""
+    from lossctl.readers.console import lines as L
+    from lossctl.readers.console import reader
+
+    log = tmp_path / "train.log"
+    body = [_nanogpt(i) for i in range(3000)]
+    body[1200:1200] = [b"x" * (100 << 10) + b"\n", "iter 5: loss 2.0, time 1.00ms, mfu 3.00% caf\xc3\n".encode("latin-1")]
+    log.write_bytes(b"".join(body) + b"iter 3001: loss 2.0")
+    one = reader.read(log)
+    monkeypatch.setattr(L, "CHUNK", 4096)
+    many = reader.read(log)
+    assert one.warnings == many.warnings and len(one.warnings) == 4  # long line, no line end, UTF-8, a failed line
+    assert one.frame.equals(many.frame)

@@ -15,6 +15,8 @@ Several trainings in one log (the step falling back to the start) are labelled i
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -22,11 +24,12 @@ from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
 from lossctl.readers.base import FileData
 from lossctl.readers.console import lines as L
-from lossctl.readers.console.scanner import SHAPES, Scan, scan
+from lossctl.readers.console.scanner import SHAPES, Scan, Scanner, scan
 from lossctl.storage import as_blob, cannot_read
 
 SUFFIXES = {"", ".log", ".out", ".txt", ".err", ".jsonl", ".ndjson", ".json", ".stdout", ".stderr"}
 SNIFF_MAX = 256 << 10
+HEAD = 65536  # bytes looked at to tell a text log from binary data
 
 
 def is_binary(head: bytes) -> bool:
@@ -39,22 +42,33 @@ def is_binary(head: bytes) -> bool:
 
 def read_bytes(data: bytes, where: str, partial_ok: bool = False) -> FileData:
     """Points of a console log's bytes (cleaned by :func:`lines.clean`), labelled by run."""
+    return read_blocks([data] if data else [], where, partial_ok)
+
+
+def read_blocks(blocks, where: str, partial_ok: bool = False) -> FileData:
+    """Points of a console log given as consecutive blocks of whole lines (the last one may be
+    unterminated), scanned block by block so that only one block of text is held at a time."""
     warnings: list[str] = []
-    if not data.endswith(b"\n") and data and not partial_ok:
-        cut = data.rfind(b"\n") + 1
-        tail = data[cut:]
-        data = data[:cut]
-        if tail.strip():
-            warnings.append(f"{where}: last line has no line end (file still being written?); "
-                            f"skipped: {tail[:40].decode('utf-8', 'replace')!r}")
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            warnings.append(f"{where}: invalid UTF-8 (first at byte {exc.start:,}); "
-                            "undecodable bytes replaced")
-    res = scan(L.clean(data))
-    return to_filedata(res, where, warnings)
+    scanner = Scanner()
+    offset, bad_utf8 = 0, None
+    for data in blocks:
+        if not data.endswith(b"\n") and not partial_ok:  # the last block only
+            cut = data.rfind(b"\n") + 1
+            tail = data[cut:]
+            data = data[:cut]
+            if tail.strip():
+                warnings.append(f"{where}: last line has no line end (file still being written?); "
+                                f"skipped: {tail[:40].decode('utf-8', 'replace')!r}")
+        if bad_utf8 is None and not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad_utf8 = offset + exc.start
+        offset += len(data)
+        scanner.feed(L.clean(data))
+    if bad_utf8 is not None:
+        warnings.append(f"{where}: invalid UTF-8 (first at byte {bad_utf8:,}); undecodable bytes replaced")
+    return to_filedata(scanner.finish(), where, warnings)
 
 
 def to_filedata(res: Scan, where: str, warnings: list[str], run_prefix: str = "") -> FileData:
@@ -70,7 +84,7 @@ def to_filedata(res: Scan, where: str, warnings: list[str], run_prefix: str = ""
                         "(several ranks printing the same lines?); the first of each was kept")
     if not len(res.step):
         raise NotALog(where, f"no training-log lines found (console shapes read: {SHAPES})")
-    frame = make_frame(res.metric, res.step, None, res.value)
+    frame = make_frame(res.metric, res.step, None, res.value, copy=False)
     if res.runs > 1:
         labels = [f"{run_prefix}run{k + 1}" for k in range(res.runs)]
         frame["run"] = pd.Categorical.from_codes(res.run.astype(np.int32), categories=labels)
@@ -101,20 +115,40 @@ class ConsoleReader:
 
     def read(self, path) -> FileData:
         path = as_blob(path)
+        where = str(path)
+        blank = True
+
+        def watched(blocks):  # notes whether anything but white space went past
+            nonlocal blank
+            for b in blocks:
+                blank = blank and b.isspace()
+                yield b
+
         try:
             with path.open() as f:
-                loaded = L.read_bounded(f)
+                blocks = L.Blocks(f)
+                rest = iter(blocks)
+                head = []  # the blocks holding the first HEAD bytes decide whether this is text
+                for b in rest:
+                    head.append(b)
+                    if sum(map(len, head)) >= HEAD:
+                        break
+                start = head[0][:HEAD] if head and len(head[0]) >= HEAD else b"".join(head)[:HEAD]
+                if not start or is_binary(start):
+                    if all(b.isspace() for b in itertools.chain(head, rest)):
+                        raise NotALog(where, "empty file")
+                    raise NotALog(where, "binary data, not a text log")
+                try:
+                    data = read_blocks(watched(itertools.chain(head, rest)), where)
+                except NotALog:
+                    if blank:
+                        raise NotALog(where, "empty file") from None
+                    raise
         except OSError as exc:
             raise cannot_read(path, exc) from None
-        where = str(path)
-        if not loaded.data or loaded.data.isspace():
-            raise NotALog(where, "empty file")
-        if is_binary(loaded.data[:65536]):
-            raise NotALog(where, "binary data, not a text log")
-        data = read_bytes(loaded.data, where)
-        if loaded.long_lines:
-            data.warnings.insert(0, f"{where}: {loaded.long_lines:,} lines longer than "
-                                    f"{L.MAX_LINE // 1024} KiB skipped (first at line {loaded.first_long:,})")
+        if blocks.long_lines:
+            data.warnings.insert(0, f"{where}: {blocks.long_lines:,} lines longer than "
+                                    f"{L.MAX_LINE // 1024} KiB skipped (first at line {blocks.first_long:,})")
         if data.frame["run"].cat.categories.tolist() != ["."]:
             name = path.name
             data.frame["run"] = data.frame["run"].cat.rename_categories(lambda c: f"{name}:{c}")

@@ -10,13 +10,15 @@
  *                    starts[i + 1] - 1]; the split of data on b"\n" without its empty last
  *                    piece), hashes uint64[n] (64-bit FNV-1a of each line's skeleton, mixed with
  *                    its length: lines with equal hashes have the same skeleton);
- *   longest(data) -> the length of the longest line (bytes between newlines);
+ *   longest(data) -> (the length of the longest line (bytes between newlines), the number of
+ *                    newlines);
  *   numbers(data, starts, rows, table, ntok, cols) -> (values float64[len(rows) * len(cols)],
  *                    ok uint8[len(rows)]): the tokens of each row's line, a token being a maximal
  *                    run of bytes that ``table`` (a 256-byte translation table) does not turn
  *                    into a space, exactly ``bytes.translate(table).split()``; a row is ok when
  *                    it has ``ntok`` tokens and the ones at ``cols`` parse whole as numbers
- *                    (C ``strtod``, as Python's float(): correctly rounded, nan/inf spellings).
+ *                    (correctly rounded, as Python's float(): the common decimal forms by
+ *                    Clinger's exact fast path, anything else by C ``strtod``).
  *
  * Arrays are returned as bytearrays (numpy wraps them without a copy); the GIL is released
  * while scanning.  The pure-Python equivalents in fastpath.py are the reference.
@@ -90,7 +92,7 @@ static PyObject *py_longest(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*", &buf))
         return NULL;
     const unsigned char *p = buf.buf, *end = p + buf.len;
-    Py_ssize_t best = 0;
+    Py_ssize_t best = 0, ends = 0;
     Py_BEGIN_ALLOW_THREADS
     const unsigned char *at = p;
     for (;;) {
@@ -100,11 +102,75 @@ static PyObject *py_longest(PyObject *self, PyObject *args)
             best = l;
         if (!e)
             break;
+        ends++;
         at = e + 1;
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&buf);
-    return PyLong_FromSsize_t(best);
+    return Py_BuildValue("nn", best, ends);
+}
+
+/* 10^0 .. 10^22: exactly representable as doubles */
+static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/*
+ * The common form [+-]digits[.digits][(e|E)[+-]digits] whose significant digits fit an integer
+ * w <= 2^53 and whose decimal exponent e is within [-22, 22] is w * 10^e or w / 10^-e: both
+ * operands exact doubles, so one IEEE operation gives the correctly rounded result, the same
+ * bits as strtod (Clinger's fast path).  Returns 1 with *out set, 0 when the token is not of
+ * that form (the caller then asks strtod, which decides whether it is a number at all).
+ */
+static int fast_decimal(const unsigned char *t, Py_ssize_t l, double *out)
+{
+    const unsigned char *p = t, *end = t + l;
+    int neg = 0;
+    if (p < end && (*p == '-' || *p == '+'))
+        neg = *p++ == '-';
+    uint64_t w = 0;
+    int digits = 0, exp10 = 0, seen = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+        if (w || *p != '0')
+            digits++;
+        w = w * 10 + (uint64_t)(*p++ - '0');
+        seen = 1;
+        if (digits > 18)
+            return 0;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (w || *p != '0')
+                digits++;
+            w = w * 10 + (uint64_t)(*p++ - '0');
+            exp10--;
+            seen = 1;
+            if (digits > 18)
+                return 0;
+        }
+    }
+    if (!seen)
+        return 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        int eneg = 0, e = 0, ed = 0;
+        if (p < end && (*p == '-' || *p == '+'))
+            eneg = *p++ == '-';
+        while (p < end && *p >= '0' && *p <= '9') {
+            e = e * 10 + (*p++ - '0');
+            if (++ed > 4)
+                return 0;
+        }
+        if (!ed)
+            return 0;
+        exp10 += eneg ? -e : e;
+    }
+    if (p != end || w > (1ULL << 53) || exp10 < -22 || exp10 > 22)
+        return 0;
+    double v = (double)w;
+    v = exp10 < 0 ? v / POW10[-exp10] : v * POW10[exp10];
+    *out = neg ? -v : v;
+    return 1;
 }
 
 static int parse_token(const unsigned char *t, Py_ssize_t l, double *out)
@@ -112,6 +178,8 @@ static int parse_token(const unsigned char *t, Py_ssize_t l, double *out)
     char tmp[MAX_TOKEN + 1];
     if (l <= 0 || l > MAX_TOKEN)
         return 0;
+    if (fast_decimal(t, l, out))
+        return 1;
     memcpy(tmp, t, (size_t)l);
     tmp[l] = 0;
     char *e;
@@ -194,7 +262,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"index", py_index, METH_VARARGS, "index(data) -> (starts int64[n+1], skeleton hashes uint64[n]) as bytearrays"},
-    {"longest", py_longest, METH_VARARGS, "longest(data) -> length of the longest line"},
+    {"longest", py_longest, METH_VARARGS, "longest(data) -> (length of the longest line, newlines)"},
     {"numbers", py_numbers, METH_VARARGS,
      "numbers(data, starts, rows, table, ntok, cols) -> (float64 values, uint8 ok) as bytearrays"},
     {NULL, NULL, 0, NULL},

@@ -26,8 +26,9 @@ DIGITS = b"0123456789"
 class Lines:
     """The lines of a log (``data.split(b"\\n")`` without its empty last piece), sliced on demand."""
 
-    def __init__(self, data: bytes, starts: np.ndarray):
+    def __init__(self, data: bytes, starts: np.ndarray, keys=()):
         self.data, self.starts = data, starts
+        self.keys = keys  # per skeleton code, a key equal for equal skeletons in any log
 
     def __len__(self) -> int:
         return len(self.starts) - 1
@@ -41,8 +42,10 @@ def index(data: bytes, use_c: bool = True) -> tuple[Lines, np.ndarray]:
     if _lines is not None and use_c:
         s, h = _lines.index(data)
         starts = np.frombuffer(s, dtype=np.int64)
-        codes = pd.factorize(np.frombuffer(h, dtype=np.uint64))[0] if len(h) else np.zeros(0, np.int64)
-        return Lines(data, starts), codes.astype(np.int64, copy=False)
+        if not len(h):
+            return Lines(data, starts), np.zeros(0, np.int64)
+        codes, keys = pd.factorize(np.frombuffer(h, dtype=np.uint64))
+        return Lines(data, starts, keys.tolist()), codes.astype(np.int64, copy=False)
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     if data and not data.endswith(b"\n"):
         ends = np.append(ends, len(data))
@@ -51,16 +54,21 @@ def index(data: bytes, use_c: bool = True) -> tuple[Lines, np.ndarray]:
     if not n:
         return Lines(data, starts), np.zeros(0, dtype=np.int64)
     skel = data.translate(None, DIGITS).split(b"\n")[:n]
-    codes, _ = pd.factorize(np.array(skel, dtype=object), use_na_sentinel=False)
-    return Lines(data, starts), codes.astype(np.int64, copy=False)
+    codes, keys = pd.factorize(np.array(skel, dtype=object), use_na_sentinel=False)
+    return Lines(data, starts, list(keys)), codes.astype(np.int64, copy=False)
 
 
 def longest(data: bytes, use_c: bool = True) -> int:
     """The length of the longest line of ``data``."""
+    return extent(data, use_c)[0]
+
+
+def extent(data: bytes, use_c: bool = True) -> tuple[int, int]:
+    """The length of the longest line of ``data`` and its number of line ends, in one pass."""
     if _lines is not None and use_c:
         return _lines.longest(data)
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    return int(np.diff(np.append(ends, len(data)), prepend=-1).max()) - 1
+    return int(np.diff(np.append(ends, len(data)), prepend=-1).max()) - 1, len(ends)
 
 
 def numbers(lines: Lines, rows: np.ndarray, table: bytes, ntok: int, cols: list[int],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from lossctl.readers.console.fastpath import longest
+from lossctl.readers.console.fastpath import extent
 
 MAX_LINE = 64 << 10  # bytes; longer lines are skipped with a warning
 CHUNK = 8 << 20
@@ -34,44 +34,63 @@ class Loaded:
         self.lines = lines
 
 
+class Blocks:
+    """The bytes of ``stream`` as blocks of whole lines of about CHUNK bytes, lines longer than
+    MAX_LINE emptied as they pass (their line end kept, so line numbers stay those of the file);
+    the last block may be an unterminated last line. Iterate once; the counts are final after."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.long_lines = 0  # lines skipped for their length
+        self.first_long = 0  # 1-based line number of the first of them
+        self.lines = 0
+
+    def __iter__(self):
+        carry = b""
+        skipping = False
+        while True:
+            chunk = self.stream.read(CHUNK)
+            if not chunk:
+                break
+            if skipping:
+                nl = chunk.find(b"\n")
+                if nl < 0:
+                    continue
+                chunk, skipping = chunk[nl:], False  # its line end stays: an empty line
+            cut = chunk.rfind(b"\n") + 1
+            if cut == len(chunk) and not carry:
+                body, carry = chunk, b""
+            elif cut:  # one copy: the carried start of a line and this chunk's whole lines
+                body, carry = b"".join((carry, memoryview(chunk)[:cut])), chunk[cut:]
+            else:
+                body, carry = b"", carry + chunk
+            widest, ends = extent(body)
+            if len(carry) > MAX_LINE:  # a long line still streaming: drop it until its end
+                carry, skipping = b"", True
+                self.long_lines += 1
+                self.first_long = self.first_long or self.lines + ends + 1
+            if widest > MAX_LINE:
+                kept = []
+                for i, line in enumerate(body.split(b"\n")):
+                    if len(line) > MAX_LINE:
+                        self.long_lines += 1
+                        self.first_long = self.first_long or self.lines + i + 1
+                        line = b""
+                    kept.append(line)
+                body = b"\n".join(kept)
+            self.lines += ends
+            if body:
+                yield body
+        if carry and not skipping:
+            self.lines += 1
+            yield carry  # an unterminated last line (the reader decides what to do)
+
+
 def read_bounded(stream) -> Loaded:
     """Read ``stream`` in chunks, dropping lines longer than MAX_LINE as they pass."""
-    parts: list[bytes] = []
-    carry = b""
-    skipping = False
-    long_lines, first_long, line_no = 0, 0, 0
-    while True:
-        chunk = stream.read(CHUNK)
-        if not chunk:
-            break
-        if skipping:
-            nl = chunk.find(b"\n")
-            if nl < 0:
-                continue
-            chunk, skipping = chunk[nl + 1:], False
-            line_no += 1
-        buf = carry + chunk if carry else chunk
-        cut = buf.rfind(b"\n") + 1
-        body, carry = buf[:cut], buf[cut:]
-        if len(carry) > MAX_LINE:  # a long line still streaming: drop it until its end
-            carry, skipping = b"", True
-            long_lines += 1
-            first_long = first_long or line_no + body.count(b"\n") + 1
-        if body and longest(body) > MAX_LINE:
-            kept = []
-            for i, line in enumerate(body.split(b"\n")):
-                if len(line) > MAX_LINE:
-                    long_lines += 1
-                    first_long = first_long or line_no + i + 1
-                    line = b""
-                kept.append(line)
-            body = b"\n".join(kept)
-        line_no += body.count(b"\n")
-        parts.append(body)
-    if carry and not skipping:
-        parts.append(carry)  # an unterminated last line (the reader decides what to do)
-        line_no += 1
-    return Loaded(b"".join(parts), long_lines, first_long, line_no)
+    blocks = Blocks(stream)
+    data = b"".join(blocks)
+    return Loaded(data, blocks.long_lines, blocks.first_long, blocks.lines)
 
 
 def clean(data: bytes) -> bytes:

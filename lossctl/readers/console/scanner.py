@@ -4,8 +4,9 @@ Lines that differ only in their digits print the same thing (``iter 100: loss 2.
 and ``iter 110: loss 2.3012, ...``), so the file's shapes are classified once per *skeleton*
 (the line with its digits deleted, hashed in one pass by :mod:`.fastpath`): each family
 module looks at one example line of a skeleton and says which number is the step and which
-the metrics (a :class:`~lossctl.readers.console.base.Layout`). The lines of a skeleton are then
-parsed together: every character that cannot be part of a number becomes a space and
+the metrics (a :class:`~lossctl.readers.console.base.Layout`). A log is fed as blocks of whole
+lines (:class:`Scanner`; a skeleton is classified at its first line in the file), and a block's
+lines of a skeleton are parsed together: every character that cannot be part of a number becomes a space and
 :func:`.fastpath.numbers` reads the numbers at the layout's positions as float64 columns. Lines
 whose tokens do not fit, small groups and shapes that need it (Python dicts with strings in them, JSON with nested objects) are read
 line by line (``ast.literal_eval`` / ``json.loads``, never ``eval``).
@@ -55,8 +56,7 @@ class Scan:
     metric: list = field(default_factory=list)
     step: np.ndarray = None
     value: np.ndarray = None
-    line: np.ndarray = None
-    run: np.ndarray = None  # run index per point (0 unless the log holds several trainings)
+    run: np.ndarray | None = None  # run index per point when the log holds several trainings
     runs: int = 1
     families: list[str] = field(default_factory=list)
     failed: int = 0
@@ -89,73 +89,142 @@ def looks_like_metric(line: bytes, families) -> str | None:
 
 
 def scan(data: bytes) -> Scan:
-    out = Scan()
-    lines, codes = fastpath.index(data)
-    if not len(lines):
-        return _finish(out, [], lines)
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)  # codes number first sightings
-    counts = np.bincount(codes, minlength=len(first))
-    layouts: dict[int, tuple[Layout, int, list]] = {}
-    unread: list[int] = []
-    for j, i in enumerate(first):
-        got = classify(lines[i], FAMILIES)
-        if got[0] is not None:
-            layouts[j] = got
-        else:
-            unread.append(j)
-    active = {lay.family for lay, _, _ in layouts.values() if lay.kind != "skip"}
-    families = [f for f in FAMILIES if f.NAME in active]
-    if not active:  # no tool's shape anywhere: the hand-written ones
-        still = []
-        for j in unread:
-            got = classify(lines[first[j]], [generic])
-            if got[0] is not None:
-                layouts[j] = got
+    """The points of cleaned console-log bytes (all at once: :class:`Scanner` for blocks)."""
+    scanner = Scanner()
+    scanner.feed(data)
+    return scanner.finish()
+
+
+@dataclass
+class Skeleton:
+    """What is kept of a skeleton across blocks: its layout and, for the failure count, where it
+    was first seen and which families' markers its first line shows."""
+
+    layout: Layout | None  # a tool's shape (FAMILIES)
+    generic: Layout | None  # the hand-written shapes (used only when no tool's shape is seen)
+    first: int  # line number of its first line
+    example: str  # the first line's start, for the warning
+    markers: frozenset  # names of the families whose MARKER its first line shows
+    count: int = 0
+
+
+class Scanner:
+    """Points of a log fed as consecutive blocks of cleaned lines, each ending at a line end, so
+    that only one block of text is in memory at a time: a skeleton is classified once, at its
+    first line in the file; each block's lines of a skeleton are parsed together."""
+
+    def __init__(self):
+        self.out = Scan()
+        self.generic_out = Scan()  # failures among the hand-written shapes, counted if they are used
+        self.skeletons: dict = {}
+        self.groups: list[Group] = []
+        self.generic: list[Group] = []  # read while no tool's shape was seen
+        self.active: set[str] = set()
+        self.lines = 0
+
+    def feed(self, data: bytes) -> None:
+        lines, codes = fastpath.index(data)
+        if not len(lines):
+            return
+        base = self.lines
+        self.lines += len(lines)
+        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)  # codes number first sightings
+        counts = np.bincount(codes, minlength=len(first))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        for j, i in enumerate(first.tolist()):
+            key = lines.keys[j]
+            sk = self.skeletons.get(key)
+            rep = None
+            if sk is None:
+                sk, rep = self._classify(lines[i], base + i)
+                self.skeletons[key] = sk
+            sk.count += int(counts[j])
+            layout = sk.layout if sk.layout is not None else None if self.active else sk.generic
+            if layout is None or layout.kind == "skip":
+                continue
+            if rep is None:  # seen in an earlier block: this block's first line shows where the numbers are
+                rep = _rep(layout, lines[i])
+            rows = order[bounds[j]:bounds[j + 1]]
+            if sk.layout is not None:
+                self.groups += _read_group(layout, rows, lines, rep, self.out, base)
             else:
-                still.append(j)
-        unread = still
-        families = [generic] if layouts else []
-    order = np.argsort(codes, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    groups = []
-    for j, (layout, _, _) in layouts.items():
-        if layout.kind == "skip":
-            continue
-        rows = order[bounds[j]:bounds[j + 1]]
-        groups += _read_group(layout, rows, lines, layouts[j], out)
-    for j in unread:  # lines that look like a metric line of a shape in the file, but are not
-        fam = looks_like_metric(lines[first[j]], families)
-        if fam:
-            _fail(out, int(counts[j]), int(first[j]), lines[first[j]], fam)
-    out.families = sorted(active) or (["generic"] if groups else [])
-    return _finish(out, groups, lines)
+                self.generic += _read_group(layout, rows, lines, rep, self.generic_out, base)
+        if self.active:
+            self.generic = []
+
+    def _classify(self, line: bytes, line_no: int) -> tuple[Skeleton, tuple]:
+        got = classify(line, FAMILIES)
+        gen = (None,) if got[0] is not None else classify(line, [generic])
+        text = _text(line)
+        body = text[strip_prefix(text):]
+        markers = frozenset(f.NAME for f in FAMILIES + [generic] if f.MARKER.search(body))
+        sk = Skeleton(got[0], gen[0], line_no, _text(line[:80]), markers)
+        if got[0] is not None and got[0].kind != "skip":
+            self.active.add(got[0].family)
+        return sk, got if got[0] is not None else gen
+
+    def finish(self) -> Scan:
+        out = self.out
+        active = self.active
+        if active:
+            groups = self.groups
+            families = [f.NAME for f in FAMILIES if f.NAME in active]
+            unread = [sk for sk in self.skeletons.values() if sk.layout is None]
+        else:  # no tool's shape anywhere: the hand-written ones
+            groups = self.generic
+            g = self.generic_out
+            if g.failed:
+                _fail(out, g.failed, *g.failed_example, g.failed_family)
+            unread = [sk for sk in self.skeletons.values() if sk.layout is None and sk.generic is None]
+            families = [generic.NAME] if len(unread) < len(self.skeletons) else []
+        for sk in unread:  # lines that look like a metric line of a shape in the file, but are not
+            fam = next((f for f in families if f in sk.markers), None)
+            if fam:
+                _fail(out, sk.count, sk.first, sk.example, fam)
+        out.families = sorted(active) or (["generic"] if groups else [])
+        return _finish(out, groups)
 
 
-def _fail(out: Scan, count: int, line_no: int, line: bytes, fam: str) -> None:
+def _rep(layout: Layout, line: bytes) -> tuple | None:
+    """A line's numbers as :func:`classify` gives them, for a skeleton classified earlier (None
+    when they are not the layout's: the block's lines are then read one by one)."""
+    text = _text(line)
+    p = strip_prefix(text)
+    nums = numbers(text[p:])
+    return (layout, p, nums) if len(nums) == len(layout.slots) else None
+
+
+def _fail(out: Scan, count: int, line_no: int, line: bytes | str, fam: str) -> None:
     out.failed += count
     if out.failed_example is None or line_no < out.failed_example[0]:
-        out.failed_example = (line_no, _text(line[:80]))
+        out.failed_example = (line_no, line if isinstance(line, str) else _text(line[:80]))
         out.failed_family = fam
 
 
-def _read_group(layout: Layout, rows: np.ndarray, lines, rep, out: Scan) -> list[Group]:
+def _read_group(layout: Layout, rows: np.ndarray, lines, rep, out: Scan, base: int = 0) -> list[Group]:
     """The group's lines, their numbers parsed together; the lines that do not fit the shape's
-    tokens (and small groups, and shapes read per line) line by line."""
+    tokens (and small groups, and shapes read per line) line by line. ``rows`` index ``lines``;
+    the groups returned hold line numbers in the file (``base`` + row)."""
     g = Group(layout, rows)
-    if layout.parse is not None or len(rows) < FAST_MIN:
+    if layout.parse is not None or len(rows) < FAST_MIN or rep is None:
         ok = None
     else:
         ok = _fast(g, lines, rep)
     if ok is None:
-        return [x for x in (_slow(g, lines, out),) if x is not None]
-    if ok.all():
-        return [g]
-    rest = _slow(Group(layout, rows[~ok]), lines, out)
-    g.rows = rows[ok]
-    for d in (g.special, g.metrics):
-        for k in d:
-            d[k] = d[k][ok]
-    return [x for x in (g, rest) if x is not None and len(x.rows)]
+        got = [x for x in (_slow(g, lines, out, base),) if x is not None]
+    elif ok.all():
+        got = [g]
+    else:
+        rest = _slow(Group(layout, rows[~ok]), lines, out, base)
+        g.rows = rows[ok]
+        for d in (g.special, g.metrics):
+            for k in d:
+                d[k] = d[k][ok]
+        got = [x for x in (g, rest) if x is not None and len(x.rows)]
+    for x in got:
+        x.rows = x.rows + base
+    return got
 
 
 def _fast(g: Group, lines, rep) -> np.ndarray | None:
@@ -201,7 +270,7 @@ def _put(g: Group, slot: str, values: np.ndarray) -> None:
         g.metrics[slot] = values
 
 
-def _slow(g: Group, lines, out: Scan) -> Group | None:
+def _slow(g: Group, lines, out: Scan, base: int = 0) -> Group | None:
     layout = g.layout
     n = len(g.rows)
     table: dict[str, np.ndarray] = {}
@@ -221,7 +290,7 @@ def _slow(g: Group, lines, out: Scan) -> Group | None:
                 except ValueError:
                     got = None
         if not got:
-            _fail(out, 1, i, lines[i], layout.family)
+            _fail(out, 1, base + i, lines[i], layout.family)
             continue
         ok[r] = True
         for k, v in got.items():
@@ -245,13 +314,11 @@ def _slow(g: Group, lines, out: Scan) -> Group | None:
 KINDS = ["record", "keras_epoch", "keras_progress", "carry_step"]
 
 
-def _finish(out: Scan, groups: list[Group], lines) -> Scan:
+def _finish(out: Scan, groups: list[Group]) -> Scan:
     if not groups:
         out.metric = np.zeros(0, dtype=object)
         out.step = np.zeros(0, dtype=np.int64)
         out.value = np.zeros(0)
-        out.line = np.zeros(0, dtype=np.int64)
-        out.run = np.zeros(0, dtype=np.int64)
         return out
     # one record per line read; records in the order written
     sizes = [len(g.rows) for g in groups]
@@ -280,39 +347,58 @@ def _finish(out: Scan, groups: list[Group], lines) -> Scan:
     for k, fam in enumerate(fams):
         idx = order[fam_of[order] == k] if len(fams) > 1 else order  # this family's records, in order
         _steps(fam, idx, spec, kind_of, train_of, step, keep)
-    # long points, metric by metric; within a metric in the order written
-    pieces: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    off = 0
-    for g in groups:
-        rec = np.arange(off, off + len(g.rows))
-        for name, vals in g.metrics.items():
-            mask = g.present.get(name)
-            pieces.setdefault(name, []).append((rec, vals) if mask is None else (rec[mask], vals[mask]))
-        off += len(g.rows)
-    if not pieces:
-        return _finish(out, [], lines)
-    m_code, m_rec, m_val = [], [], []
-    for k, parts in enumerate(pieces.values()):
-        rec = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
-        val = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
-        if len(parts) > 1:
-            o = np.argsort(rec_line[rec], kind="stable")
-            rec, val = rec[o], val[o]
-        m_code.append(np.full(len(rec), k, dtype=np.int32))
-        m_rec.append(rec)
-        m_val.append(val)
-    code, rec, val = np.concatenate(m_code), np.concatenate(m_rec), np.concatenate(m_val)
-    s = step[rec]
+    code, rec, val, names = _points(groups, rec_line)
+    if not names:
+        return _finish(out, [])
     with np.errstate(invalid="ignore"):
-        good = keep[rec] & np.isfinite(s) & (np.abs(s) < 2.0**62)
-    if not good.all():
-        out.bad_steps = int(len(np.unique(rec[keep[rec] & ~good])))
-        code, rec, val, s = code[good], rec[good], val[good], s[good]
-    out.metric = pd.Categorical.from_codes(code, categories=list(pieces))
-    out.step, out.value, out.line = s.astype(np.int64), val, rec_line[rec]
+        usable = np.isfinite(step) & (np.abs(step) < 2.0**62)
+    if not (keep & usable).all():  # records dropped (Keras' progress lines) or without a usable step
+        good = (keep & usable)[rec]
+        bad = (keep & ~usable)[rec]
+        out.bad_steps = int(len(np.unique(rec[bad]))) if bad.any() else 0
+        code, rec, val = code[good], rec[good], val[good]
+    out.metric = pd.Categorical.from_codes(code, categories=names)
+    out.step, out.value = np.where(usable, step, 0).astype(np.int64)[rec], val
     out.run, out.runs = _split_runs(rec, order, step, keep)
     _dedup(out)
     return out
+
+
+def _points(groups: list[Group], rec_line: np.ndarray):
+    """Long points, metric by metric, within a metric in the order written: metric codes, the
+    record of each point, values, metric names. Filled in place (no list of pieces to join)."""
+    parts: dict[str, list] = {}
+    off = 0
+    for g in groups:
+        for name, vals in g.metrics.items():
+            mask = g.present.get(name)
+            parts.setdefault(name, []).append((off, len(g.rows), vals, mask))
+        off += len(g.rows)
+    total = sum(n if mask is None else int(np.count_nonzero(mask)) for p in parts.values() for _, n, _, mask in p)
+    code = np.empty(total, dtype=np.int8 if len(parts) < 128 else np.int16 if len(parts) < 2**15 else np.int32)
+    rec = np.empty(total, dtype=np.int32 if len(rec_line) < 2**31 else np.int64)
+    val = np.empty(total)
+    pos = 0
+    for k, pieces in enumerate(parts.values()):
+        start = pos
+        for off, n, vals, mask in pieces:
+            if mask is None:
+                rec[pos:pos + n] = np.arange(off, off + n)
+                val[pos:pos + n] = vals
+            else:
+                at = np.flatnonzero(mask)
+                n = len(at)
+                rec[pos:pos + n] = at + off
+                val[pos:pos + n] = vals[at]
+            pos += n
+        code[start:pos] = k
+        if len(pieces) > 1:
+            lines = rec_line[rec[start:pos]]
+            if not (lines[1:] > lines[:-1]).all():
+                o = np.argsort(lines, kind="stable")
+                rec[start:pos] = rec[start:pos][o]
+                val[start:pos] = val[start:pos][o]
+    return code, rec, val, list(parts)
 
 
 def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
@@ -357,12 +443,11 @@ def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
 def _split_runs(rec, order, step, keep):
     """A log holding several trainings: the step falls back to (or below) the first step of the
     training before it. A fall to a later step is a resumed run (the restart rule's business).
-    ``order``: the records in the order written."""
+    ``order``: the records in the order written. The run of each point (None: one run)."""
     r_order = order[keep[order] & np.isfinite(step[order])]
     s = step[r_order]
-    run_of = np.zeros(len(step), dtype=np.int64)
     if len(s) < 2:
-        return run_of[rec], 1
+        return None, 1
     drops = np.flatnonzero(s[1:] < s[:-1]) + 1
     starts, first = [], s[0]
     for d in drops.tolist():
@@ -370,9 +455,10 @@ def _split_runs(rec, order, step, keep):
             starts.append(d)
             first = s[d]
     if not starts:
-        return run_of[rec], 1
+        return None, 1
     labels = np.zeros(len(s), dtype=np.int64)
     labels[starts] = 1
+    run_of = np.zeros(len(step), dtype=np.int64)
     run_of[r_order] = np.cumsum(labels)
     return run_of[rec], len(starts) + 1
 
@@ -383,11 +469,17 @@ def _dedup(out: Scan) -> None:
     if len(out.step) < 2:
         return
     codes = out.metric.codes
-    same = (np.diff(out.step) == 0) & (np.diff(codes) == 0) & (np.diff(out.run) == 0)
+    same = out.step[1:] == out.step[:-1]
+    if not same.any():
+        return
+    same &= codes[1:] == codes[:-1]
+    if out.run is not None:
+        same &= out.run[1:] == out.run[:-1]
     if not same.any():
         return
     drop = np.append(False, same)
     out.rank_duplicates = int(drop.sum())
     k = ~drop
     out.metric, out.step, out.value = out.metric[k], out.step[k], out.value[k]
-    out.line, out.run = out.line[k], out.run[k]
+    if out.run is not None:
+        out.run = out.run[k]
