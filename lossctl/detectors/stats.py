@@ -1,9 +1,16 @@
-"""Scale-free statistics on plain numpy arrays, shared by the detectors (all O(n))."""
+"""Scale-free statistics on plain numpy arrays, shared by the detectors (all O(n)).
+
+:func:`median` and :func:`quantile` give exactly what ``np.median`` and ``np.quantile`` (the
+default, linear method) give, with a fraction of their per-call overhead: a detector takes
+dozens of them on short arrays per run, and in a sweep of thousands of runs that overhead was
+a tenth of the analysis.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-import pandas as pd
 
 MAX_BINS = 200
 
@@ -25,15 +32,27 @@ def binned(steps: np.ndarray, values: np.ndarray, max_bins: int = MAX_BINS):
     if np.all(counts == counts[0]):  # regular logging: one vectorised median over a 2-D view
         medians = np.median(values.reshape(len(starts), counts[0]), axis=1)
     else:
-        medians = pd.Series(values).groupby(idx).median().to_numpy()
+        medians = _group_medians(values, idx, starts, counts)
     return steps[starts], steps[ends - 1], medians
+
+
+def _group_medians(values: np.ndarray, idx: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The median of each contiguous group, as pandas' groupby median gives it (the mean of the
+    two middle values for an even count), from one sort of the values within groups."""
+    if np.isnan(values).any():  # pandas leaves NaN out; not met on the finite series detectors judge
+        import pandas as pd
+
+        return pd.Series(values).groupby(idx).median().to_numpy()
+    v = values[np.lexsort((values, idx))]
+    lo, hi = starts + (counts - 1) // 2, starts + counts // 2
+    return np.where(lo == hi, v[lo], (v[lo] + v[hi]) / 2)
 
 
 def robust_sigma(x: np.ndarray) -> float:
     """Standard deviation estimated from the median absolute deviation (spike-proof)."""
     if len(x) == 0:
         return 0.0
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+    return float(1.4826 * median(np.abs(x - median(x))))
 
 
 def diff_noise(x: np.ndarray) -> float:
@@ -73,3 +92,49 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
     w = min(window, len(x)) | 1
     padded = np.pad(x, w // 2, mode="edge")
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+
+
+def median(x: np.ndarray):
+    """``np.median(x)`` of a 1-D array, bit for bit (NaN when it holds one), at a third of its cost."""
+    n = len(x)
+    kind = x.dtype.kind
+    if n == 0 or x.ndim != 1 or not (x.dtype == np.float64 or kind in "iu"):
+        return np.median(x)
+    k = n // 2
+    if kind == "f":
+        part = np.partition(x, (k - 1, k, -1) if n % 2 == 0 else (k, -1))
+        if np.isnan(part[-1]):
+            return np.float64(np.nan)
+    else:
+        part = np.partition(x, (k - 1, k) if n % 2 == 0 else k).astype(np.float64)
+    return part[k] if n % 2 else (part[k - 1] + part[k]) / 2
+
+
+def quantile(x: np.ndarray, q):
+    """``np.quantile(x, q)`` (linear interpolation) of a 1-D float or int array, bit for bit: the
+    same index and interpolation arithmetic, without the generic machinery around it. ``q`` a
+    number gives a number, a list an array."""
+    n = len(x)
+    if n == 0 or x.ndim != 1 or not (x.dtype == np.float64 or x.dtype.kind in "iu"):
+        return np.quantile(x, q)
+    scalar = np.ndim(q) == 0
+    where = []
+    for p in ([q] if scalar else q):
+        virtual = (n - 1) * float(p)  # numpy's virtual index for the linear method
+        lo = -1 if virtual >= n - 1 else 0 if virtual < 0 else math.floor(virtual)
+        where.append((lo, -1 if lo == -1 else lo + 1, virtual - lo))
+    kth = sorted({0, n - 1, *(i % n for w in where for i in w[:2])})
+    arr = np.partition(x, kth)
+    if x.dtype.kind == "f" and np.isnan(arr[-1]):
+        return np.float64(np.nan) if scalar else np.full(len(where), np.nan)
+    out = []
+    for lo, hi, gamma in where:
+        a, b = arr[lo], arr[hi]
+        diff = b - a
+        out.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    return np.float64(out[0]) if scalar else np.array(out, dtype=np.float64)
+
+
+def percentile(x: np.ndarray, p):
+    """``np.percentile(x, p)``, bit for bit (see :func:`quantile`)."""
+    return quantile(x, np.true_divide(p, 100))
