@@ -96,6 +96,8 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
 
 def median(x: np.ndarray):
     """``np.median(x)`` of a 1-D array, bit for bit (NaN when it holds one), at a third of its cost."""
+    if not isinstance(x, np.ndarray):
+        return np.median(x)
     n = len(x)
     kind = x.dtype.kind
     if n == 0 or x.ndim != 1 or not (x.dtype == np.float64 or kind in "iu"):
@@ -114,8 +116,10 @@ def quantile(x: np.ndarray, q):
     """``np.quantile(x, q)`` (linear interpolation) of a 1-D float or int array, bit for bit: the
     same index and interpolation arithmetic, without the generic machinery around it. ``q`` a
     number gives a number, a list an array."""
+    if not isinstance(x, np.ndarray) or x.ndim != 1 or not (x.dtype == np.float64 or x.dtype.kind in "iu"):
+        return np.quantile(x, q)
     n = len(x)
-    if n == 0 or x.ndim != 1 or not (x.dtype == np.float64 or x.dtype.kind in "iu"):
+    if n == 0:
         return np.quantile(x, q)
     scalar = np.ndim(q) == 0
     where = []
