@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
-from lossctl.detectors.stats import bin_index, binned, fmt, robust_sigma
+from lossctl.detectors.stats import bin_index, binned, fmt, median, percentile, robust_sigma
 
 
 class Oscillation(Detector):
@@ -48,15 +48,15 @@ class Oscillation(Detector):
         h = y[n // 2:]
         x = np.arange(len(h))
         resid = h - np.polyval(np.polyfit(x, h, 1), x)  # swings around the half's own trend
-        amplitude = float(np.percentile(resid, 90) - np.percentile(resid, 10))
+        amplitude = float(percentile(resid, 90) - percentile(resid, 10))
         d = np.diff(h)
         d = d[~_lr_jumps(run, first[n // 2:], last[n // 2:])]  # a scheduled restart is not a swing
         travel = float(np.abs(d).sum())
         up_fraction = float(np.mean(d > 0)) if len(d) else 0.0
         back_and_forth = travel / max(abs(float(h[-1] - h[0])), 1e-300)
-        span = float(np.percentile(y, 95) - np.percentile(y, 5))
+        span = float(percentile(y, 95) - percentile(y, 5))
         positive = bool(np.all(y > 0))
-        level = float(np.median(h)) if positive else None
+        level = float(median(h)) if positive else None
         noise_amp = 0.0
         if len(f) > n:  # points were averaged into bins: how far would noise alone spread them?
             idx = bin_index(f.steps, bins)
