@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
-from lossctl.detectors.stats import binned, fmt, robust_sigma, rolling_median
+from lossctl.detectors.stats import binned, fmt, median, percentile, robust_sigma, rolling_median
 
 
 class Overfitting(Detector):
@@ -63,7 +63,7 @@ class Overfitting(Detector):
         if n - i_best - 1 < 3:
             return []
         best = float(sm[i_best])
-        tail_level = float(np.median(z[n - k:]))
+        tail_level = float(median(z[n - k:]))
         rise = tail_level - best
         if rise <= 0:
             return []
@@ -91,7 +91,7 @@ class Overfitting(Detector):
             if ratio < self.t["min_ratio"]:
                 return []
         else:  # a loss that can go negative: judge the rise against the progress made to the best
-            head = float(np.median(z[: max(1, min(k, i_best + 1))]))
+            head = float(median(z[: max(1, min(k, i_best + 1))]))
             progress = max(head - best, 0.0)
             ratio = None
             strong = progress > 0 and rise >= 0.5 * progress
@@ -106,14 +106,14 @@ class Overfitting(Detector):
         t_mid = (t_first + t_last) / 2
         t_at_best = float(np.interp(onset, t_mid, tz))
         tail_mask = t_mid >= first[n - k]
-        t_end = float(np.median(tz[tail_mask])) if tail_mask.any() else float(tz[-1])
+        t_end = float(median(tz[tail_mask])) if tail_mask.any() else float(tz[-1])
         if t_pos:
             train_change = float(np.exp(t_end - t_at_best))
             if train_change > self.t["max_train_change"]:
                 return []
         else:
             train_change = None
-            t_span = float(np.percentile(tz, 95) - np.percentile(tz, 5))
+            t_span = float(percentile(tz, 95) - percentile(tz, 5))
             if t_end - t_at_best > -0.1 * t_span:
                 return []
         lin = np.exp if positive else (lambda x: x)
