@@ -30,7 +30,7 @@ def binned(steps: np.ndarray, values: np.ndarray, max_bins: int = MAX_BINS):
     ends = np.r_[starts[1:], n]
     counts = ends - starts
     if np.all(counts == counts[0]):  # regular logging: one vectorised median over a 2-D view
-        medians = np.median(values.reshape(len(starts), counts[0]), axis=1)
+        medians = median_rows(values.reshape(len(starts), counts[0]))
     else:
         medians = _group_medians(values, idx, starts, counts)
     return steps[starts], steps[ends - 1], medians
@@ -91,7 +91,7 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
         return x
     w = min(window, len(x)) | 1
     padded = np.pad(x, w // 2, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+    return median_rows(np.lib.stride_tricks.sliding_window_view(padded, w))
 
 
 def median(x: np.ndarray):
@@ -142,3 +142,33 @@ def quantile(x: np.ndarray, q):
 def percentile(x: np.ndarray, p):
     """``np.percentile(x, p)``, bit for bit (see :func:`quantile`)."""
     return quantile(x, np.true_divide(p, 100))
+
+
+def median_rows(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=1)`` of a 2-D float array, bit for bit, from one partition."""
+    n = a.shape[1]
+    if n == 0 or a.dtype != np.float64 or np.isnan(a).any():
+        return np.median(a, axis=1)
+    k = n // 2
+    if n % 2:
+        return np.partition(a, k, axis=1)[:, k]
+    part = np.partition(a, (k - 1, k), axis=1)
+    return (part[:, k - 1] + part[:, k]) / 2
+
+
+def nanmedian_window(z: np.ndarray, w: int) -> np.ndarray:
+    """``np.nanmedian`` over a centred window of odd width ``w`` that shrinks at the ends (the
+    series padded with NaN), for a series without NaN: the inner windows in one partition, the
+    ``w // 2`` shrunk ones at each end one by one."""
+    h = w // 2
+    n = len(z)
+    if np.isnan(z).any() or n < w:
+        padded = np.pad(z, h, constant_values=np.nan)
+        return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+    out = np.empty(n)
+    out[h:n - h] = median_rows(np.lib.stride_tricks.sliding_window_view(z, w))
+    for i in (*range(h), *range(n - h, n)):
+        v = np.sort(z[max(0, i - h):i + h + 1])
+        c = len(v)
+        out[i] = (v[(c - 1) // 2] + v[c // 2]) / 2
+    return out
