@@ -4,7 +4,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.quality import quality_trend
-from lossctl.detectors.stats import binned, fmt, median
+from lossctl.detectors.stats import binned, fmt, median, nanmedian_window
 
 
 class Plateau(Detector):
@@ -136,9 +136,7 @@ def _smooth(z: np.ndarray, window: int) -> np.ndarray:
     so one noisy last bin cannot pull the final level away)."""
     if len(z) < 3:
         return z
-    w = min(window, len(z)) | 1
-    padded = np.pad(z, w // 2, constant_values=np.nan)
-    return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+    return nanmedian_window(z, min(window, len(z)) | 1)
 
 
 def _flat_start(zs: np.ndarray, z_end: float, band: float) -> int:
