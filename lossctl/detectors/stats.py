@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 MAX_BINS = 200
+_NUMBERS = "dlqihbLQIHB"  # dtype chars of float64 and the integers: what median/quantile take
 
 
 def binned(steps: np.ndarray, values: np.ndarray, max_bins: int = MAX_BINS):
@@ -95,41 +96,47 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def median(x: np.ndarray):
-    """``np.median(x)`` of a 1-D array, bit for bit (NaN when it holds one), at a third of its cost."""
-    if not isinstance(x, np.ndarray):
+    """``np.median(x)`` of a 1-D array, bit for bit (NaN when it holds one), at a fifth of its cost."""
+    if type(x) is not np.ndarray or x.ndim != 1:
         return np.median(x)
-    n = len(x)
-    kind = x.dtype.kind
-    if n == 0 or x.ndim != 1 or not (x.dtype == np.float64 or kind in "iu"):
+    n = x.shape[0]
+    c = x.dtype.char
+    if n == 0 or c not in _NUMBERS:
         return np.median(x)
     k = n // 2
-    if kind == "f":
-        part = np.partition(x, (k - 1, k, -1) if n % 2 == 0 else (k, -1))
-        if np.isnan(part[-1]):
+    part = x.copy()
+    if c == "d":
+        part.partition((k - 1, k, -1) if n % 2 == 0 else (k, -1))
+        if math.isnan(part[-1]):
             return np.float64(np.nan)
     else:
-        part = np.partition(x, (k - 1, k) if n % 2 == 0 else k).astype(np.float64)
+        part.partition((k - 1, k) if n % 2 == 0 else k)
+        part = part.astype(np.float64)
     return part[k] if n % 2 else (part[k - 1] + part[k]) / 2
 
 
 def quantile(x: np.ndarray, q):
     """``np.quantile(x, q)`` (linear interpolation) of a 1-D float or int array, bit for bit: the
     same index and interpolation arithmetic, without the generic machinery around it. ``q`` a
-    number gives a number, a list an array."""
-    if not isinstance(x, np.ndarray) or x.ndim != 1 or not (x.dtype == np.float64 or x.dtype.kind in "iu"):
+    float gives a number, a list of floats an array."""
+    if type(x) is not np.ndarray or x.ndim != 1 or x.dtype.char not in _NUMBERS or x.shape[0] == 0:
         return np.quantile(x, q)
-    n = len(x)
-    if n == 0:
+    n = x.shape[0]
+    scalar = isinstance(q, float)  # np.float64 too; an integer q is numpy's exact path
+    if not scalar and not (isinstance(q, (list, tuple, np.ndarray)) and all(isinstance(p, float) for p in q)):
         return np.quantile(x, q)
-    scalar = np.ndim(q) == 0
     where = []
-    for p in ([q] if scalar else q):
+    kth = {0, n - 1}
+    for p in ((q,) if scalar else q):
         virtual = (n - 1) * float(p)  # numpy's virtual index for the linear method
         lo = -1 if virtual >= n - 1 else 0 if virtual < 0 else math.floor(virtual)
-        where.append((lo, -1 if lo == -1 else lo + 1, virtual - lo))
-    kth = sorted({0, n - 1, *(i % n for w in where for i in w[:2])})
-    arr = np.partition(x, kth)
-    if x.dtype.kind == "f" and np.isnan(arr[-1]):
+        hi = -1 if lo == -1 else lo + 1
+        kth.add(lo % n)
+        kth.add(hi % n)
+        where.append((lo, hi, virtual - lo))
+    arr = x.copy()
+    arr.partition(sorted(kth))
+    if x.dtype.char == "d" and math.isnan(arr[-1]):
         return np.float64(np.nan) if scalar else np.full(len(where), np.nan)
     out = []
     for lo, hi, gamma in where:
