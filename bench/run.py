@@ -200,7 +200,8 @@ def bench_sweep() -> bool:
         good = r["seconds"] < TARGET_SWEEP_S if r["runs"] == 1000 else r["rss_mb"] < TARGET_SWEEP_MB
         ok &= good
         print(f"  {r['runs']:>6,d} runs  {r['seconds']:7.2f} s  ({r['seconds'] / r['ref_s']:5.1f}x the yardstick's "
-              f"{r['ref_s']:.2f} s; {r['seconds'] / r['runs'] * 1000:.1f} ms a run)  peak RSS {r['rss_mb']:6.0f} MB  "
+              f"{r['ref_s']:.2f} s; {r['seconds'] / r['runs'] * 1000:.1f} ms a run; CPU {r['cpu_s']:.1f} s)  "
+              f"peak RSS {r['rss_mb']:6.0f} MB  "
               f"[{'ok' if good else 'MISSED'}]")
     return ok
 

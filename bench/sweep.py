@@ -39,15 +39,16 @@ def tree(n: int) -> Path:
     return root
 
 
-def timed(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB, the largest of the process and its children) of a command."""
+def timed(args: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB, the largest of the process and its children) and CPU seconds
+    (user + system, the process and its workers: what a loaded shared machine inflates least)."""
     t = time.perf_counter()
-    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", *args], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     _, err = proc.communicate(timeout=3600)
     wall = time.perf_counter() - t
-    rss = int(err.strip().splitlines()[-1]) / 1024  # GNU time's %M: KB, max over the waited children
-    return wall, rss
+    kb, user, system = err.strip().splitlines()[-1].split()  # GNU time's %M: KB, max over the waited children
+    return wall, int(kb) / 1024, float(user) + float(system)
 
 
 YARDSTICK = ("import os, sys\nn = 0\nfor d, _, fs in os.walk(sys.argv[1]):\n    for f in fs:\n"
@@ -58,7 +59,7 @@ def main() -> list[dict]:
     rows = []
     for n in (1000, 10000):
         root = tree(n)
-        ref, _ = timed([sys.executable, "-c", YARDSTICK, str(root)])
-        wall, rss = timed([*LOSSCTL, "analyze", str(root), "--format", "json"])
-        rows.append({"runs": n, "seconds": wall, "rss_mb": rss, "ref_s": ref})
+        ref, _, _ = timed([sys.executable, "-c", YARDSTICK, str(root)])
+        wall, rss, cpu = timed([*LOSSCTL, "analyze", str(root), "--format", "json"])
+        rows.append({"runs": n, "seconds": wall, "rss_mb": rss, "ref_s": ref, "cpu_s": cpu})
     return rows

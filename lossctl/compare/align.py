@@ -31,7 +31,14 @@ def views_on_common_axis(reports) -> tuple[str, list[RunView]]:
 
 
 def per_epoch_view(report) -> RunView:
-    """The run as a per-epoch log: each series' mean per epoch, epochs from the validation clock."""
+    """The run as a per-epoch log: each series' mean per epoch, epochs from the validation clock.
+    Kept on the report: a sweep judges every run against one best run, converted once."""
+    if (done := report.__dict__.get("_per_epoch_view")) is None:
+        done = report.__dict__["_per_epoch_view"] = _per_epoch_view(report)
+    return done
+
+
+def _per_epoch_view(report) -> RunView:
     view = report.view
     val = view.role("val_loss")
     spe = _steps_per_epoch(val.steps) if val is not None else None

@@ -12,7 +12,7 @@ import numpy as np
 from lossctl.compare.align import common_range, interp_at
 from lossctl.compare.model import CurveStats, MetricComparison
 from lossctl.detectors.base import Series
-from lossctl.detectors.stats import robust_sigma
+from lossctl.detectors.stats import median, robust_sigma
 
 FINAL_FRACTION = 0.05  # the final value averages the last 5 % of the common range...
 MIN_POINTS = 3  # ...and at least this many points, so one noisy point never decides
@@ -30,7 +30,7 @@ def trailing_mean(x: np.ndarray, y: np.ndarray, width: float) -> np.ndarray:
     ok = np.isfinite(y)
     if not ok.any():
         return np.full(n, np.nan)
-    level = float(np.median(np.abs(y[ok]))) or float(np.max(np.abs(y[ok]))) or 1.0
+    level = float(median(np.abs(y[ok]))) or float(np.max(np.abs(y[ok]))) or 1.0
     yc = np.where(ok, np.clip(y, -1e9 * level, 1e9 * level), 0.0)
     cs = np.concatenate(([0.0], np.cumsum(yc)))
     cn = np.concatenate(([0], np.cumsum(ok)))

@@ -5,7 +5,7 @@ import numpy as np
 from lossctl.detectors.base import Detector, RunView
 from lossctl.detectors.nonfinite import iteration_counters
 from lossctl.detectors.schedule import grad_growth, lr_context
-from lossctl.detectors.stats import binned, diff_noise, fmt, rolling_median
+from lossctl.detectors.stats import binned, diff_noise, fmt, median, rolling_median
 
 
 class Divergence(Detector):
@@ -77,12 +77,12 @@ class Divergence(Detector):
         head = z[: max(1, min(k, n - k))]
         i_best = int(np.argmin(z[: n - k])) if n > k else 0
         best = z[i_best]
-        tail_level = float(np.median(tail))
+        tail_level = float(median(tail))
         rise = tail_level - best
         if rise <= 0:
             return None
         lin = np.exp if positive else (lambda x: x)
-        best_lin, tail_lin, start_lin = lin(best), lin(tail_level), lin(float(np.median(head)))
+        best_lin, tail_lin, start_lin = lin(best), lin(tail_level), lin(float(median(head)))
         noise = diff_noise(y)
         progress = max(start_lin - best_lin, noise, 1e-12 * abs(best_lin))
         lost = (tail_lin - best_lin) / progress
@@ -117,7 +117,7 @@ class Divergence(Detector):
             return None
         calm = np.flatnonzero(v[:-1] <= 2.0 * best)  # the climb starts after the last calm point
         onset_i = int(calm[-1]) + 1 if len(calm) else len(v) - 1
-        start = float(np.exp(np.median(z[: max(1, len(z) // 10)])))
+        start = float(np.exp(median(z[: max(1, len(z) // 10)])))
         lost = (peak - best) / max(start - best, 1e-12 * best)
         return int(f.steps[onset_i]), best, int(f.steps[i_best]), peak, peak / best, lost
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
-from lossctl.detectors.stats import robust_sigma
+from lossctl.detectors.stats import median, percentile, robust_sigma
 
 SEARCH_POINTS = 1 << 16  # the period search works on at most this many (block-averaged) points
 MAX_PAIRS = 200_000  # correlations use at most this many pairs of points
@@ -113,7 +113,7 @@ class EpochPeriodic(Detector):
         cnt = np.bincount(phase, minlength=nph)
         pattern = np.bincount(phase, weights=r, minlength=nph) / np.maximum(cnt, 1)
         pattern = pattern[cnt > 0]
-        dev = np.abs(pattern - np.median(pattern))
+        dev = np.abs(pattern - median(pattern))
         odd = np.zeros(nph, bool)
         odd[np.flatnonzero(cnt > 0)[np.argmax(dev)]] = True  # the phase that stands out most
         odd[np.flatnonzero(cnt > 0)[dev > 5 * robust_sigma(pattern)]] = True  # and any far outside the rest
@@ -144,11 +144,11 @@ class EpochPeriodic(Detector):
             # jumps (a reset, a block boundary) are left out: the detail between them must repeat
             d = np.diff(r)
             sub = d[:: max(1, len(d) // 100_000)]  # the spread of a subsample is plenty for a cut-off
-            calm = np.abs(d - np.median(sub)) <= 5 * robust_sigma(sub)
+            calm = np.abs(d - median(sub)) <= 5 * robust_sigma(sub)
             cd = _corr_at(d, keep[1:] & keep[:-1] & calm, lag)[0]
             if cd < t["search_min_diff_corr"]:
                 return None
-        amplitude = float(np.percentile(pattern, 90) - np.percentile(pattern, 10))
+        amplitude = float(percentile(pattern, 90) - percentile(pattern, 10))
         if amplitude < np.log1p(t["min_amplitude"]):
             return None
         if _running_average(z, lag, nph):
@@ -202,7 +202,7 @@ def _grid(steps: np.ndarray, z: np.ndarray):
     """``(dt, values)`` on a regular grid of the median logging interval (interpolated
     where points are missing), or None when the logging is too irregular for one."""
     d = np.diff(steps)
-    dt = float(np.median(d))
+    dt = float(median(d))
     if dt <= 0:
         return None
     if np.all(d == d[0]):
@@ -223,7 +223,7 @@ def _val_period(run: RunView, steps: np.ndarray, dt: float):
     if len(vs) < 3:
         return None, None
     gaps = np.diff(vs)
-    p = float(np.median(gaps))
+    p = float(median(gaps))
     if p <= 0 or np.mean(np.abs(gaps - p) <= 0.1 * p + dt) < 0.8:  # irregular: not an epoch clock
         return None, None
     if p < 1.5 * dt:
@@ -345,7 +345,7 @@ def _lr_cycles(run: RunView, period: float, epochs: float) -> bool:
     if len(v) < 3 or v.max() <= v.min() * 1.05:
         return False
     up = st[1:][v[1:] > v[:-1] * 1.1]  # restarts / jumps up
-    if len(up) >= max(2, 0.5 * epochs) and np.median(np.diff(up)) <= 1.1 * period:
+    if len(up) >= max(2, 0.5 * epochs) and median(np.diff(up)) <= 1.1 * period:
         return True
     # a cycle must climb back up again and again; a decay stepped every epoch never does, and
     # cannot draw a repeating saw-tooth in the loss

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
-from lossctl.detectors.stats import bin_index, binned, fmt, rolling_median
+from lossctl.detectors.stats import bin_index, binned, fmt, median, quantile, rolling_median
 
 _Q10_Q90_SIGMAS = 2.5631  # q90 - q10 of a normal distribution, in sigmas
 
@@ -73,10 +73,10 @@ class Noisy(Detector):
         if share < self.t["min_noisy_share"]:
             return []
         by_tail = float(np.mean(scattered)) < self.t["min_noisy_share"]  # rare batches carry the loss
-        sigma = float(np.median(m["sigma"]))
-        decrease, level = m["decrease"], float(np.median(m["level"]))
+        sigma = float(median(m["sigma"]))
+        decrease, level = m["decrease"], float(median(m["level"]))
         ev = {"noise_sigma": sigma, "trend_decrease": decrease, "level": level,
-              "tail_ratio": round(float(np.median(m["tail"][m["tail"] >= self.t["min_tail_ratio"]]
+              "tail_ratio": round(float(median(m["tail"][m["tail"] >= self.t["min_tail_ratio"]]
                                                   if by_tail else m["tail"])), 2),
               "noise_to_decrease": round(sigma / decrease, 3) if decrease > 0 else float("inf"),
               "noise_to_level": round(sigma / level, 3), "noisy_share": round(share, 2),
@@ -116,8 +116,8 @@ def measure_noise(steps: np.ndarray, values: np.ndarray, segments: int, min_poin
     trend = np.interp(steps, (first + last) / 2.0, trend_b)
     nb = len(trend_b)
     # early and final levels: medians of at least 30 points, so batch noise does not decide them
-    start = max(float(np.max(trend_b[: max(1, nb // 20)])), float(np.median(values[: max(30, n // 20)])))
-    end = float(np.median(values[-max(30, n // 10):]))
+    start = max(float(np.max(trend_b[: max(1, nb // 20)])), float(median(values[: max(30, n // 20)])))
+    end = float(median(values[-max(30, n // 10):]))
     idx = bin_index(steps, segments)
     bounds = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1], True])  # segments are contiguous
     sig, lev, tail = [], [], []
@@ -128,13 +128,13 @@ def measure_noise(steps: np.ndarray, values: np.ndarray, segments: int, min_poin
         d = np.diff(values[a:b])
         if len(d) > 50_000:  # the spread of i.i.d. noise needs no more points than this
             d = d[:: len(d) // 50_000 + 1]
-        q10, q90 = np.quantile(d, [0.1, 0.9])
+        q10, q90 = quantile(d, [0.1, 0.9])
         sig.append((q90 - q10) / (_Q10_Q90_SIGMAS * math.sqrt(2.0)))
-        lev.append(float(np.median(trend[a:b])))
+        lev.append(float(median(trend[a:b])))
         # how far the upper tenth of the steps lies above the typical step: a loss carried by
         # rare batches (one or two examples per step near convergence) has a huge ratio
         r = values[a:b] / np.maximum(trend[a:b], 1e-300)
-        tail.append(float(np.quantile(r, 0.9) / max(np.median(r), 1e-300)))
+        tail.append(float(quantile(r, 0.9) / max(median(r), 1e-300)))
     sig, lev, tail = np.array(sig), np.array(lev), np.array(tail)
     ok = lev > 0  # a segment whose typical loss is 0 has no level
     sig, lev, tail = sig[ok], lev[ok], tail[ok]
@@ -142,9 +142,9 @@ def measure_noise(steps: np.ndarray, values: np.ndarray, segments: int, min_poin
         return None
     k = max(1, len(sig) // 4)
     return {"sigma": sig, "level": lev, "tail": tail, "decrease": max(start - end, 0.0), "start": start, "end": end,
-            "step_interval": float(np.median(np.diff(steps))),
-            "early_to_level": float(np.median(sig[:k] / lev[:k])),
-            "late_to_level": float(np.median(sig[-k:] / lev[-k:]))}
+            "step_interval": float(median(np.diff(steps))),
+            "early_to_level": float(median(sig[:k] / lev[:k])),
+            "late_to_level": float(median(sig[-k:] / lev[-k:]))}
 
 
 def _suggest(ev: dict) -> list[str]:

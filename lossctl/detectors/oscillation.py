@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
-from lossctl.detectors.stats import bin_index, binned, fmt, robust_sigma
+from lossctl.detectors.stats import bin_index, binned, fmt, median, percentile, robust_sigma
 
 
 class Oscillation(Detector):
@@ -67,13 +67,13 @@ class Oscillation(Detector):
         h = z[n // 2:]
         x = np.arange(len(h))
         resid = h - np.polyval(np.polyfit(x, h, 1), x)  # swings around the half's own trend
-        amplitude = float(np.percentile(resid, 90) - np.percentile(resid, 10))
+        amplitude = float(percentile(resid, 90) - percentile(resid, 10))
         d = np.diff(h)
         d = d[~_lr_jumps(run, first[n // 2:], last[n // 2:])]  # a scheduled restart is not a swing
         travel = float(np.abs(d).sum())
         up_fraction = float(np.mean(d > 0)) if len(d) else 0.0
         back_and_forth = travel / max(abs(float(h[-1] - h[0])), 1e-300)
-        span = float(np.percentile(z, 95) - np.percentile(z, 5))
+        span = float(percentile(z, 95) - percentile(z, 5))
         # on a log scale a loss creeping towards zero swings by large factors while it moves by
         # nothing a plot would show: the swings must also cover part of the curve's plain range
         plain_amp, plain_share = _plain_swings(y)
@@ -89,10 +89,10 @@ class Oscillation(Detector):
         ev["amplitude"] = plain_amp
         if log:  # the band as a factor of the level it swings around
             ev["swing_factor"] = round(float(np.exp(amplitude)), 3)
-            ev["level"] = float(np.exp(np.median(h)))
+            ev["level"] = float(np.exp(median(h)))
             ev["plain_amplitude_to_range"] = round(plain_share, 3)
         late = resid[len(resid) // 2:]  # the last quarter of the run: still swinging at the end?
-        late_band = float(np.percentile(late, 90) - np.percentile(late, 10))
+        late_band = float(percentile(late, 90) - percentile(late, 10))
         ev["late_amplitude_share"] = round(late_band / amplitude, 3) if amplitude > 0 else None
         if span <= 0 or amplitude / span < self.t["min_amplitude_range"]:
             return []
@@ -120,8 +120,8 @@ def _plain_swings(y: np.ndarray) -> tuple[float, float]:
     h = y[len(y) // 2:]
     x = np.arange(len(h))
     resid = h - np.polyval(np.polyfit(x, h, 1), x)
-    amplitude = float(np.percentile(resid, 90) - np.percentile(resid, 10))
-    span = float(np.percentile(y, 95) - np.percentile(y, 5))
+    amplitude = float(percentile(resid, 90) - percentile(resid, 10))
+    span = float(percentile(y, 95) - percentile(y, 5))
     return amplitude, amplitude / span if span > 0 else 0.0
 
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.quality import quality_trend
-from lossctl.detectors.stats import binned, fmt, robust_sigma, rolling_median
+from lossctl.detectors.stats import binned, fmt, median, percentile, robust_sigma, rolling_median
 
 
 class Overfitting(Detector):
@@ -84,10 +84,10 @@ class Overfitting(Detector):
         if len(moves) > 1 and moves[-1] <= 0 and moves[-2] <= 0:
             return []
         onset, end = int(va.steps[i]), int(va.steps[-1])
-        t_best = float(np.median(tr.values[np.abs(tr.steps - onset) <= _half_gap(va.steps)]) if np.any(
+        t_best = float(median(tr.values[np.abs(tr.steps - onset) <= _half_gap(va.steps)]) if np.any(
             np.abs(tr.steps - onset) <= _half_gap(va.steps)) else np.interp(onset, tr.steps, tr.values))
         tail = tr.values[tr.steps >= end - _half_gap(va.steps)]
-        t_end = float(np.median(tail)) if len(tail) else float(tr.values[-1])
+        t_end = float(median(tail)) if len(tail) else float(tr.values[-1])
         train_change = t_end / t_best
         if train_change > self.t["max_train_change"]:
             return []
@@ -121,7 +121,7 @@ class Overfitting(Detector):
         if n - i_best - 1 < 3:
             return []
         best = float(sm[i_best])
-        tail_level = float(np.median(z[n - k:]))
+        tail_level = float(median(z[n - k:]))
         rise = tail_level - best
         if rise <= 0:
             return []
@@ -149,7 +149,7 @@ class Overfitting(Detector):
             if ratio < self.t["min_ratio"]:
                 return []
         else:  # a loss that can go negative: judge the rise against the progress made to the best
-            head = float(np.median(z[: max(1, min(k, i_best + 1))]))
+            head = float(median(z[: max(1, min(k, i_best + 1))]))
             progress = max(head - best, 0.0)
             ratio = None
             strong = progress > 0 and rise >= 0.5 * progress
@@ -164,14 +164,14 @@ class Overfitting(Detector):
         t_mid = (t_first + t_last) / 2
         t_at_best = float(np.interp(onset, t_mid, tz))
         tail_mask = t_mid >= first[n - k]
-        t_end = float(np.median(tz[tail_mask])) if tail_mask.any() else float(tz[-1])
+        t_end = float(median(tz[tail_mask])) if tail_mask.any() else float(tz[-1])
         if t_pos:
             train_change = float(np.exp(t_end - t_at_best))
             if train_change > self.t["max_train_change"]:
                 return []
         else:
             train_change = None
-            t_span = float(np.percentile(tz, 95) - np.percentile(tz, 5))
+            t_span = float(percentile(tz, 95) - percentile(tz, 5))
             if t_end - t_at_best > -0.1 * t_span:
                 return []
         lin = np.exp if positive else (lambda x: x)
@@ -223,7 +223,7 @@ def _with_quality(run: RunView, val: str, onset: int, end: int, msg: str, ev: di
 
 def _half_gap(steps: np.ndarray) -> float:
     """Half the median interval between evaluations: the training steps that belong to one."""
-    return 0.5 * float(np.median(np.diff(steps))) if len(steps) > 1 else 0.0
+    return 0.5 * float(median(np.diff(steps))) if len(steps) > 1 else 0.0
 
 
 def _label_noise(first: float, best: float, last: float) -> bool:

@@ -4,7 +4,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.quality import quality_trend
-from lossctl.detectors.stats import binned, fmt
+from lossctl.detectors.stats import binned, fmt, median, nanmedian_window
 
 
 class Plateau(Detector):
@@ -77,14 +77,14 @@ class Plateau(Detector):
         if span <= 0:
             return []
         # does the log start at the beginning of training (so its first value stands in for chance)?
-        dt = float(np.median(np.diff(f.steps)))
+        dt = float(median(np.diff(f.steps)))
         from_start = f.steps[0] <= max(2 * dt, 0.02 * f.steps[-1])
         y0 = float(np.max(f.values[:3]))  # the highest of the first points: noise cannot shrink the start
         from_start = from_start and y0 > 0
-        z_end = float(np.median(zs[-max(3, n // 10):]))
+        z_end = float(median(zs[-max(3, n // 10):]))
         fi = _flat_start(zs, z_end, np.log1p(t["flat_band"]))
         flat_frac = (last[-1] - first[fi]) / span if fi < n else 0.0
-        level = float(np.exp(np.median(z[fi:]))) if fi < n else float(np.exp(z_end))
+        level = float(np.exp(median(z[fi:]))) if fi < n else float(np.exp(z_end))
         best = float(np.exp(zs.min()))
         ev = {"start": y0 if from_start else None, "best": best, "level": level}
 
@@ -145,9 +145,7 @@ def _smooth(z: np.ndarray, window: int) -> np.ndarray:
     so one noisy last bin cannot pull the final level away)."""
     if len(z) < 3:
         return z
-    w = min(window, len(z)) | 1
-    padded = np.pad(z, w // 2, constant_values=np.nan)
-    return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+    return nanmedian_window(z, min(window, len(z)) | 1)
 
 
 def _deviation(zs: np.ndarray, z_end: float) -> float:
@@ -163,11 +161,11 @@ def _flat_start(zs: np.ndarray, z_end: float, band: float) -> int:
 
 def _chance(zs, z, first, last, span, t) -> dict | None:
     """The final dead-flat stretch, if its level is ln(k), the loss of a uniform guess over k classes."""
-    z_end = float(np.median(zs[-max(3, len(zs) // 10):]))
+    z_end = float(median(zs[-max(3, len(zs) // 10):]))
     fi = _flat_start(zs, z_end, np.log1p(t["chance_band"]))
     if fi >= len(zs):
         return None
-    observed = float(np.exp(np.median(z[fi:])))
+    observed = float(np.exp(median(z[fi:])))
     if not np.log(2) * 0.9 < observed < np.log(t["max_classes"] + 0.5):
         return None
     k = round(np.exp(observed))
@@ -188,7 +186,7 @@ def _constant_output(run: RunView, zs, z, first, last, span, t) -> dict | None:
     v = run.role("val_loss")
     if v is None:
         return None
-    z_end = float(np.median(zs[-max(3, len(zs) // 10):]))
+    z_end = float(median(zs[-max(3, len(zs) // 10):]))
     fi = _flat_start(zs, z_end, np.log1p(t["flat_band"]))
     frac = float((last[-1] - first[fi]) / span) if fi < len(zs) else 0.0
     if frac < t["min_flat_fraction"]:
@@ -199,7 +197,7 @@ def _constant_output(run: RunView, zs, z, first, last, span, t) -> dict | None:
     zv = np.log(v.values[ok])
     if np.ptp(zs[-q:]) > band or len(zv) < 3 or np.ptp(zv) > 2 * band:
         return None
-    level, val_level = float(np.exp(np.median(z[-q:]))), float(np.exp(np.median(zv)))
+    level, val_level = float(np.exp(median(z[-q:]))), float(np.exp(median(zv)))
     if abs(np.log(val_level / level)) > np.log1p(t["same_level"]):
         return None
     return {"level": level, "val_level": val_level, "flat_fraction": round(frac, 3), "flat_index": fi,
@@ -240,7 +238,7 @@ def _val_change(run: RunView, start: int, end: int) -> float | None:
     if len(vals) < 3 or not np.all(vals > 0):
         return None
     k = max(1, len(vals) // 3)
-    return float(np.median(vals[-k:]) / np.median(vals[:k]) - 1)
+    return float(median(vals[-k:]) / median(vals[:k]) - 1)
 
 
 def _message(s: Series, ev: dict, pattern: str, t: dict) -> str:

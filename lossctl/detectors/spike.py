@@ -8,7 +8,7 @@ import numpy as np
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.schedule import lr_context
 from lossctl.detectors.spike_long import LONG_RUN_DOC, LONG_RUN_THRESHOLDS, long_run_findings
-from lossctl.detectors.stats import binned, fmt, robust_sigma, rolling_median
+from lossctl.detectors.stats import binned, fmt, median, percentile, quantile, robust_sigma, rolling_median
 from lossctl.text import plural
 
 _LN5 = math.log(5.0)
@@ -178,7 +178,7 @@ def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.nda
         scale = 1.0
         z = np.log(np.maximum(values, values.max() * 1e-12))
     else:
-        lo, hi = np.percentile(values, [5, 95])
+        lo, hi = percentile(values, [5, 95])
         scale = max(float(hi - lo), 1e-300)
         z = values / scale
     first, last, med = binned(steps, z)
@@ -187,7 +187,7 @@ def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.nda
     r = z - trend
     lin_trend = np.exp(trend_b) if log else trend_b
     trend_range = float(lin_trend.max() - lin_trend.min())
-    m, q90 = np.quantile(r[:: n // 200_000 + 1], [0.5, 0.9])  # a sample is plenty for two quantiles
+    m, q90 = quantile(r[:: n // 200_000 + 1], [0.5, 0.9])  # a sample is plenty for two quantiles
     b = max((q90 - m) / _LN5, _B_FLOOR)
     min_height = math.log(t["min_ratio"]) if log else 0.0
     screen = m + max(3.0 * b, 0.5 * min_height)
@@ -207,7 +207,7 @@ def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.nda
     floor = robust_sigma(np.diff(z[:: n // 200_000 + 1], 2)) / math.sqrt(6.0)
     # the widest a spike may be: a share of the run, or a few logged points on a short log (a
     # jump over 3 of 50 epochs and its recovery are as short as such a log can show)
-    interval = float(np.median(np.diff(steps))) if n > 1 else 1.0
+    interval = float(median(np.diff(steps))) if n > 1 else 1.0
     max_width = max(t["max_width"] * span, t["min_width_points"] * interval)
     ctx = {"steps": steps, "z": z, "r": r, "n": n, "log": log, "scale": scale, "span": span, "floor": floor,
            "max_width": max_width,
@@ -251,12 +251,12 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
         if i0 - lo < t["min_before"] or hi - (i1 + 1) < 2:
             return None  # no level before it (first steps) or no recovery seen yet (last steps)
         pre, post = _thin(np.arange(lo, i0)), _thin(np.arange(i1 + 1, hi))
-        pre_level, post_level = float(np.median(z[pre])), float(np.median(z[post]))
+        pre_level, post_level = float(median(z[pre])), float(median(z[post]))
         # the level it jumps from: the line through the medians before and after it (at their
         # median steps), at the event's highest end, raised by two standard errors of those
         # medians (erring high: a few points at the start of a run say little, and the line
         # lies above a convex descent)
-        x0, x1 = float(np.median(steps[pre])), float(np.median(steps[post]))
+        x0, x1 = float(median(steps[pre])), float(median(steps[post]))
         slope = (post_level - pre_level) / max(x1 - x0, 1e-9)
         chord = pre_level + slope * (float(steps[i0] if slope < 0 else steps[i1]) - x0)
         err = 2.0 * 1.2533 * noise.sigma / math.sqrt(min(len(pre), len(post)))
@@ -318,7 +318,7 @@ class _Noise:
     distribution, continued beyond its largest value by an exponential tail."""
 
     def __init__(self, residuals: np.ndarray, floor_sigma: float = 0.0):
-        m50, m90, m99 = np.quantile(residuals, [0.5, 0.9, 0.99])
+        m50, m90, m99 = quantile(residuals, [0.5, 0.9, 0.99])
         self.sorted = np.sort(residuals - m50)
         self.p90 = max(float(m90 - m50), 1.2816 * floor_sigma)
         self.sigma = self.p90 / 1.2816  # the normal sigma with this 90th percentile
@@ -389,8 +389,8 @@ def _grad_burst(run: RunView, events: list[dict], window: float) -> tuple[float,
         during = v[(st >= e["start"]) & (st <= e["end"])]
         if len(before) < 5 or len(during) == 0:
             continue
-        med = float(np.median(before))
-        ratio, ordinary = float(np.max(during)) / med, float(np.quantile(before, 0.99)) / med
+        med = float(median(before))
+        ratio, ordinary = float(np.max(during)) / med, float(quantile(before, 0.99)) / med
         if best is None or ratio / ordinary > best[0] / best[1]:
             best = (ratio, ordinary)
     return best

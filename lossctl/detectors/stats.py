@@ -1,11 +1,19 @@
-"""Scale-free statistics on plain numpy arrays, shared by the detectors (all O(n))."""
+"""Scale-free statistics on plain numpy arrays, shared by the detectors (all O(n)).
+
+:func:`median` and :func:`quantile` give exactly what ``np.median`` and ``np.quantile`` (the
+default, linear method) give, with a fraction of their per-call overhead: a detector takes
+dozens of them on short arrays per run, and in a sweep of thousands of runs that overhead was
+a tenth of the analysis.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-import pandas as pd
 
 MAX_BINS = 200
+_NUMBERS = "dlqihbLQIHB"  # dtype chars of float64 and the integers: what median/quantile take
 
 
 def binned(steps: np.ndarray, values: np.ndarray, max_bins: int = MAX_BINS):
@@ -23,17 +31,29 @@ def binned(steps: np.ndarray, values: np.ndarray, max_bins: int = MAX_BINS):
     ends = np.r_[starts[1:], n]
     counts = ends - starts
     if np.all(counts == counts[0]):  # regular logging: one vectorised median over a 2-D view
-        medians = np.median(values.reshape(len(starts), counts[0]), axis=1)
+        medians = median_rows(values.reshape(len(starts), counts[0]))
     else:
-        medians = pd.Series(values).groupby(idx).median().to_numpy()
+        medians = _group_medians(values, idx, starts, counts)
     return steps[starts], steps[ends - 1], medians
+
+
+def _group_medians(values: np.ndarray, idx: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The median of each contiguous group, as pandas' groupby median gives it (the mean of the
+    two middle values for an even count), from one sort of the values within groups."""
+    if np.isnan(values).any():  # pandas leaves NaN out; not met on the finite series detectors judge
+        import pandas as pd
+
+        return pd.Series(values).groupby(idx).median().to_numpy()
+    v = values[np.lexsort((values, idx))]
+    lo, hi = starts + (counts - 1) // 2, starts + counts // 2
+    return np.where(lo == hi, v[lo], (v[lo] + v[hi]) / 2)
 
 
 def robust_sigma(x: np.ndarray) -> float:
     """Standard deviation estimated from the median absolute deviation (spike-proof)."""
     if len(x) == 0:
         return 0.0
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+    return float(1.4826 * median(np.abs(x - median(x))))
 
 
 def diff_noise(x: np.ndarray) -> float:
@@ -72,4 +92,90 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
         return x
     w = min(window, len(x)) | 1
     padded = np.pad(x, w // 2, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+    return median_rows(np.lib.stride_tricks.sliding_window_view(padded, w))
+
+
+def median(x: np.ndarray):
+    """``np.median(x)`` of a 1-D array, bit for bit (NaN when it holds one), at a fifth of its cost."""
+    if type(x) is not np.ndarray or x.ndim != 1:
+        return np.median(x)
+    n = x.shape[0]
+    c = x.dtype.char
+    if n == 0 or c not in _NUMBERS:
+        return np.median(x)
+    k = n // 2
+    part = x.copy()
+    if c == "d":
+        part.partition((k - 1, k, -1) if n % 2 == 0 else (k, -1))
+        if math.isnan(part[-1]):
+            return np.float64(np.nan)
+    else:
+        part.partition((k - 1, k) if n % 2 == 0 else k)
+        part = part.astype(np.float64)
+    return part[k] if n % 2 else (part[k - 1] + part[k]) / 2
+
+
+def quantile(x: np.ndarray, q):
+    """``np.quantile(x, q)`` (linear interpolation) of a 1-D float or int array, bit for bit: the
+    same index and interpolation arithmetic, without the generic machinery around it. ``q`` a
+    float gives a number, a list of floats an array."""
+    if type(x) is not np.ndarray or x.ndim != 1 or x.dtype.char not in _NUMBERS or x.shape[0] == 0:
+        return np.quantile(x, q)
+    n = x.shape[0]
+    scalar = isinstance(q, float)  # np.float64 too; an integer q is numpy's exact path
+    if not scalar and not (isinstance(q, (list, tuple, np.ndarray)) and all(isinstance(p, float) for p in q)):
+        return np.quantile(x, q)
+    where = []
+    kth = {0, n - 1}
+    for p in ((q,) if scalar else q):
+        virtual = (n - 1) * float(p)  # numpy's virtual index for the linear method
+        lo = -1 if virtual >= n - 1 else 0 if virtual < 0 else math.floor(virtual)
+        hi = -1 if lo == -1 else lo + 1
+        kth.add(lo % n)
+        kth.add(hi % n)
+        where.append((lo, hi, virtual - lo))
+    arr = x.copy()
+    arr.partition(sorted(kth))
+    if x.dtype.char == "d" and math.isnan(arr[-1]):
+        return np.float64(np.nan) if scalar else np.full(len(where), np.nan)
+    out = []
+    for lo, hi, gamma in where:
+        a, b = arr[lo], arr[hi]
+        diff = b - a
+        out.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    return np.float64(out[0]) if scalar else np.array(out, dtype=np.float64)
+
+
+def percentile(x: np.ndarray, p):
+    """``np.percentile(x, p)``, bit for bit (see :func:`quantile`)."""
+    return quantile(x, np.true_divide(p, 100))
+
+
+def median_rows(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=1)`` of a 2-D float array, bit for bit, from one partition."""
+    n = a.shape[1]
+    if n == 0 or a.dtype != np.float64 or np.isnan(a).any():
+        return np.median(a, axis=1)
+    k = n // 2
+    if n % 2:
+        return np.partition(a, k, axis=1)[:, k]
+    part = np.partition(a, (k - 1, k), axis=1)
+    return (part[:, k - 1] + part[:, k]) / 2
+
+
+def nanmedian_window(z: np.ndarray, w: int) -> np.ndarray:
+    """``np.nanmedian`` over a centred window of odd width ``w`` that shrinks at the ends (the
+    series padded with NaN), for a series without NaN: the inner windows in one partition, the
+    ``w // 2`` shrunk ones at each end one by one."""
+    h = w // 2
+    n = len(z)
+    if np.isnan(z).any() or n < w:
+        padded = np.pad(z, h, constant_values=np.nan)
+        return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+    out = np.empty(n)
+    out[h:n - h] = median_rows(np.lib.stride_tricks.sliding_window_view(z, w))
+    for i in (*range(h), *range(n - h, n)):
+        v = np.sort(z[max(0, i - h):i + h + 1])
+        c = len(v)
+        out[i] = (v[(c - 1) // 2] + v[c // 2]) / 2
+    return out

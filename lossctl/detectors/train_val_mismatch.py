@@ -4,7 +4,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.overfitting import safe_log, train_and_val
-from lossctl.detectors.stats import fmt
+from lossctl.detectors.stats import fmt, median
 
 
 class TrainValMismatch(Detector):
@@ -70,10 +70,10 @@ class TrainValMismatch(Detector):
         first_idx = np.flatnonzero(ok & (va.steps <= _start_limit(tr, va)))[:k]
         if len(first_idx) == 0:
             return []
-        start_ratio = float(np.exp(np.median(lr[first_idx])))
+        start_ratio = float(np.exp(median(lr[first_idx])))
         lowest_ratio = float(np.exp(np.min(lr[first_idx])))
         t0 = _initial_level(tr.steps, lt, self.t["start_fraction"])
-        val_start = float(np.median(lv[first_idx]))
+        val_start = float(median(lv[first_idx]))
         vs_initial = float(np.exp(val_start - t0))
         if (start_ratio < self.t["min_ratio"] or lowest_ratio < self.t["min_ratio_each"]
                 or vs_initial < self.t["min_vs_initial"]):
@@ -82,12 +82,12 @@ class TrainValMismatch(Detector):
         val_best = float(va.values.min())
         val_gain = float(np.exp(val_start - lv.min()))
         tail = np.flatnonzero(ok)[-k:]
-        end_ratio = float(np.exp(np.median(lr[tail])))
-        train_gain = float(np.exp(t0 - np.median(at[tail])))
+        end_ratio = float(np.exp(median(lr[tail])))
+        train_gain = float(np.exp(t0 - median(at[tail])))
         val_flat = val_gain < self.t["max_val_gain_flat"] and train_gain >= self.t["min_train_gain"]
         constant_ratio = train_gain >= self.t["min_train_gain"] and abs(np.log(end_ratio / start_ratio)) < np.log(1.5)
         ev = {"ratio_at_start": round(start_ratio, 3), "lowest_ratio_at_start": round(lowest_ratio, 3),
-              "val_start": float(np.exp(val_start)), "train_at_start": float(np.exp(np.median(at[first_idx]))),
+              "val_start": float(np.exp(val_start)), "train_at_start": float(np.exp(median(at[first_idx]))),
               "train_initial": float(np.exp(t0)),
               "val_vs_train_initial": round(vs_initial, 3), "first_val_step": int(va.steps[first_idx[0]]),
               "val_points_compared": len(first_idx), "val_best": val_best, "val_improvement": round(val_gain, 3),
@@ -136,7 +136,7 @@ def train_at(t_steps: np.ndarray, lt: np.ndarray, v_steps: np.ndarray, n_val: in
     are none).
     """
     if len(t_steps) <= 1.5 * n_val:
-        d = float(np.median(np.diff(t_steps))) if len(t_steps) > 1 else 1.0
+        d = float(median(np.diff(t_steps))) if len(t_steps) > 1 else 1.0
         out = np.interp(v_steps, t_steps - 0.5 * d, lt)
         out[v_steps < t_steps[0] - 0.5 * d] = np.nan
         return out
@@ -149,7 +149,7 @@ def train_at(t_steps: np.ndarray, lt: np.ndarray, v_steps: np.ndarray, n_val: in
     out = np.full(len(v_steps), np.nan)
     for i in _needed(len(v_steps)):
         if hi[i] > lo[i]:
-            out[i] = np.median(lt[lo[i]:hi[i]])
+            out[i] = median(lt[lo[i]:hi[i]])
         elif hi[i] > 0:
             out[i] = lt[hi[i] - 1]
     return out
@@ -164,7 +164,7 @@ def _initial_level(steps: np.ndarray, lt: np.ndarray, fraction: float) -> float:
     ``fraction`` of the step range when that is higher (a noisy first batch)."""
     span = max(int(steps[-1] - steps[0]), 1)
     m = int(np.searchsorted(steps, steps[0] + fraction * span, side="right"))
-    return float(max(lt[0], np.median(lt[: max(1, m)])))
+    return float(max(lt[0], median(lt[: max(1, m)])))
 
 
 def _start_limit(tr: Series, va: Series) -> float:

@@ -1,0 +1,76 @@
+"""The detectors' fast statistics give numpy's and pandas' values bit for bit (findings must not
+change by a digit when a detector moves from np.median to stats.median)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lossctl.detectors.stats import (
+    _group_medians,
+    median,
+    median_rows,
+    nanmedian_window,
+    percentile,
+    quantile,
+)
+
+
+def arrays(count: int, seed: int = 0):
+    """1-D arrays of every kind the detectors meet: noise, ties, ints, heavy tails, NaN, one point."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        n = int(rng.integers(1, 300))
+        x = [rng.standard_normal(n), rng.integers(-50, 50, n), np.round(rng.standard_normal(n), 1) * 1e3,
+             np.exp(rng.standard_normal(n) * 5)][i % 4]
+        if i % 37 == 0 and x.dtype.kind == "f":
+            x[rng.integers(0, n)] = np.nan
+        yield x
+
+
+def same(a, b) -> bool:
+    return np.array_equal(a, b, equal_nan=True) and np.shape(a) == np.shape(b) and type(a) is type(b)
+
+
+def test_median_quantile_percentile_are_numpys():
+    for x in arrays(3000):
+        kept = x.copy()
+        assert same(median(x), np.median(x))
+        for q in (0.5, 0.9, 0.0, 1.0, [0.1, 0.9], [0.5, 0.9, 0.99], 1, [0, 1]):
+            assert same(quantile(x, q), np.quantile(x, q)), q
+        for p in (90, 5, [5, 95], [10, 90]):
+            assert same(percentile(x, p), np.percentile(x, p)), p
+        assert np.array_equal(x, kept, equal_nan=True)  # the input is left as it was
+
+
+def test_other_inputs_go_to_numpy():
+    assert median([3, 1, 2]) == np.median([3, 1, 2])
+    assert same(quantile(np.arange(5, dtype=np.float32), 0.3), np.quantile(np.arange(5, dtype=np.float32), 0.3))
+    with pytest.warns(RuntimeWarning):
+        assert np.isnan(median(np.array([])))
+
+
+def test_row_and_window_medians_are_numpys():
+    for x in arrays(1500, seed=1):
+        if x.dtype.kind != "f" or np.isnan(x).any():
+            continue
+        for w in (1, 2, 3, 4, 5, 21):
+            if w <= len(x):
+                rows = np.lib.stride_tricks.sliding_window_view(x, w)
+                assert np.array_equal(median_rows(rows), np.median(rows, axis=1))
+        for window in (3, 5, 21, 51):
+            if len(x) >= 3:
+                w = min(window, len(x)) | 1
+                padded = np.pad(x, w // 2, constant_values=np.nan)
+                expected = np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+                assert np.array_equal(nanmedian_window(x, w), expected)
+
+
+def test_group_medians_are_pandas_groupby_medians():
+    rng = np.random.default_rng(2)
+    for x in arrays(1500, seed=2):
+        x = x.astype(np.float64)
+        idx = np.sort(rng.integers(0, max(1, len(x) // 3), len(x)))
+        starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+        counts = np.diff(np.r_[starts, len(x)])
+        expected = pd.Series(x).groupby(idx).median().to_numpy()
+        assert np.array_equal(_group_medians(x, idx, starts, counts), expected, equal_nan=True)
