@@ -1,3 +1,3 @@
-from lossctl.cli import main
+from lossctl.entry import main
 
 main()

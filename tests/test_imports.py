@@ -29,6 +29,14 @@ def test_help_and_version_import_no_heavy_modules():
         assert not imported(*args) & heavy, args
 
 
+def test_version_is_answered_before_the_command_line_parser():
+    mods = imported("--version")
+    assert not mods & {"typer", "click", "lossctl.cli"}, mods & {"typer", "click", "lossctl.cli"}
+    out = subprocess.run([sys.executable, "-m", "lossctl", "--version"], cwd=ROOT, capture_output=True, text=True)
+    from lossctl import __version__
+    assert (out.returncode, out.stdout) == (0, f"lossctl {__version__}\n")
+
+
 def test_a_csv_run_rendered_as_json_imports_no_other_renderer(tmp_path):
     log = tmp_path / "run" / "metrics.csv"
     log.parent.mkdir()
