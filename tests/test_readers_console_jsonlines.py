@@ -22,32 +22,13 @@ from collections import OrderedDict
 import console_shapes as C
 import numpy as np
 import pytest
+from twins import findings, points, read_twins
 
-from lossctl.analysis import analyze_run
-from lossctl.config import Config
 from lossctl.runs import load_runs
 from lossctl.sources.files import reader_for
 from lossctl.storage import as_blob
 
-
-def findings(run):
-    return sorted((f.kind, f.severity, f.metric, f.start_step, f.end_step)
-                  for f in analyze_run(run, Config()).findings)
-
-
-def points(run, metric):
-    f = run.frame[run.frame["metric"] == metric]
-    return list(zip(f["step"].tolist(), f["value"].tolist()))
-
-
-def read_both(tmp_path, name: str, text: str, csv: str):
-    (tmp_path / "json").mkdir()
-    (tmp_path / "csv").mkdir()
-    (tmp_path / "json" / name).write_text(text, encoding="utf-8")
-    (tmp_path / "csv" / "metrics.csv").write_text(csv, encoding="utf-8")
-    (a,) = load_runs(tmp_path / "json").runs
-    (b,) = load_runs(tmp_path / "csv").runs
-    return a, b
+read_both = read_twins
 
 
 def assert_same(a, b):

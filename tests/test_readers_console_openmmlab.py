@@ -15,29 +15,13 @@ from collections import OrderedDict
 import console_shapes as C
 import numpy as np
 import pytest
+from twins import findings, points, read_twins
 
-from lossctl.analysis import analyze_run
-from lossctl.config import Config
 from lossctl.runs import load_runs
 
 
-def findings(run):
-    return sorted((f.kind, f.severity, f.metric, f.start_step, f.end_step)
-                  for f in analyze_run(run, Config()).findings)
-
-
-def points(run, metric):
-    f = run.frame[run.frame["metric"] == metric]
-    return list(zip(f["step"].tolist(), f["value"].tolist()))
-
-
 def both(tmp_path, text: str, csv: str, name: str):
-    (tmp_path / "console").mkdir()
-    (tmp_path / "csv").mkdir()
-    (tmp_path / "console" / name).write_text(text, encoding="utf-8")
-    (tmp_path / "csv" / "metrics.csv").write_text(csv, encoding="utf-8")
-    (a,) = load_runs(tmp_path / "console").runs
-    (b,) = load_runs(tmp_path / "csv").runs
+    a, b = read_twins(tmp_path, name, text, csv)
     assert a.format == "console"
     return a, b
 

@@ -20,10 +20,10 @@ from lossctl.config import Config
 from lossctl.discovery import RunFilter, listings
 from lossctl.errors import InputError
 from lossctl.findings import Finding
+from lossctl.readers import BY_FORMAT
 from lossctl.run import Run
 from lossctl.sources import BY_NAME, SOURCES
 from lossctl.sources.base import RunRef
-from lossctl.readers import BY_FORMAT
 from lossctl.sources.files import _split, hparams_sessions, reader_for, split_dirs
 from lossctl.storage import LOCAL
 from lossctl.watch.follow import Follower, StreamFollower, follower_for

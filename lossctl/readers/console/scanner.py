@@ -19,7 +19,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lossctl.readers.console import fastpath, generic, hf_trainer, jsonlines, keras, llmc, megatron, nanogpt, openmmlab
+from lossctl.readers.console import (
+    fastpath,
+    generic,
+    hf_trainer,
+    jsonlines,
+    keras,
+    llmc,
+    megatron,
+    nanogpt,
+    openmmlab,
+)
 from lossctl.readers.console.base import Layout, numbers
 from lossctl.readers.console.lines import strip_prefix
 
