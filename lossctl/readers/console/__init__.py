@@ -3,7 +3,8 @@ a CI job's log, a pipe). One small module per family of line shapes:
 
 - :mod:`.hf_trainer` Hugging Face ``Trainer`` dicts, :mod:`.keras` Keras ``fit`` output,
   :mod:`.nanogpt`, :mod:`.llmc` (console and ``-o`` log file), :mod:`.megatron`,
-  :mod:`.jsonlines` (detectron2, mmdetection, any JSONL with a step key), and
+  :mod:`.openmmlab` (mmengine and mmcv text logs), :mod:`.jsonlines` (detectron2, mmdetection,
+  mmengine's ``scalars.json``, any JSONL with a step key), and
   :mod:`.generic` (``key=value`` lines with a step, epoch/batch counters, ``STEP NAME VALUE``);
 - :mod:`.lines` reads the bytes (bounded: over-long lines are skipped as they stream past) and
   restores what a terminal showed (``\\r`` rewrites, backspaces, ANSI colours);
