@@ -12,8 +12,8 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
-try:  # optional (`pip install lossctl[fast]`): parses large files about 3x faster than json, with
-    import msgspec  # no more memory (orjson is as fast but holds a second copy of the document)
+try:  # a dependency: parses large files about 3x faster than json, with no more memory (orjson
+    import msgspec  # is as fast but holds a second copy of the document); json when it is missing
 
     _decode = msgspec.json.Decoder().decode
 except ImportError:
