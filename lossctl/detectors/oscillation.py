@@ -65,9 +65,7 @@ class Oscillation(Detector):
         log = bool(np.all(y > 0))
         z, points = (np.log(y), np.log(f.values)) if log else (y, f.values)
         h = z[n // 2:]
-        x = np.arange(len(h))
-        resid = h - np.polyval(np.polyfit(x, h, 1), x)  # swings around the half's own trend
-        amplitude = float(percentile(resid, 90) - percentile(resid, 10))
+        resid, amplitude = _swings(h)  # around the half's own trend
         d = np.diff(h)
         d = d[~_lr_jumps(run, first[n // 2:], last[n // 2:])]  # a scheduled restart is not a swing
         travel = float(np.abs(d).sum())
@@ -76,7 +74,9 @@ class Oscillation(Detector):
         span = float(percentile(z, 95) - percentile(z, 5))
         # on a log scale a loss creeping towards zero swings by large factors while it moves by
         # nothing a plot would show: the swings must also cover part of the curve's plain range
-        plain_amp, plain_share = _plain_swings(y)
+        plain_amp = _swings(y[n // 2:])[1] if log else amplitude
+        plain_span = float(percentile(y, 95) - percentile(y, 5))
+        plain_share = plain_amp / plain_span if plain_span > 0 else 0.0
         noise_amp = 0.0
         if len(f) > n:  # points were averaged into bins: how far would noise alone spread them?
             idx = bin_index(f.steps, bins)
@@ -114,15 +114,12 @@ class Oscillation(Detector):
         return [self.finding(run, s, int(first[n // 2]), int(last[-1]), msg, ev, _suggest(run))]
 
 
-def _plain_swings(y: np.ndarray) -> tuple[float, float]:
-    """The second half's band of swings around its trend in the loss's own units, and its share
-    of the range the whole curve covers."""
-    h = y[len(y) // 2:]
+def _swings(h: np.ndarray) -> tuple[np.ndarray, float]:
+    """The residuals of ``h`` around its own linear trend, and their band (10th to 90th
+    percentile)."""
     x = np.arange(len(h))
     resid = h - np.polyval(np.polyfit(x, h, 1), x)
-    amplitude = float(percentile(resid, 90) - percentile(resid, 10))
-    span = float(percentile(y, 95) - percentile(y, 5))
-    return amplitude, amplitude / span if span > 0 else 0.0
+    return resid, float(percentile(resid, 90) - percentile(resid, 10))
 
 
 def _lr_jumps(run: RunView, first: np.ndarray, last: np.ndarray) -> np.ndarray:

@@ -84,9 +84,10 @@ class Overfitting(Detector):
         if len(moves) > 1 and moves[-1] <= 0 and moves[-2] <= 0:
             return []
         onset, end = int(va.steps[i]), int(va.steps[-1])
-        t_best = float(median(tr.values[np.abs(tr.steps - onset) <= _half_gap(va.steps)]) if np.any(
-            np.abs(tr.steps - onset) <= _half_gap(va.steps)) else np.interp(onset, tr.steps, tr.values))
-        tail = tr.values[tr.steps >= end - _half_gap(va.steps)]
+        half = _half_gap(va.steps)  # the training steps that belong to an evaluation
+        near = np.abs(tr.steps - onset) <= half
+        t_best = float(median(tr.values[near])) if near.any() else float(np.interp(onset, tr.steps, tr.values))
+        tail = tr.values[tr.steps >= end - half]
         t_end = float(median(tail)) if len(tail) else float(tr.values[-1])
         train_change = t_end / t_best
         if train_change > self.t["max_train_change"]:
