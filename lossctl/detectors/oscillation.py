@@ -21,7 +21,9 @@ class Oscillation(Detector):
     shows). Rises where the logged learning rate jumps up (warm restarts) are not counted. The
     message says the swings go on "without settling" when the band of the last quarter of the
     run is still {min_late_share:.0%} or more of the second half's band, and that they narrow
-    towards the end otherwise.
+    towards the end otherwise. An oscillation explains the spikes on its curve up to the cube of
+    its swing factor (three bands on a log scale); a jump beyond that, such as one batch 1,000x
+    the level, is reported as a spike beside it.
 
     How: the curve is reduced to at most {bins:.0f} step-range bins (median per bin): a per-epoch
     log is used as it is, a per-step log is averaged so that mini-batch noise cancels and only
