@@ -22,6 +22,7 @@ class RunReport:
     checked: tuple[str, ...] = ()  # the kinds that were looked for (the rest were not enabled)
     fail_on: str = "error"  # the severity at which this analysis fails (CI formats show it)
     baseline: object | None = None  # a compare.Verdict when judged against a baseline run
+    row: object | None = None  # its sweep.table.Row, computed where the run was analysed
 
     @property
     def label(self) -> str:

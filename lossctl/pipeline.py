@@ -16,6 +16,7 @@ from lossctl.discovery import RunFilter, discover, select
 from lossctl.errors import InputError
 from lossctl.parallel import ordered_map
 from lossctl.sources.base import RunRef
+from lossctl.sweep.table import row_of
 
 PARALLEL_MIN_RUNS = 8  # fewer runs than this are analysed here: starting workers costs more
 PARALLEL_MIN_BYTES = 32 << 20  # ... unless they are this big
@@ -50,6 +51,7 @@ def analyze_ref(task: Task) -> Outcome:
             out.errors += run.warnings
             continue
         report = analyze_run(run, task.config, task.overrides)
+        report.row = row_of(report)  # here, in parallel, rather than in the sweep section's serial pass
         run.slim()  # the series in report.view hold the points from here on
         out.reports.append(report)
     return out

@@ -20,8 +20,9 @@ NOISE_FRACTION = 0.25  # noise is measured on the last quarter of the common ran
 NOISE_MIN_POINTS = 8  # ...or at least this many points
 
 
-def trailing_mean(x: np.ndarray, y: np.ndarray, width: float) -> np.ndarray:
-    """Mean of the finite values in ``[x_i - width, x_i]`` (at least ``MIN_POINTS`` points).
+def trailing_mean(x: np.ndarray, y: np.ndarray, width: float, upto: int | None = None) -> np.ndarray:
+    """Mean of the finite values in ``[x_i - width, x_i]`` (at least ``MIN_POINTS`` points),
+    for every ``i``, or for ``i = upto`` only (the same bits: the sums are prefix sums either way).
 
     Cumulative sums make it O(n log n); values are clipped far above the curve's typical level
     first, so a blow-up to 1e30 cannot swamp the float sums of the points after it.
@@ -29,13 +30,15 @@ def trailing_mean(x: np.ndarray, y: np.ndarray, width: float) -> np.ndarray:
     n = len(y)
     ok = np.isfinite(y)
     if not ok.any():
-        return np.full(n, np.nan)
+        return np.full(n if upto is None else 1, np.nan)
     level = float(median(np.abs(y[ok]))) or float(np.max(np.abs(y[ok]))) or 1.0
-    yc = np.where(ok, np.clip(y, -1e9 * level, 1e9 * level), 0.0)
+    stop = n if upto is None else upto + 1
+    yc = np.where(ok[:stop], np.clip(y[:stop], -1e9 * level, 1e9 * level), 0.0)
     cs = np.concatenate(([0.0], np.cumsum(yc)))
-    cn = np.concatenate(([0], np.cumsum(ok)))
-    hi = np.arange(1, n + 1)
-    lo = np.minimum(np.searchsorted(x, x - width, side="left"), hi - MIN_POINTS).clip(0)
+    cn = np.concatenate(([0], np.cumsum(ok[:stop])))
+    hi = np.arange(1, n + 1) if upto is None else np.array([stop])
+    x = x[:stop]
+    lo = np.minimum(np.searchsorted(x, x[hi - 1] - width, side="left"), hi - MIN_POINTS).clip(0)
     count = cn[hi] - cn[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, (cs[hi] - cs[lo]) / np.maximum(count, 1), np.nan)
@@ -72,12 +75,20 @@ def end_noise(s: Series, lo: int, hi: int) -> float:
     return robust_sigma(y - y.mean() - slope * xc)
 
 
-def curve_stats(s: Series, run: str, lo: int, hi: int, sign: float, target: float | None) -> CurveStats:
-    """Statistics of ``s`` for a metric whose better direction is ``-sign`` (sign=1: lower)."""
+def curve_stats(s: Series, run: str, lo: int, hi: int, sign: float, target: float | None,
+                brief: bool = False) -> CurveStats:
+    """Statistics of ``s`` for a metric whose better direction is ``-sign`` (sign=1: lower).
+    ``brief``: only what a verdict reads (final, noise; the rest NaN or None), for a sweep
+    judging each of its runs against the best one."""
     x, y = s.steps, s.values * sign
     width = FINAL_FRACTION * (hi - lo)
-    smooth = trailing_mean(x, y, width)
     end = int(np.searchsorted(x, hi, side="right")) - 1
+    if brief:
+        final = float(trailing_mean(x, y, width, upto=end)[0]) * sign
+        return CurveStats(run=run, metric=s.metric, points=len(s), first_step=int(x[0]), last_step=int(x[-1]),
+                          final=final, final_at_end=float("nan"), best=float("nan"), best_step=None,
+                          reached_at=None, auc=float("nan"), noise=end_noise(s, lo, hi))
+    smooth = trailing_mean(x, y, width)
     final = float(smooth[end]) * sign
     final_at_end = final_value(s, sign)
     finite = np.isfinite(smooth)
@@ -114,12 +125,13 @@ def _tail(x: np.ndarray, width: float) -> int:
 
 def compare_metric(key: str, label: str, direction: str, axis: str, curves: list[Series | None],
                    runs: list[str], target: float | None = None,
-                   memo: dict | None = None) -> MetricComparison | None:
+                   memo: dict | None = None, brief: bool = False) -> MetricComparison | None:
     """The metric across runs (baseline first); None when the curves share no step range.
 
     The target for "steps to reach" is the baseline's final value unless given. ``memo`` keeps
     the baseline's statistics per step range across calls (a sweep judges every run against
-    one best run: its statistics are computed once per range, not once per run).
+    one best run: its statistics are computed once per range, not once per run); ``brief``:
+    the other runs' statistics hold only what a verdict reads (see :func:`curve_stats`).
     """
     present = [c for c in curves if c is not None and len(c)]
     if curves[0] is None or not len(curves[0]) or len(present) < 2:
@@ -134,6 +146,6 @@ def compare_metric(key: str, label: str, direction: str, axis: str, curves: list
     if memo is not None and held is None:  # the series is kept too, so its id is never reused
         memo[(id(curves[0]), lo, hi, sign, target)] = (curves[0], base)
     goal = base.final if target is None else target
-    stats = [base] + [curve_stats(c, r, lo, hi, sign, goal) if c is not None and len(c) else None
+    stats = [base] + [curve_stats(c, r, lo, hi, sign, goal, brief) if c is not None and len(c) else None
                       for c, r in zip(curves[1:], runs[1:])]
     return MetricComparison(key, label, direction, axis, (lo, hi), goal, stats, list(curves))

@@ -37,13 +37,14 @@ def judged_role(base, run) -> str:
                      f"{base.view.roles[role]!r} (metrics: {', '.join(sorted(run.view.series)) or 'none'})")
 
 
-def pair_metric(base, run, target: float | None = None, memo: dict | None = None) -> MetricComparison:
-    """The judged metric of ``run`` against ``base`` on the range both cover (``memo``: see
-    :func:`lossctl.compare.metrics.compare_metric`)."""
+def pair_metric(base, run, target: float | None = None, memo: dict | None = None,
+                brief: bool = False) -> MetricComparison:
+    """The judged metric of ``run`` against ``base`` on the range both cover (``memo``, ``brief``:
+    see :func:`lossctl.compare.metrics.compare_metric`)."""
     role = judged_role(base, run)
     axis, views = views_on_common_axis([base, run])
     m = compare_metric(role, ROLE_LABEL[role], "lower", axis, [v.role(role) for v in views],
-                       [base.label, run.label], target, memo)
+                       [base.label, run.label], target, memo, brief)
     if m is None:
         raise InputError(run.run.path, f"its {ROLE_LABEL[role]} shares no {axis} range with the baseline's")
     return m

@@ -30,7 +30,7 @@ def sweep_dict(reports: list) -> dict | None:
     """The ``sweep`` object for these reports; None for fewer than 2 runs."""
     if len(reports) < 2:
         return None
-    rows = [row_of(r) for r in reports]
+    rows = [r.row if r.row is not None else row_of(r) for r in reports]
     out = sweep_of_rows(rows)
     best = out["best"]
     if best is not None:

@@ -24,7 +24,7 @@ def verdicts(reports: list, best: int | None) -> list[tuple[str | None, str | No
             out.append((None, None))
             continue
         try:
-            v = judge(reports[best], r, metric=pair_metric(reports[best], r, memo=memo))
+            v = judge(reports[best], r, metric=pair_metric(reports[best], r, memo=memo, brief=True))
         except InputError as e:
             out.append((None, e.problem))
             continue
