@@ -22,23 +22,28 @@ def is_per_epoch(report) -> bool:
     return all(f in PER_EPOCH_FORMATS for f in report.run.format.split("+"))
 
 
-def views_on_common_axis(reports) -> tuple[str, list[RunView]]:
-    """``(axis, views)``: per-step views converted to epochs when any run logs per epoch."""
+def views_on_common_axis(reports, role: str | None = None) -> tuple[str, list[RunView]]:
+    """``(axis, views)``: per-step views converted to epochs when any run logs per epoch
+    (``role``: only that role's series is converted, all a verdict reads)."""
     flags = [is_per_epoch(r) for r in reports]
     if all(flags) or not any(flags):
         return ("epoch" if all(flags) else "step"), [r.view for r in reports]
-    return "epoch", [r.view if f else per_epoch_view(r) for r, f in zip(reports, flags)]
+    return "epoch", [r.view if f else per_epoch_view(r, role) for r, f in zip(reports, flags)]
 
 
-def per_epoch_view(report) -> RunView:
-    """The run as a per-epoch log: each series' mean per epoch, epochs from the validation clock.
-    Kept on the report: a sweep judges every run against one best run, converted once."""
-    if (done := report.__dict__.get("_per_epoch_view")) is None:
-        done = report.__dict__["_per_epoch_view"] = _per_epoch_view(report)
-    return done
+def per_epoch_view(report, role: str | None = None) -> RunView:
+    """The run as a per-epoch log: each series' mean per epoch (or only ``role``'s), epochs from
+    the validation clock. The series are kept on the report as they are converted: a sweep
+    judges every run against one best run, each converted once."""
+    view = report.view
+    done = report.__dict__.setdefault("_per_epoch_series", {})
+    names = list(view.series) if role is None else [view.roles[role]] if view.role(role) is not None else []
+    if todo := [n for n in names if n not in done]:
+        done.update(_per_epoch_series(report, todo))
+    return RunView(view.run, {n: done[n] for n in names if done[n] is not None}, dict(view.roles))
 
 
-def _per_epoch_view(report) -> RunView:
+def _per_epoch_series(report, names: list[str]) -> dict[str, Series | None]:
     view = report.view
     val = view.role("val_loss")
     spe = _steps_per_epoch(val.steps) if val is not None else None
@@ -47,11 +52,13 @@ def _per_epoch_view(report) -> RunView:
                          "length is unknown (no regular validation series); compare runs logged alike")
     first_end = int(val.steps[0])
     series = {}
-    for name, s in view.series.items():
+    for name in names:
+        s = view.series[name]
         epoch = -((first_end - s.steps) // spe)  # ceil((step - first_end) / spe): 0 up to first_end
         keep = epoch >= 0
         e, v = epoch[keep], s.values[keep]
         if len(e) == 0:
+            series[name] = None
             continue
         ok = np.isfinite(v)
         n = int(e[-1]) + 1
@@ -62,7 +69,7 @@ def _per_epoch_view(report) -> RunView:
         with np.errstate(invalid="ignore", divide="ignore"):
             means = np.where(bad > 0, np.nan, sums / np.maximum(counts, 1))
         series[name] = Series(name, np.flatnonzero(present).astype(np.int64), means[present])
-    return RunView(view.run, series, dict(view.roles))
+    return series
 
 
 def _steps_per_epoch(steps: np.ndarray) -> int | None:

@@ -42,7 +42,7 @@ def pair_metric(base, run, target: float | None = None, memo: dict | None = None
     """The judged metric of ``run`` against ``base`` on the range both cover (``memo``, ``brief``:
     see :func:`lossctl.compare.metrics.compare_metric`)."""
     role = judged_role(base, run)
-    axis, views = views_on_common_axis([base, run])
+    axis, views = views_on_common_axis([base, run], role)
     m = compare_metric(role, ROLE_LABEL[role], "lower", axis, [v.role(role) for v in views],
                        [base.label, run.label], target, memo, brief)
     if m is None:
