@@ -15,4 +15,27 @@ def main() -> None:
         return
     from lossctl.cli import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+        code = 0
+    except SystemExit as done:
+        code = 0 if done.code is None else done.code
+    _leave(code)
+
+
+def _leave(code) -> None:
+    """Exit with ``code`` once the output is flushed and the exit handlers have run, without
+    tearing the interpreter down object by object: after a sweep that frees thousands of
+    reports, ~0.15 s the operating system does at once. Anything unusual takes the normal way."""
+    import atexit
+    import os
+
+    if not isinstance(code, int):
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    os._exit(code)

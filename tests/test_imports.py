@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN = ("import sys, runpy\nsys.argv = ['lossctl', *sys.argv[1:]]\n"
-       "try:\n    runpy.run_module('lossctl', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-       "sys.stderr.write('\\nMODULES ' + ' '.join(sorted({m.split('.')[0] for m in sys.modules} | set(sys.modules))))\n")
+# the modules are listed by an exit handler: lossctl leaves through os._exit once its handlers ran
+RUN = ("import atexit, sys, runpy\nsys.argv = ['lossctl', *sys.argv[1:]]\n"
+       "atexit.register(lambda: sys.stderr.write('\\nMODULES ' + ' '.join(sorted({m.split('.')[0] for m in "
+       "sys.modules} | set(sys.modules))) + '\\n'))\n"
+       "runpy.run_module('lossctl', run_name='__main__')\n")
 
 
 def imported(*args: str) -> set[str]:
