@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from lossctl import __version__
 from lossctl.compare.model import CurveStats, num
+from lossctl.renderers.json_text import dumps
 from lossctl.report import run_dict
 from lossctl.sweep import sweep_dict
 
@@ -50,4 +49,4 @@ def comparison_dict(c, errors=None) -> dict:
 
 
 def render(comparison, errors, *, color: bool = False, width: int = 100) -> str:
-    return json.dumps(comparison_dict(comparison, errors), indent=2, allow_nan=False) + "\n"
+    return dumps(comparison_dict(comparison, errors)) + "\n"
