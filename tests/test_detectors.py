@@ -106,6 +106,28 @@ def test_a_jump_far_beyond_the_swings_is_a_spike_beside_the_oscillation():
     assert kinds({"loss": y}) == {"oscillation"}
 
 
+def test_per_step_swings_that_repeat_are_oscillation():
+    """A per-step loss whose trend swings 2.5x up and down every 400 steps, under batch noise."""
+    n = 6000
+    y = decay(n, floor=0.3, noise=0.15, seed=4) * np.exp(0.45 * np.sin(np.arange(n) * 2 * np.pi / 400))
+    (f,) = [f for f in findings({"train/loss": y}) if f.kind == "oscillation"]
+    assert f.evidence["swings"] >= 5
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_knock_and_a_slow_recovery_is_a_spike_not_oscillation(seed):
+    """A batch 10,000x the level knocks a per-step loss up 6x and it takes ~150 steps to come
+    back down, under 30% batch noise: one rise above the noise is an event, not swings (the
+    averaged second half moves up and down 3x its net change, and its band is that one rise)."""
+    n, at = 540, 400
+    y = decay(n, start=2.0, floor=0.03, rate=4, noise=0.3, seed=seed)
+    y[at] *= 1e4
+    y[at + 1:] *= 1 + 5 * np.exp(-np.arange(n - at - 1) / 60)
+    fs = {f.kind: f for f in findings({"train/loss": y})}
+    assert "oscillation" not in fs
+    assert fs["spike"].evidence["peak_step"] == at
+
+
 def test_mini_batch_noise_is_not_oscillation():
     y = decay(20000, noise=0.4, seed=5)
     assert "oscillation" not in kinds({"train/loss": y})

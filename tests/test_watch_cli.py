@@ -151,8 +151,10 @@ def iter_queue(q: queue.Queue):
 def test_ctrl_c_exits_130_without_traceback(tmp_path):
     (tmp_path / "training.log").write_text("epoch,loss\n0,1.0\n1,0.9\n")
     lossctl = Path(sys.executable).with_name("lossctl")
+    # faulthandler: a child that does not exit is made to print where each thread stands
     p = subprocess.Popen([str(lossctl), "watch", str(tmp_path), "--interval", "0.1", "--timeout", "120"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     lines: queue.Queue = queue.Queue()  # read by a thread, so a silent child cannot block the test
     reader = threading.Thread(target=lambda: [lines.put(x) for x in iter(p.stdout.readline, "")], daemon=True)
     reader.start()
@@ -169,8 +171,8 @@ def test_ctrl_c_exits_130_without_traceback(tmp_path):
     try:
         p.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        p.kill()
-        raise
+        p.send_signal(signal.SIGABRT)
+        pytest.fail(f"still running 30 s after SIGINT; its threads: {p.communicate(timeout=30)[1][-4000:]}")
     reader.join(timeout=30)
     out, err = "".join(seen) + "".join(iter_queue(lines)), p.stderr.read()
     assert p.returncode == 130, (out, err)

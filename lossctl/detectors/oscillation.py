@@ -27,7 +27,10 @@ class Oscillation(Detector):
 
     How: the curve is reduced to at most {bins:.0f} step-range bins (median per bin): a per-epoch
     log is used as it is, a per-step log is averaged so that mini-batch noise cancels and only
-    swings that last several steps remain. Only the second half is judged, so early instability
+    swings that last several steps remain; the averaged curve must then rise by more than
+    {noise_k} times what noise alone would spread it at least {min_swings:.0f} separate times (one
+    rise is an event, such as a spike that knocked the loss up and its slow recovery). Only the
+    second half is judged, so early instability
     that settles is not a finding.
 
     Why it matters: the optimiser keeps overshooting the minimum; the run ends wherever the
@@ -43,7 +46,7 @@ class Oscillation(Detector):
     suppressed_by = ("divergence", "nonfinite", "epoch_periodic")
     thresholds = {"bins": 60, "min_amplitude_level": 0.3, "min_amplitude_range": 0.2,
                   "min_back_and_forth": 3.0, "min_up_fraction": 0.3, "noise_k": 2.0, "min_points": 8,
-                  "min_plain_range": 0.1, "min_late_share": 0.5}
+                  "min_plain_range": 0.1, "min_late_share": 0.5, "min_swings": 2}
 
     @staticmethod
     def explains(mine, other) -> bool:
@@ -96,11 +99,15 @@ class Oscillation(Detector):
         late = resid[len(resid) // 2:]  # the last quarter of the run: still swinging at the end?
         late_band = float(percentile(late, 90) - percentile(late, 10))
         ev["late_amplitude_share"] = round(late_band / amplitude, 3) if amplitude > 0 else None
+        # one rise beyond the noise is an event (a spike knocking the loss up, then its slow
+        # recovery), not swings: the loss must rise clear of the noise again and again
+        ev["swings"] = _rises(d, self.t["noise_k"] * noise_amp)
         if span <= 0 or amplitude / span < self.t["min_amplitude_range"]:
             return []
         if up_fraction < self.t["min_up_fraction"]:
             return []  # few, large rises between long descents: restarts or a saw-tooth, not swings
-        if back_and_forth < self.t["min_back_and_forth"] or amplitude < self.t["noise_k"] * noise_amp:
+        if (back_and_forth < self.t["min_back_and_forth"] or amplitude < self.t["noise_k"] * noise_amp
+                or ev["swings"] < self.t["min_swings"]):
             return []
         if log and (amplitude < np.log1p(self.t["min_amplitude_level"]) or plain_share < self.t["min_plain_range"]):
             return []
@@ -122,6 +129,19 @@ def _swings(h: np.ndarray) -> tuple[np.ndarray, float]:
     x = np.arange(len(h))
     resid = h - np.polyval(np.polyfit(x, h, 1), x)
     return resid, float(percentile(resid, 90) - percentile(resid, 10))
+
+
+def _rises(d: np.ndarray, size: float) -> int:
+    """How many times the curve whose moves are ``d`` rises by more than ``size`` (a rise: a
+    maximal run of upward moves)."""
+    count, rise = 0, 0.0
+    for move in d:
+        if move > 0:
+            rise += move
+        else:
+            count += rise > size
+            rise = 0.0
+    return count + (rise > size)
 
 
 def _lr_jumps(run: RunView, first: np.ndarray, last: np.ndarray) -> np.ndarray:
