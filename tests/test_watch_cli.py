@@ -148,13 +148,20 @@ def iter_queue(q: queue.Queue):
             return
 
 
+def _terminal_sigint():
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_without_traceback(tmp_path):
     (tmp_path / "training.log").write_text("epoch,loss\n0,1.0\n1,0.9\n")
     lossctl = Path(sys.executable).with_name("lossctl")
+    # started as from a terminal: SIGINT handled by default and not blocked (an earlier test's
+    # library may leave it ignored or masked in this process, and a child inherits both);
     # faulthandler: a child that does not exit is made to print where each thread stands
     p = subprocess.Popen([str(lossctl), "watch", str(tmp_path), "--interval", "0.1", "--timeout", "120"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+                         env={**os.environ, "PYTHONFAULTHANDLER": "1"}, preexec_fn=_terminal_sigint)
     lines: queue.Queue = queue.Queue()  # read by a thread, so a silent child cannot block the test
     reader = threading.Thread(target=lambda: [lines.put(x) for x in iter(p.stdout.readline, "")], daemon=True)
     reader.start()
