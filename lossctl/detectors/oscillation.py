@@ -30,8 +30,7 @@ class Oscillation(Detector):
     swings that last several steps remain; the averaged curve must then rise by more than
     {noise_k} times what noise alone would spread it at least {min_swings:.0f} separate times (one
     rise is an event, such as a spike that knocked the loss up and its slow recovery). Only the
-    second half is judged, so early instability
-    that settles is not a finding.
+    second half is judged, so early instability that settles is not a finding.
 
     Why it matters: the optimiser keeps overshooting the minimum; the run ends wherever the
     last swing leaves it, and the final checkpoint is a matter of luck.
