@@ -148,9 +148,10 @@ def iter_queue(q: queue.Queue):
             return
 
 
-def _terminal_sigint():
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# exec the command with SIGINT handled by default and unblocked, as a terminal starts it (the
+# process keeps its pid across exec, so the test's signals reach lossctl itself)
+TERMINAL_SIGINT = ("import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+                   "signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])")
 
 
 def test_ctrl_c_exits_130_without_traceback(tmp_path):
@@ -159,9 +160,10 @@ def test_ctrl_c_exits_130_without_traceback(tmp_path):
     # started as from a terminal: SIGINT handled by default and not blocked (an earlier test's
     # library may leave it ignored or masked in this process, and a child inherits both);
     # faulthandler: a child that does not exit is made to print where each thread stands
-    p = subprocess.Popen([str(lossctl), "watch", str(tmp_path), "--interval", "0.1", "--timeout", "120"],
+    p = subprocess.Popen([sys.executable, "-c", TERMINAL_SIGINT, str(lossctl), "watch", str(tmp_path),
+                          "--interval", "0.1", "--timeout", "120"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env={**os.environ, "PYTHONFAULTHANDLER": "1"}, preexec_fn=_terminal_sigint)
+                         env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     lines: queue.Queue = queue.Queue()  # read by a thread, so a silent child cannot block the test
     reader = threading.Thread(target=lambda: [lines.put(x) for x in iter(p.stdout.readline, "")], daemon=True)
     reader.start()
