@@ -74,3 +74,21 @@ def test_group_medians_are_pandas_groupby_medians():
         counts = np.diff(np.r_[starts, len(x)])
         expected = pd.Series(x).groupby(idx).median().to_numpy()
         assert np.array_equal(_group_medians(x, idx, starts, counts), expected, equal_nan=True)
+
+
+def test_group_medians_of_a_few_sizes_are_pandas_groupby_medians():
+    """Step-range bins of a regular log hold k or k + 1 points: the per-size partitions."""
+    rng = np.random.default_rng(3)
+    for x in arrays(1500, seed=3):
+        x = x.astype(np.float64)
+        if np.isnan(x).any():
+            continue
+        sizes = rng.integers(1, 8, int(rng.integers(1, 5)))  # one to four sizes
+        counts = rng.choice(sizes, len(x))
+        counts = counts[: np.searchsorted(np.cumsum(counts), len(x)) + 1]
+        counts[-1] -= counts.sum() - len(x)  # the last group is cut to fit
+        counts = counts[counts > 0]
+        starts = np.r_[0, np.cumsum(counts)[:-1]]
+        idx = np.repeat(np.arange(len(counts)), counts)
+        expected = pd.Series(x).groupby(idx).median().to_numpy()
+        assert np.array_equal(_group_medians(x, idx, starts, counts), expected)

@@ -4,7 +4,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.quality import quality_trend
-from lossctl.detectors.stats import binned, fmt, median, nanmedian_window
+from lossctl.detectors.stats import fmt, median, nanmedian_window
 
 
 class Plateau(Detector):
@@ -67,7 +67,7 @@ class Plateau(Detector):
             return []
         s, f = judged
         t = self.t
-        first, last, y = binned(f.steps, f.values)
+        first, last, y = f.binned()
         n = len(y)
         if n < t["min_points"] or not np.all(y > 0):
             return []
