@@ -12,6 +12,8 @@ from lossctl.detectors.stats import (
     nanmedian_window,
     percentile,
     quantile,
+    quantile_rows,
+    quantile_sorted,
 )
 
 
@@ -92,3 +94,15 @@ def test_group_medians_of_a_few_sizes_are_pandas_groupby_medians():
         idx = np.repeat(np.arange(len(counts)), counts)
         expected = pd.Series(x).groupby(idx).median().to_numpy()
         assert np.array_equal(_group_medians(x, idx, starts, counts), expected)
+
+
+def test_sorted_and_row_quantiles_are_numpys():
+    for x in arrays(1500, seed=4):
+        x = x.astype(np.float64)
+        for q in (0.5, 0.99, 0.0, 1.0, [0.5, 0.9, 0.99], [0.1, 0.9]):
+            assert same(quantile_sorted(np.sort(x), q), np.quantile(x, q)), q
+        for width in (1, 2, 3, 7, 20):
+            if len(x) >= width:
+                rows = x[: len(x) // width * width].reshape(-1, width)
+                for q in ([0.9], [0.1, 0.9], [0.0, 0.5, 1.0]):
+                    assert same(quantile_rows(rows, q), np.quantile(rows, q, axis=1)), (width, q)

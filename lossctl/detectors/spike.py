@@ -8,7 +8,16 @@ import numpy as np
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.schedule import lr_context
 from lossctl.detectors.spike_long import LONG_RUN_DOC, LONG_RUN_THRESHOLDS, long_run_findings
-from lossctl.detectors.stats import binned, fmt, median, percentile, quantile, robust_sigma, rolling_median
+from lossctl.detectors.stats import (
+    binned,
+    fmt,
+    median,
+    percentile,
+    quantile,
+    quantile_sorted,
+    robust_sigma,
+    rolling_median,
+)
 from lossctl.text import plural
 
 _LN5 = math.log(5.0)
@@ -235,7 +244,7 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
     w = steps.dtype.type(c["window"])
     seed = (i0, i1)
     # quiet points that end an event: 3, or fewer where a spike may only be a few points wide
-    gap = int(np.clip(round(0.25 * c["max_width"] / c["span"] * (n - 1)), 1, 3))
+    gap = min(3, max(1, round(0.25 * c["max_width"] / c["span"] * (n - 1))))
     # the ordinary noise: the points before the seed and those after it beyond the longest
     # recovery a spike may have (by steps, not by value, so the sample is not truncated)
     noise = _Noise(_noise_sample(steps, r, i0, i1, w, c["max_width"]), c["floor"])
@@ -250,7 +259,7 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
         hi = max(int(np.searchsorted(steps, steps[i1] + w, side="right")), min(n, i1 + 6))
         if i0 - lo < t["min_before"] or hi - (i1 + 1) < 2:
             return None  # no level before it (first steps) or no recovery seen yet (last steps)
-        pre, post = _thin(np.arange(lo, i0)), _thin(np.arange(i1 + 1, hi))
+        pre, post = _thin_slice(lo, i0), _thin_slice(i1 + 1, hi)
         pre_level, post_level = float(median(z[pre])), float(median(z[post]))
         # the level it jumps from: the line through the medians before and after it (at their
         # median steps), at the event's highest end, raised by two standard errors of those
@@ -259,7 +268,7 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
         x0, x1 = float(median(steps[pre])), float(median(steps[post]))
         slope = (post_level - pre_level) / max(x1 - x0, 1e-9)
         chord = pre_level + slope * (float(steps[i0] if slope < 0 else steps[i1]) - x0)
-        err = 2.0 * 1.2533 * noise.sigma / math.sqrt(min(len(pre), len(post)))
+        err = 2.0 * 1.2533 * noise.sigma / math.sqrt(min(_count(pre), _count(post)))
         level = chord + err
         if grow:  # against the line itself: on a steep descent the points before sit above its end
             line = pre_level + slope * (steps[lo:hi] - x0) + err
@@ -318,8 +327,9 @@ class _Noise:
     distribution, continued beyond its largest value by an exponential tail."""
 
     def __init__(self, residuals: np.ndarray, floor_sigma: float = 0.0):
-        m50, m90, m99 = quantile(residuals, [0.5, 0.9, 0.99])
-        self.sorted = np.sort(residuals - m50)
+        ordered = np.sort(residuals)
+        m50, m90, m99 = quantile_sorted(ordered, [0.5, 0.9, 0.99])
+        self.sorted = ordered - m50  # still sorted: subtracting a constant keeps the order
         self.p90 = max(float(m90 - m50), 1.2816 * floor_sigma)
         self.sigma = self.p90 / 1.2816  # the normal sigma with this 90th percentile
         b_bulk = max(self.p90 / _LN5, _B_FLOOR)  # exponential scale fitting the 50-90th percentiles
@@ -340,6 +350,8 @@ class _Noise:
         beyond = excess > self.sorted[-1]
         log_p[beyond] -= (excess[beyond] - self.sorted[-1]) / self.b_ext
         total = float(-log_p.sum())
+        if len(excess) == 1:  # Gamma(1): the sum below is 1
+            return -total + 0.0
         j = np.arange(len(excess))  # P(Gamma(k) > S) = e^-S sum_{j<k} S^j / j!
         terms = j * math.log(max(total, 1e-300)) - np.array([math.lgamma(x + 1.0) for x in j])
         return -total + float(np.logaddexp.reduce(terms))
@@ -362,6 +374,15 @@ def _grow(above: np.ndarray, gap: int = 3) -> int:
 def _thin(x: np.ndarray, keep: int = 2000) -> np.ndarray:
     """Every k-th point of a long window: medians and quantiles of noise need no more."""
     return x if len(x) <= keep else x[:: len(x) // keep + 1]
+
+
+def _thin_slice(a: int, b: int, keep: int = 2000) -> slice:
+    """:func:`_thin` of the indices ``a..b-1`` as a slice (a view, not a gather)."""
+    return slice(a, b) if b - a <= keep else slice(a, b, (b - a) // keep + 1)
+
+
+def _count(s: slice) -> int:
+    return len(range(s.start, s.stop, s.step or 1))
 
 
 def _lr_jump_steps(run: RunView) -> np.ndarray | None:

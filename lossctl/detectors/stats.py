@@ -133,25 +133,56 @@ def quantile(x: np.ndarray, q):
     scalar = isinstance(q, float)  # np.float64 too; an integer q is numpy's exact path
     if not scalar and not (isinstance(q, (list, tuple, np.ndarray)) and all(isinstance(p, float) for p in q)):
         return np.quantile(x, q)
-    where = []
-    kth = {0, n - 1}
-    for p in ((q,) if scalar else q):
+    where, kth = _quantile_points(n, (q,) if scalar else q)
+    arr = x.copy()
+    arr.partition(sorted(kth))
+    return _interpolated(arr, where, scalar, x.dtype.char == "d")
+
+
+def _quantile_points(n: int, qs) -> tuple[list[tuple[int, int, float]], set[int]]:
+    """numpy's linear-method ``(lo, hi, gamma)`` for each quantile of ``n`` values, and the
+    sorted positions they read (the same index arithmetic, -1 for the last value included)."""
+    where, kth = [], {0, n - 1}
+    for p in qs:
         virtual = (n - 1) * float(p)  # numpy's virtual index for the linear method
         lo = -1 if virtual >= n - 1 else 0 if virtual < 0 else math.floor(virtual)
         hi = -1 if lo == -1 else lo + 1
         kth.add(lo % n)
         kth.add(hi % n)
         where.append((lo, hi, virtual - lo))
-    arr = x.copy()
-    arr.partition(sorted(kth))
-    if x.dtype.char == "d" and math.isnan(arr[-1]):
+    return where, kth
+
+
+def _interpolated(arr, where, scalar: bool, floats: bool):
+    """The quantiles ``where`` of ``arr``, sorted at least at the positions they read (along the
+    last axis); NaN where the values hold one (sorted last), as numpy gives."""
+    if arr.ndim == 1 and floats and math.isnan(arr[-1]):
         return np.float64(np.nan) if scalar else np.full(len(where), np.nan)
     out = []
     for lo, hi, gamma in where:
-        a, b = arr[lo], arr[hi]
+        a, b = arr[..., lo], arr[..., hi]
         diff = b - a
         out.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    if arr.ndim == 2:
+        rows = np.array(out, dtype=np.float64).reshape(len(where), arr.shape[0])
+        rows[:, np.isnan(arr[:, -1])] = np.nan
+        return rows
     return np.float64(out[0]) if scalar else np.array(out, dtype=np.float64)
+
+
+def quantile_sorted(x: np.ndarray, q):
+    """:func:`quantile` of an already sorted 1-D float array (NaN last, as ``np.sort`` puts
+    them), bit for bit: a caller that needs the sorted values anyway saves the partition."""
+    scalar = isinstance(q, float)
+    where, _ = _quantile_points(x.shape[0], (q,) if scalar else q)
+    return _interpolated(x, where, scalar, True)
+
+
+def quantile_rows(a: np.ndarray, q: list[float]) -> np.ndarray:
+    """``np.quantile(a, q, axis=1)`` of a 2-D float array with at least one column, bit for bit:
+    one sort of the rows, then the same interpolation as :func:`quantile`; one row per quantile."""
+    where, _ = _quantile_points(a.shape[1], q)
+    return _interpolated(np.sort(a, axis=1), where, False, True)
 
 
 def percentile(x: np.ndarray, p):
