@@ -148,7 +148,8 @@ class EpochPeriodic(Detector):
             cd = _corr_at(d, keep[1:] & keep[:-1] & calm, lag)[0]
             if cd < t["search_min_diff_corr"]:
                 return None
-        amplitude = float(percentile(pattern, 90) - percentile(pattern, 10))
+        p10, p90 = percentile(pattern, [10, 90])
+        amplitude = float(p90 - p10)
         if amplitude < np.log1p(t["min_amplitude"]):
             return None
         if _running_average(z, lag, nph):

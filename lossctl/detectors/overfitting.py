@@ -172,7 +172,8 @@ class Overfitting(Detector):
                 return []
         else:
             train_change = None
-            t_span = float(percentile(tz, 95) - percentile(tz, 5))
+            p5, p95 = percentile(tz, [5, 95])
+            t_span = float(p95 - p5)
             if t_end - t_at_best > -0.1 * t_span:
                 return []
         lin = np.exp if positive else (lambda x: x)

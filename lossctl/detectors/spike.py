@@ -255,8 +255,8 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
         if steps[i1] - steps[i0] > c["max_width"]:
             return None
         # a window of 10% of the run on each side (at least 5 points where logged)
-        lo = min(int(np.searchsorted(steps, steps[i0] - w, side="left")), max(0, i0 - 5))
-        hi = max(int(np.searchsorted(steps, steps[i1] + w, side="right")), min(n, i1 + 6))
+        lo = min(int(steps.searchsorted(steps[i0] - w, side="left")), max(0, i0 - 5))
+        hi = max(int(steps.searchsorted(steps[i1] + w, side="right")), min(n, i1 + 6))
         if i0 - lo < t["min_before"] or hi - (i1 + 1) < 2:
             return None  # no level before it (first steps) or no recovery seen yet (last steps)
         pre, post = _thin_slice(lo, i0), _thin_slice(i1 + 1, hi)
@@ -280,6 +280,8 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
             above = z[lo:hi] > line + max(noise.band, t["grow_fraction"] * jump)
             i1 += _grow(above[i1 + 1 - lo:], gap)
             i0 -= _grow(above[:i0 - lo][::-1], gap)
+            if (i0, i1) == seed:
+                break  # it did not grow: pass 2 would measure the same level
     seg = z[i0:i1 + 1]
     k = int(np.argmax(seg))
     peak = float(seg[k])
@@ -315,9 +317,9 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
 def _noise_sample(steps, r, i0, i1, w, guard):
     """Residuals in a window before ``i0`` and one after ``i1 + guard``, 20+ points each."""
     n = len(r)
-    lo = min(int(np.searchsorted(steps, steps[i0] - w, side="left")), max(0, i0 - 20))
-    a = int(np.searchsorted(steps, steps[i1] + steps.dtype.type(guard), side="right"))
-    b = max(int(np.searchsorted(steps, steps[i1] + steps.dtype.type(guard + w), side="right")), min(n, a + 20))
+    lo = min(int(steps.searchsorted(steps[i0] - w, side="left")), max(0, i0 - 20))
+    a = int(steps.searchsorted(steps[i1] + steps.dtype.type(guard), side="right"))
+    b = max(int(steps.searchsorted(steps[i1] + steps.dtype.type(guard + w), side="right")), min(n, a + 20))
     sample = np.concatenate([_thin(r[lo:i0]), _thin(r[a:b])])
     return sample if len(sample) >= 10 else r[_thin(np.arange(n))]
 
