@@ -50,7 +50,7 @@ def view_of(run: Run, overrides: dict[str, str] | None = None) -> RunView:
     steps, values = run.frame["step"].to_numpy(), run.frame["value"].to_numpy()
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]) if len(codes) else []
+    starts = np.flatnonzero(np.concatenate(([True], sorted_codes[1:] != sorted_codes[:-1]))) if len(codes) else []
     groups = {int(sorted_codes[a]): order[a:b] for a, b in zip(starts, [*starts[1:], len(codes)])}
     series = {}
     for code in sorted(groups, key=lambda c: groups[c][0]):

@@ -14,6 +14,7 @@ from lossctl.detectors.stats import (
     quantile,
     quantile_rows,
     quantile_sorted,
+    rolling_median,
 )
 
 
@@ -106,3 +107,14 @@ def test_sorted_and_row_quantiles_are_numpys():
                 rows = x[: len(x) // width * width].reshape(-1, width)
                 for q in ([0.9], [0.1, 0.9], [0.0, 0.5, 1.0]):
                     assert same(quantile_rows(rows, q), np.quantile(rows, q, axis=1)), (width, q)
+
+
+def test_rolling_median_is_numpys_over_edge_padded_windows():
+    for x in arrays(1500, seed=5):
+        x = x.astype(np.float64)
+        for window in (2, 3, 5, 21):
+            if len(x) >= 3:
+                w = min(window, len(x)) | 1
+                padded = np.pad(x, w // 2, mode="edge")
+                expected = np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+                assert np.array_equal(rolling_median(x, window), expected, equal_nan=True)

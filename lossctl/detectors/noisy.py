@@ -118,7 +118,7 @@ def measure_noise(steps: np.ndarray, values: np.ndarray, segments: int, min_poin
     start = max(float(np.max(trend_b[: max(1, nb // 20)])), float(median(values[: max(30, n // 20)])))
     end = float(median(values[-max(30, n // 10):]))
     idx = bin_index(steps, segments)
-    bounds = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1], True])  # segments are contiguous
+    bounds = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1], [True])))  # segments are contiguous
     sizes = np.diff(bounds)
     kept = sizes >= min_points
     starts, sizes = bounds[:-1][kept], sizes[kept]

@@ -207,8 +207,9 @@ def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.nda
     if len(cand) > limit:  # keep the highest; many outliers are noise, told apart by the count
         cand = np.sort(cand[np.argpartition(r[cand], -limit)[-limit:]])
     brk = np.flatnonzero(np.diff(cand) > 4)  # one event: elevated points at most 3 points apart
-    starts, ends = cand[np.r_[0, brk + 1]], cand[np.r_[brk, len(cand) - 1]]
-    peaks = np.maximum.reduceat(r[cand], np.r_[0, brk + 1])
+    first_of = np.concatenate(([0], brk + 1))
+    starts, ends = cand[first_of], cand[np.concatenate((brk, [len(cand) - 1]))]
+    peaks = np.maximum.reduceat(r[cand], first_of)
     order = np.argsort(-peaks)[: 3 * int(t["max_spikes"])]  # the highest are enough to judge
     span = float(steps[-1] - steps[0]) or 1.0
     # noise of one point from second differences (a smooth trend cancels out): the floor of the

@@ -27,8 +27,8 @@ def binned(steps: np.ndarray, values: np.ndarray, max_bins: int = MAX_BINS):
     if n <= max_bins:
         return steps, steps, values
     idx = bin_index(steps, max_bins)
-    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])  # bins are contiguous runs
-    ends = np.r_[starts[1:], n]
+    starts = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1])))  # bins are contiguous runs
+    ends = np.concatenate((starts[1:], [n]))
     counts = ends - starts
     if np.all(counts == counts[0]):  # regular logging: one vectorised median over a 2-D view
         medians = median_rows(values.reshape(len(starts), counts[0]))
@@ -99,8 +99,14 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
     if len(x) < 3 or window < 2:
         return x
     w = min(window, len(x)) | 1
-    padded = np.pad(x, w // 2, mode="edge")
-    return median_rows(np.lib.stride_tricks.sliding_window_view(padded, w))
+    h = w // 2
+    return median_rows(_windows(np.concatenate((np.full(h, x[0]), x, np.full(h, x[-1]))), w))
+
+
+def _windows(x: np.ndarray, w: int) -> np.ndarray:
+    """Every window of ``w`` consecutive values, one a row (a copy: cheaper than numpy's
+    sliding_window_view on the short series it is used on, which the partition copies anyway)."""
+    return x[np.arange(len(x) - w + 1)[:, None] + np.arange(w)]
 
 
 def median(x: np.ndarray):
@@ -212,7 +218,7 @@ def nanmedian_window(z: np.ndarray, w: int) -> np.ndarray:
         padded = np.pad(z, h, constant_values=np.nan)
         return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
     out = np.empty(n)
-    out[h:n - h] = median_rows(np.lib.stride_tricks.sliding_window_view(z, w))
+    out[h:n - h] = median_rows(_windows(z, w))
     for i in (*range(h), *range(n - h, n)):
         v = np.sort(z[max(0, i - h):i + h + 1])
         c = len(v)
