@@ -362,16 +362,21 @@ class _Noise:
 
 def _grow(above: np.ndarray, gap: int = 3) -> int:
     """How many of the next points (in order) belong to the event: up to the last point above
-    the band before the first run of more than ``gap`` points within it."""
+    the band before the first run of more than ``gap`` points within it. A plain loop: the
+    answer is a few points in, and numpy's per-call cost on such short stretches was most of it."""
+    last = quiet = i = 0
     size = 64
-    while True:  # look at a short stretch first: events are short, windows can be long
-        part = above[:size]
-        quiet = np.convolve(~part, np.ones(gap + 1, dtype=int), "valid") == gap + 1
-        if quiet.any() or size >= len(above):
-            stop = int(np.argmax(quiet)) if quiet.any() else len(part)
-            hits = np.flatnonzero(part[:stop])
-            return int(hits[-1]) + 1 if len(hits) else 0
+    while i < len(above):  # a short stretch first: events are short, windows can be long
+        for a in above[i:i + size].tolist():
+            i += 1
+            if a:
+                last, quiet = i, 0
+            else:
+                quiet += 1
+                if quiet > gap:
+                    return last
         size *= 4
+    return last
 
 
 def _thin(x: np.ndarray, keep: int = 2000) -> np.ndarray:
