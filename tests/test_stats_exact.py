@@ -7,6 +7,7 @@ import pytest
 
 from lossctl.detectors.stats import (
     _group_medians,
+    line_fit,
     median,
     median_rows,
     nanmedian_window,
@@ -118,3 +119,21 @@ def test_rolling_median_is_numpys_over_edge_padded_windows():
                 padded = np.pad(x, w // 2, mode="edge")
                 expected = np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
                 assert np.array_equal(rolling_median(x, window), expected, equal_nan=True)
+
+
+@pytest.mark.filterwarnings("ignore")  # NaN, rank-deficient fits: numpy warns, and so does line_fit
+def test_line_fit_is_numpys_polyfit():
+    def outcome(fit, x, y):
+        try:
+            return fit(x, y)
+        except np.linalg.LinAlgError as e:  # NaN, or one point at x = 0: numpy's SVD fails
+            return type(e)
+
+    rng = np.random.default_rng(6)
+    for y in arrays(1500, seed=6):
+        y = y.astype(np.float64)
+        n = len(y)
+        for x in (np.arange(n, dtype=np.float64), np.cumsum(rng.integers(1, 100, n)).astype(np.float64) * 10.0,
+                  np.log(np.arange(1, n + 1, dtype=np.float64))):
+            got, expected = outcome(line_fit, x, y), outcome(lambda a, b: np.polyfit(a, b, 1), x, y)
+            assert got is expected if isinstance(expected, type) else same(got, expected)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
-from lossctl.detectors.stats import bin_index, binned, fmt, median, percentile, robust_sigma
+from lossctl.detectors.stats import bin_index, binned, fmt, line_fit, median, percentile, robust_sigma
 
 
 class Oscillation(Detector):
@@ -86,7 +86,8 @@ class Oscillation(Detector):
         noise_amp = 0.0
         if len(f) > n:  # points were averaged into bins: how far would noise alone spread them?
             idx = bin_index(f.steps, bins)
-            point_resid = points - z[np.searchsorted(np.unique(idx), idx)]
+            ordinal = np.cumsum(np.concatenate(([0], idx[1:] != idx[:-1])))  # each point's bin (idx is sorted)
+            point_resid = points - z[ordinal]
             noise_amp = 2 * 1.2816 * 1.2533 * robust_sigma(point_resid) / np.sqrt(len(f) / n)
         ev = {"scale": "log" if log else "linear",
               "amplitude_to_range": round(amplitude / span, 3) if span > 0 else None,
@@ -128,8 +129,8 @@ class Oscillation(Detector):
 def _swings(h: np.ndarray) -> tuple[np.ndarray, float]:
     """The residuals of ``h`` around its own linear trend, and their band (10th to 90th
     percentile)."""
-    x = np.arange(len(h))
-    resid = h - np.polyval(np.polyfit(x, h, 1), x)
+    x = np.arange(len(h), dtype=np.float64)
+    resid = h - np.polyval(line_fit(x, h), x)
     p10, p90 = percentile(resid, [10, 90])
     return resid, float(p90 - p10)
 

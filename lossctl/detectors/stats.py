@@ -196,6 +196,25 @@ def percentile(x: np.ndarray, p):
     return quantile(x, np.true_divide(p, 100))
 
 
+def line_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``np.polyfit(x, y, 1)`` of 1-D float arrays, bit for bit: the same scaled two-column
+    system solved by the same LAPACK least squares, without polyfit's generic preparation
+    (most of its cost on the short series it fits). Other inputs, and a rank-deficient fit
+    (numpy warns about it), go to numpy."""
+    if not (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == np.float64 == y.dtype
+            and x.ndim == 1 == y.ndim and 0 < len(x) == len(y)):
+        return np.polyfit(x, y, 1)
+    lhs = np.empty((len(x), 2))  # np.vander(x, 2)
+    lhs[:, 0] = x
+    lhs[:, 1] = 1.0
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    c, _, rank, _ = np.linalg.lstsq(lhs, y, len(x) * np.finfo(np.float64).eps)
+    if rank != 2:
+        return np.polyfit(x, y, 1)
+    return c / scale
+
+
 def median_rows(a: np.ndarray) -> np.ndarray:
     """``np.median(a, axis=1)`` of a 2-D float array, bit for bit, from one partition."""
     n = a.shape[1]
