@@ -10,6 +10,7 @@ from lossctl.detectors.stats import (
     line_fit,
     median,
     median_rows,
+    median_sorted,
     nanmedian_window,
     percentile,
     quantile,
@@ -137,3 +138,10 @@ def test_line_fit_is_numpys_polyfit():
                   np.log(np.arange(1, n + 1, dtype=np.float64))):
             got, expected = outcome(line_fit, x, y), outcome(lambda a, b: np.polyfit(a, b, 1), x, y)
             assert got is expected if isinstance(expected, type) else same(got, expected)
+
+
+def test_median_of_sorted_is_numpys():
+    for x in arrays(3000, seed=7):
+        x = np.sort(x)
+        assert same(median_sorted(x), np.median(x))
+        assert same(median_sorted(x[::3]), np.median(x[::3]))

@@ -12,6 +12,7 @@ from lossctl.detectors.stats import (
     binned,
     fmt,
     median,
+    median_sorted,
     percentile,
     quantile,
     quantile_sorted,
@@ -266,7 +267,7 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
         # median steps), at the event's highest end, raised by two standard errors of those
         # medians (erring high: a few points at the start of a run say little, and the line
         # lies above a convex descent)
-        x0, x1 = float(median(steps[pre])), float(median(steps[post]))
+        x0, x1 = float(median_sorted(steps[pre])), float(median_sorted(steps[post]))
         slope = (post_level - pre_level) / max(x1 - x0, 1e-9)
         chord = pre_level + slope * (float(steps[i0] if slope < 0 else steps[i1]) - x0)
         err = 2.0 * 1.2533 * noise.sigma / math.sqrt(min(_count(pre), _count(post)))

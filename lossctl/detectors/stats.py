@@ -215,6 +215,18 @@ def line_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return c / scale
 
 
+def median_sorted(x: np.ndarray):
+    """``np.median(x)`` of a non-empty 1-D float or int array already in order (a slice of
+    sorted steps), bit for bit: its middle value, or the mean of the two as numpy takes it."""
+    n = x.shape[0]
+    k = n // 2
+    if x.dtype.char == "d" and math.isnan(x[-1]):  # np.sort puts NaN last
+        return np.float64(np.nan)
+    if n % 2:
+        return np.float64(x[k])
+    return (np.float64(x[k - 1]) + np.float64(x[k])) / 2
+
+
 def median_rows(a: np.ndarray) -> np.ndarray:
     """``np.median(a, axis=1)`` of a 2-D float array, bit for bit, from one partition."""
     n = a.shape[1]
