@@ -297,8 +297,9 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
         return None  # invisible on the curve's own scale (e.g. 0.001 -> 0.01 near zero loss)
     # the evidence: the peak alone, the seed or the grown event (nested), whichever is least
     # likely under the ordinary noise next to it, anywhere among the n points
-    sig = -min(noise.log_p(np.array([height])), noise.log_p(z[seed[0]:seed[1] + 1] - level),
-               noise.log_p(seg - level)) - math.log(n)
+    seeded = noise.log_p(z[seed[0]:seed[1] + 1] - level)
+    grown = seeded if (i0, i1) == seed else noise.log_p(seg - level)
+    sig = -min(noise.log_p(np.array([height])), seeded, grown) - math.log(n)
     if sig < t["significance"]:
         return None
     # heavy-tailed noise: ordinary points next to it that reach half its height (log scale), as

@@ -162,17 +162,18 @@ def _quantile_points(n: int, qs) -> tuple[list[tuple[int, int, float]], set[int]
 def _interpolated(arr, where, scalar: bool, floats: bool):
     """The quantiles ``where`` of ``arr``, sorted at least at the positions they read (along the
     last axis); NaN where the values hold one (sorted last), as numpy gives."""
-    if arr.ndim == 1 and floats and math.isnan(arr[-1]):
+    rows = arr.ndim == 2
+    if not rows and floats and math.isnan(arr[-1]):
         return np.float64(np.nan) if scalar else np.full(len(where), np.nan)
     out = []
     for lo, hi, gamma in where:
-        a, b = arr[..., lo], arr[..., hi]
+        a, b = (arr[:, lo], arr[:, hi]) if rows else (arr[lo], arr[hi])
         diff = b - a
         out.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
-    if arr.ndim == 2:
-        rows = np.array(out, dtype=np.float64).reshape(len(where), arr.shape[0])
-        rows[:, np.isnan(arr[:, -1])] = np.nan
-        return rows
+    if rows:
+        out = np.array(out, dtype=np.float64)
+        out[:, np.isnan(arr[:, -1])] = np.nan
+        return out
     return np.float64(out[0]) if scalar else np.array(out, dtype=np.float64)
 
 
