@@ -45,12 +45,12 @@ def _metrics_of(f: Finding) -> set[str]:
 def view_of(run: Run, overrides: dict[str, str] | None = None) -> RunView:
     """The run's series, one per metric in order of first appearance, from categorical codes
     (a pandas groupby costs more than the detectors on a short run)."""
-    metric = run.frame["metric"].cat
-    codes = metric.codes.to_numpy()
+    metric = run.frame["metric"].array  # the Categorical: its codes without the .cat accessor's cost
+    codes = metric.codes
     steps, values = run.frame["step"].to_numpy(), run.frame["value"].to_numpy()
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]) if len(codes) else []
+    starts = np.flatnonzero(np.concatenate(([True], sorted_codes[1:] != sorted_codes[:-1]))) if len(codes) else []
     groups = {int(sorted_codes[a]): order[a:b] for a, b in zip(starts, [*starts[1:], len(codes)])}
     series = {}
     for code in sorted(groups, key=lambda c: groups[c][0]):

@@ -313,3 +313,21 @@ def test_explain_fills_every_threshold():
     for det in (Spike, Noisy):
         text = det.explain()
         assert "{" not in text and "What to do" in text
+
+
+def test_grow_is_the_first_quiet_run_rule():
+    """spike._grow (a loop) against the rule written with numpy: the event ends at the last point
+    above the band before the first run of more than ``gap`` points within it."""
+    from lossctl.detectors.spike import _grow
+
+    def reference(above, gap):
+        quiet = np.convolve(~above, np.ones(gap + 1, dtype=int), "valid") == gap + 1
+        stop = int(np.argmax(quiet)) if len(above) > gap and quiet.any() else len(above)
+        hits = np.flatnonzero(above[:stop])
+        return int(hits[-1]) + 1 if len(hits) else 0
+
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        above = rng.random(int(rng.integers(1, 400))) < rng.uniform(0, 1)
+        for gap in (1, 2, 3):
+            assert _grow(above, gap) == reference(above, gap)

@@ -7,11 +7,16 @@ import pytest
 
 from lossctl.detectors.stats import (
     _group_medians,
+    line_fit,
     median,
     median_rows,
+    median_sorted,
     nanmedian_window,
     percentile,
     quantile,
+    quantile_rows,
+    quantile_sorted,
+    rolling_median,
 )
 
 
@@ -74,3 +79,69 @@ def test_group_medians_are_pandas_groupby_medians():
         counts = np.diff(np.r_[starts, len(x)])
         expected = pd.Series(x).groupby(idx).median().to_numpy()
         assert np.array_equal(_group_medians(x, idx, starts, counts), expected, equal_nan=True)
+
+
+def test_group_medians_of_a_few_sizes_are_pandas_groupby_medians():
+    """Step-range bins of a regular log hold k or k + 1 points: the per-size partitions."""
+    rng = np.random.default_rng(3)
+    for x in arrays(1500, seed=3):
+        x = x.astype(np.float64)
+        if np.isnan(x).any():
+            continue
+        sizes = rng.integers(1, 8, int(rng.integers(1, 5)))  # one to four sizes
+        counts = rng.choice(sizes, len(x))
+        counts = counts[: np.searchsorted(np.cumsum(counts), len(x)) + 1]
+        counts[-1] -= counts.sum() - len(x)  # the last group is cut to fit
+        counts = counts[counts > 0]
+        starts = np.r_[0, np.cumsum(counts)[:-1]]
+        idx = np.repeat(np.arange(len(counts)), counts)
+        expected = pd.Series(x).groupby(idx).median().to_numpy()
+        assert np.array_equal(_group_medians(x, idx, starts, counts), expected)
+
+
+def test_sorted_and_row_quantiles_are_numpys():
+    for x in arrays(1500, seed=4):
+        x = x.astype(np.float64)
+        for q in (0.5, 0.99, 0.0, 1.0, [0.5, 0.9, 0.99], [0.1, 0.9]):
+            assert same(quantile_sorted(np.sort(x), q), np.quantile(x, q)), q
+        for width in (1, 2, 3, 7, 20):
+            if len(x) >= width:
+                rows = x[: len(x) // width * width].reshape(-1, width)
+                for q in ([0.9], [0.1, 0.9], [0.0, 0.5, 1.0]):
+                    assert same(quantile_rows(rows, q), np.quantile(rows, q, axis=1)), (width, q)
+
+
+def test_rolling_median_is_numpys_over_edge_padded_windows():
+    for x in arrays(1500, seed=5):
+        x = x.astype(np.float64)
+        for window in (2, 3, 5, 21):
+            if len(x) >= 3:
+                w = min(window, len(x)) | 1
+                padded = np.pad(x, w // 2, mode="edge")
+                expected = np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+                assert np.array_equal(rolling_median(x, window), expected, equal_nan=True)
+
+
+@pytest.mark.filterwarnings("ignore")  # NaN, rank-deficient fits: numpy warns, and so does line_fit
+def test_line_fit_is_numpys_polyfit():
+    def outcome(fit, x, y):
+        try:
+            return fit(x, y)
+        except np.linalg.LinAlgError as e:  # NaN, or one point at x = 0: numpy's SVD fails
+            return type(e)
+
+    rng = np.random.default_rng(6)
+    for y in arrays(1500, seed=6):
+        y = y.astype(np.float64)
+        n = len(y)
+        for x in (np.arange(n, dtype=np.float64), np.cumsum(rng.integers(1, 100, n)).astype(np.float64) * 10.0,
+                  np.log(np.arange(1, n + 1, dtype=np.float64))):
+            got, expected = outcome(line_fit, x, y), outcome(lambda a, b: np.polyfit(a, b, 1), x, y)
+            assert got is expected if isinstance(expected, type) else same(got, expected)
+
+
+def test_median_of_sorted_is_numpys():
+    for x in arrays(3000, seed=7):
+        x = np.sort(x)
+        assert same(median_sorted(x), np.median(x))
+        assert same(median_sorted(x[::3]), np.median(x[::3]))

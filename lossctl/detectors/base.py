@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from lossctl.detectors.stats import binned
 from lossctl.findings import Finding
 from lossctl.roles import LossPair
 
@@ -22,13 +23,25 @@ class Series:
     metric: str
     steps: np.ndarray  # int64, sorted
     values: np.ndarray  # float64, NaN/Inf kept
+    # what several detectors derive from the same series, computed once per analysis (the
+    # arrays are treated as read-only, as the series' own are)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.values)
 
     def finite(self) -> Series:
-        ok = np.isfinite(self.values)
-        return self if ok.all() else Series(self.metric, self.steps[ok], self.values[ok])
+        if (f := self._memo.get("finite")) is None:
+            ok = np.isfinite(self.values)
+            f = self._memo["finite"] = self if ok.all() else Series(self.metric, self.steps[ok], self.values[ok])
+        return f
+
+    def binned(self):
+        """:func:`stats.binned` of the series with the default bins (divergence, plateau and
+        overfitting all start from it)."""
+        if (b := self._memo.get("binned")) is None:
+            b = self._memo["binned"] = binned(self.steps, self.values)
+        return b
 
 
 @dataclass

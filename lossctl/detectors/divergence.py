@@ -5,7 +5,7 @@ import numpy as np
 from lossctl.detectors.base import Detector, RunView
 from lossctl.detectors.nonfinite import iteration_counters
 from lossctl.detectors.schedule import grad_growth, lr_context
-from lossctl.detectors.stats import binned, diff_noise, fmt, median, rolling_median
+from lossctl.detectors.stats import diff_noise, fmt, median, rolling_median
 
 
 class Divergence(Detector):
@@ -68,7 +68,7 @@ class Divergence(Detector):
     def _trend(self, s, f):
         """A sustained rise of the binned trend: ``(onset, best, best_step, tail level, ratio,
         progress lost)`` or None."""
-        first, last, y = binned(f.steps, f.values)
+        first, last, y = f.binned()
         n = len(y)
         positive = bool(np.all(y > 0))
         z = rolling_median(np.log(y) if positive else y, 5 if n >= 10 else 3)

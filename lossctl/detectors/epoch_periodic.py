@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
-from lossctl.detectors.stats import median, percentile, robust_sigma
+from lossctl.detectors.stats import line_fit, median, percentile, robust_sigma
 
 SEARCH_POINTS = 1 << 16  # the period search works on at most this many (block-averaged) points
 MAX_PAIRS = 200_000  # correlations use at most this many pairs of points
@@ -148,7 +148,8 @@ class EpochPeriodic(Detector):
             cd = _corr_at(d, keep[1:] & keep[:-1] & calm, lag)[0]
             if cd < t["search_min_diff_corr"]:
                 return None
-        amplitude = float(percentile(pattern, 90) - percentile(pattern, 10))
+        p10, p90 = percentile(pattern, [10, 90])
+        amplitude = float(p90 - p10)
         if amplitude < np.log1p(t["min_amplitude"]):
             return None
         if _running_average(z, lag, nph):
@@ -187,7 +188,7 @@ def _running_average(z: np.ndarray, lag: float, nph: int) -> bool:
     ok = (k >= 1) & (mean > 0)
     if ok.sum() < 4:
         return False
-    slope = np.polyfit(np.log(k[ok]), np.log(mean[ok]), 1)[0]
+    slope = line_fit(np.log(k[ok]), np.log(mean[ok]))[0]
     return bool(slope < -0.6)
 
 

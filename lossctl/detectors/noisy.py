@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import itertools
 import math
 from typing import ClassVar
 
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
-from lossctl.detectors.stats import bin_index, binned, fmt, median, quantile, rolling_median
+from lossctl.detectors.stats import bin_index, binned, fmt, median, median_rows, quantile_rows, rolling_median
 
 _Q10_Q90_SIGMAS = 2.5631  # q90 - q10 of a normal distribution, in sigmas
 
@@ -119,23 +118,26 @@ def measure_noise(steps: np.ndarray, values: np.ndarray, segments: int, min_poin
     start = max(float(np.max(trend_b[: max(1, nb // 20)])), float(median(values[: max(30, n // 20)])))
     end = float(median(values[-max(30, n // 10):]))
     idx = bin_index(steps, segments)
-    bounds = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1], True])  # segments are contiguous
-    sig, lev, tail = [], [], []
-    for a, b in itertools.pairwise(bounds):
-        if b - a < min_points:
-            continue
+    bounds = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1], [True])))  # segments are contiguous
+    sizes = np.diff(bounds)
+    kept = sizes >= min_points
+    starts, sizes = bounds[:-1][kept], sizes[kept]
+    sig, lev, tail = np.empty(len(starts)), np.empty(len(starts)), np.empty(len(starts))
+    for size in np.unique(sizes):  # segments of one size (k or k + 1 points) as rows of a 2-D array
+        g = np.flatnonzero(sizes == size)
+        rows = starts[g][:, None] + np.arange(size)
+        v, tr = values[rows], trend[rows]
         # step-to-step: differences of neighbouring points, where the trend cancels out
-        d = np.diff(values[a:b])
-        if len(d) > 50_000:  # the spread of i.i.d. noise needs no more points than this
-            d = d[:: len(d) // 50_000 + 1]
-        q10, q90 = quantile(d, [0.1, 0.9])
-        sig.append((q90 - q10) / (_Q10_Q90_SIGMAS * math.sqrt(2.0)))
-        lev.append(float(median(trend[a:b])))
+        d = np.diff(v, axis=1)
+        if d.shape[1] > 50_000:  # the spread of i.i.d. noise needs no more points than this
+            d = d[:, :: d.shape[1] // 50_000 + 1]
+        q10, q90 = quantile_rows(d, [0.1, 0.9])
+        sig[g] = (q90 - q10) / (_Q10_Q90_SIGMAS * math.sqrt(2.0))
+        lev[g] = median_rows(tr)
         # how far the upper tenth of the steps lies above the typical step: a loss carried by
         # rare batches (one or two examples per step near convergence) has a huge ratio
-        r = values[a:b] / np.maximum(trend[a:b], 1e-300)
-        tail.append(float(quantile(r, 0.9) / max(median(r), 1e-300)))
-    sig, lev, tail = np.array(sig), np.array(lev), np.array(tail)
+        r = v / np.maximum(tr, 1e-300)
+        tail[g] = quantile_rows(r, [0.9])[0] / np.maximum(median_rows(r), 1e-300)
     ok = lev > 0  # a segment whose typical loss is 0 has no level
     sig, lev, tail = sig[ok], lev[ok], tail[ok]
     if len(sig) < max(3, segments // 2):

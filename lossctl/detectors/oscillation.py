@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
-from lossctl.detectors.stats import bin_index, binned, fmt, median, percentile, robust_sigma
+from lossctl.detectors.stats import bin_index, binned, fmt, line_fit, median, percentile, robust_sigma
 
 
 class Oscillation(Detector):
@@ -75,16 +75,19 @@ class Oscillation(Detector):
         travel = float(np.abs(d).sum())
         up_fraction = float(np.mean(d > 0)) if len(d) else 0.0
         back_and_forth = travel / max(abs(float(h[-1] - h[0])), 1e-300)
-        span = float(percentile(z, 95) - percentile(z, 5))
+        p5, p95 = percentile(z, [5, 95])
+        span = float(p95 - p5)
         # on a log scale a loss creeping towards zero swings by large factors while it moves by
         # nothing a plot would show: the swings must also cover part of the curve's plain range
         plain_amp = _swings(y[n // 2:])[1] if log else amplitude
-        plain_span = float(percentile(y, 95) - percentile(y, 5))
+        p5, p95 = percentile(y, [5, 95])
+        plain_span = float(p95 - p5)
         plain_share = plain_amp / plain_span if plain_span > 0 else 0.0
         noise_amp = 0.0
         if len(f) > n:  # points were averaged into bins: how far would noise alone spread them?
             idx = bin_index(f.steps, bins)
-            point_resid = points - z[np.searchsorted(np.unique(idx), idx)]
+            ordinal = np.cumsum(np.concatenate(([0], idx[1:] != idx[:-1])))  # each point's bin (idx is sorted)
+            point_resid = points - z[ordinal]
             noise_amp = 2 * 1.2816 * 1.2533 * robust_sigma(point_resid) / np.sqrt(len(f) / n)
         ev = {"scale": "log" if log else "linear",
               "amplitude_to_range": round(amplitude / span, 3) if span > 0 else None,
@@ -96,7 +99,8 @@ class Oscillation(Detector):
             ev["level"] = float(np.exp(median(h)))
             ev["plain_amplitude_to_range"] = round(plain_share, 3)
         late = resid[len(resid) // 2:]  # the last quarter of the run: still swinging at the end?
-        late_band = float(percentile(late, 90) - percentile(late, 10))
+        p10, p90 = percentile(late, [10, 90])
+        late_band = float(p90 - p10)
         ev["late_amplitude_share"] = round(late_band / amplitude, 3) if amplitude > 0 else None
         # one rise beyond the noise is an event (a spike knocking the loss up, then its slow
         # recovery), not swings: the loss must rise clear of the noise again and again
@@ -125,9 +129,10 @@ class Oscillation(Detector):
 def _swings(h: np.ndarray) -> tuple[np.ndarray, float]:
     """The residuals of ``h`` around its own linear trend, and their band (10th to 90th
     percentile)."""
-    x = np.arange(len(h))
-    resid = h - np.polyval(np.polyfit(x, h, 1), x)
-    return resid, float(percentile(resid, 90) - percentile(resid, 10))
+    x = np.arange(len(h), dtype=np.float64)
+    resid = h - np.polyval(line_fit(x, h), x)
+    p10, p90 = percentile(resid, [10, 90])
+    return resid, float(p90 - p10)
 
 
 def _rises(d: np.ndarray, size: float) -> int:

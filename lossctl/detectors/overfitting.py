@@ -4,7 +4,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.quality import quality_trend
-from lossctl.detectors.stats import binned, fmt, median, percentile, robust_sigma, rolling_median
+from lossctl.detectors.stats import fmt, median, percentile, robust_sigma, rolling_median
 
 
 class Overfitting(Detector):
@@ -109,7 +109,7 @@ class Overfitting(Detector):
         return [self.finding(run, va, onset, end, msg, ev, _suggest(ev, run_first, run_last))]
 
     def _sustained(self, run: RunView, tr: Series, va: Series):
-        first, last, y = binned(va.steps, va.values)
+        first, last, y = va.binned()
         n = len(y)
         if n < self.t["min_points"]:
             return []
@@ -159,7 +159,7 @@ class Overfitting(Detector):
         if stretch < (self.t["short_stretch"] if strong else self.t["min_stretch"]):
             return []
         # the training loss over the same steps must keep falling
-        t_first, t_last, ty = binned(tr.steps, tr.values)
+        t_first, t_last, ty = tr.binned()
         t_pos = bool(np.all(ty >= 0) and np.any(ty > 0))
         tz = rolling_median(safe_log(ty) if t_pos else ty, 5 if len(ty) >= 15 else 3)
         t_mid = (t_first + t_last) / 2
@@ -172,7 +172,8 @@ class Overfitting(Detector):
                 return []
         else:
             train_change = None
-            t_span = float(percentile(tz, 95) - percentile(tz, 5))
+            p5, p95 = percentile(tz, [5, 95])
+            t_span = float(p95 - p5)
             if t_end - t_at_best > -0.1 * t_span:
                 return []
         lin = np.exp if positive else (lambda x: x)

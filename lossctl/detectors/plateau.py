@@ -4,7 +4,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.quality import quality_trend
-from lossctl.detectors.stats import binned, fmt, median, nanmedian_window
+from lossctl.detectors.stats import fmt, line_fit, median, nanmedian_window
 
 
 class Plateau(Detector):
@@ -67,7 +67,7 @@ class Plateau(Detector):
             return []
         s, f = judged
         t = self.t
-        first, last, y = binned(f.steps, f.values)
+        first, last, y = f.binned()
         n = len(y)
         if n < t["min_points"] or not np.all(y > 0):
             return []
@@ -117,7 +117,7 @@ class Plateau(Detector):
 
         flat_start, flat_end = int(first[fi]), int(last[-1])
         zz, ss = z[fi:], first[fi:].astype(np.float64)
-        slope = float(np.polyfit(ss - ss[0], zz, 1)[0]) if len(zz) >= 3 and ss[-1] > ss[0] else 0.0
+        slope = float(line_fit(ss - ss[0], zz)[0]) if len(zz) >= 3 and ss[-1] > ss[0] else 0.0
         ev.update({"pattern": pattern, "flat_start_step": flat_start, "flat_end_step": flat_end,
                    "flat_fraction": round(float(flat_frac), 3),
                    "flat_change": round(float(np.expm1(slope * (flat_end - flat_start))), 4)})

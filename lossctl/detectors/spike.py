@@ -8,7 +8,17 @@ import numpy as np
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.schedule import lr_context
 from lossctl.detectors.spike_long import LONG_RUN_DOC, LONG_RUN_THRESHOLDS, long_run_findings
-from lossctl.detectors.stats import binned, fmt, median, percentile, quantile, robust_sigma, rolling_median
+from lossctl.detectors.stats import (
+    binned,
+    fmt,
+    median,
+    median_sorted,
+    percentile,
+    quantile,
+    quantile_sorted,
+    robust_sigma,
+    rolling_median,
+)
 from lossctl.text import plural
 
 _LN5 = math.log(5.0)
@@ -198,8 +208,9 @@ def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.nda
     if len(cand) > limit:  # keep the highest; many outliers are noise, told apart by the count
         cand = np.sort(cand[np.argpartition(r[cand], -limit)[-limit:]])
     brk = np.flatnonzero(np.diff(cand) > 4)  # one event: elevated points at most 3 points apart
-    starts, ends = cand[np.r_[0, brk + 1]], cand[np.r_[brk, len(cand) - 1]]
-    peaks = np.maximum.reduceat(r[cand], np.r_[0, brk + 1])
+    first_of = np.concatenate(([0], brk + 1))
+    starts, ends = cand[first_of], cand[np.concatenate((brk, [len(cand) - 1]))]
+    peaks = np.maximum.reduceat(r[cand], first_of)
     order = np.argsort(-peaks)[: 3 * int(t["max_spikes"])]  # the highest are enough to judge
     span = float(steps[-1] - steps[0]) or 1.0
     # noise of one point from second differences (a smooth trend cancels out): the floor of the
@@ -235,7 +246,7 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
     w = steps.dtype.type(c["window"])
     seed = (i0, i1)
     # quiet points that end an event: 3, or fewer where a spike may only be a few points wide
-    gap = int(np.clip(round(0.25 * c["max_width"] / c["span"] * (n - 1)), 1, 3))
+    gap = min(3, max(1, round(0.25 * c["max_width"] / c["span"] * (n - 1))))
     # the ordinary noise: the points before the seed and those after it beyond the longest
     # recovery a spike may have (by steps, not by value, so the sample is not truncated)
     noise = _Noise(_noise_sample(steps, r, i0, i1, w, c["max_width"]), c["floor"])
@@ -246,20 +257,20 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
         if steps[i1] - steps[i0] > c["max_width"]:
             return None
         # a window of 10% of the run on each side (at least 5 points where logged)
-        lo = min(int(np.searchsorted(steps, steps[i0] - w, side="left")), max(0, i0 - 5))
-        hi = max(int(np.searchsorted(steps, steps[i1] + w, side="right")), min(n, i1 + 6))
+        lo = min(int(steps.searchsorted(steps[i0] - w, side="left")), max(0, i0 - 5))
+        hi = max(int(steps.searchsorted(steps[i1] + w, side="right")), min(n, i1 + 6))
         if i0 - lo < t["min_before"] or hi - (i1 + 1) < 2:
             return None  # no level before it (first steps) or no recovery seen yet (last steps)
-        pre, post = _thin(np.arange(lo, i0)), _thin(np.arange(i1 + 1, hi))
+        pre, post = _thin_slice(lo, i0), _thin_slice(i1 + 1, hi)
         pre_level, post_level = float(median(z[pre])), float(median(z[post]))
         # the level it jumps from: the line through the medians before and after it (at their
         # median steps), at the event's highest end, raised by two standard errors of those
         # medians (erring high: a few points at the start of a run say little, and the line
         # lies above a convex descent)
-        x0, x1 = float(median(steps[pre])), float(median(steps[post]))
+        x0, x1 = float(median_sorted(steps[pre])), float(median_sorted(steps[post]))
         slope = (post_level - pre_level) / max(x1 - x0, 1e-9)
         chord = pre_level + slope * (float(steps[i0] if slope < 0 else steps[i1]) - x0)
-        err = 2.0 * 1.2533 * noise.sigma / math.sqrt(min(len(pre), len(post)))
+        err = 2.0 * 1.2533 * noise.sigma / math.sqrt(min(_count(pre), _count(post)))
         level = chord + err
         if grow:  # against the line itself: on a steep descent the points before sit above its end
             line = pre_level + slope * (steps[lo:hi] - x0) + err
@@ -271,6 +282,8 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
             above = z[lo:hi] > line + max(noise.band, t["grow_fraction"] * jump)
             i1 += _grow(above[i1 + 1 - lo:], gap)
             i0 -= _grow(above[:i0 - lo][::-1], gap)
+            if (i0, i1) == seed:
+                break  # it did not grow: pass 2 would measure the same level
     seg = z[i0:i1 + 1]
     k = int(np.argmax(seg))
     peak = float(seg[k])
@@ -284,8 +297,9 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
         return None  # invisible on the curve's own scale (e.g. 0.001 -> 0.01 near zero loss)
     # the evidence: the peak alone, the seed or the grown event (nested), whichever is least
     # likely under the ordinary noise next to it, anywhere among the n points
-    sig = -min(noise.log_p(np.array([height])), noise.log_p(z[seed[0]:seed[1] + 1] - level),
-               noise.log_p(seg - level)) - math.log(n)
+    seeded = noise.log_p(z[seed[0]:seed[1] + 1] - level)
+    grown = seeded if (i0, i1) == seed else noise.log_p(seg - level)
+    sig = -min(noise.log_p(np.array([height])), seeded, grown) - math.log(n)
     if sig < t["significance"]:
         return None
     # heavy-tailed noise: ordinary points next to it that reach half its height (log scale), as
@@ -306,9 +320,9 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
 def _noise_sample(steps, r, i0, i1, w, guard):
     """Residuals in a window before ``i0`` and one after ``i1 + guard``, 20+ points each."""
     n = len(r)
-    lo = min(int(np.searchsorted(steps, steps[i0] - w, side="left")), max(0, i0 - 20))
-    a = int(np.searchsorted(steps, steps[i1] + steps.dtype.type(guard), side="right"))
-    b = max(int(np.searchsorted(steps, steps[i1] + steps.dtype.type(guard + w), side="right")), min(n, a + 20))
+    lo = min(int(steps.searchsorted(steps[i0] - w, side="left")), max(0, i0 - 20))
+    a = int(steps.searchsorted(steps[i1] + steps.dtype.type(guard), side="right"))
+    b = max(int(steps.searchsorted(steps[i1] + steps.dtype.type(guard + w), side="right")), min(n, a + 20))
     sample = np.concatenate([_thin(r[lo:i0]), _thin(r[a:b])])
     return sample if len(sample) >= 10 else r[_thin(np.arange(n))]
 
@@ -318,8 +332,9 @@ class _Noise:
     distribution, continued beyond its largest value by an exponential tail."""
 
     def __init__(self, residuals: np.ndarray, floor_sigma: float = 0.0):
-        m50, m90, m99 = quantile(residuals, [0.5, 0.9, 0.99])
-        self.sorted = np.sort(residuals - m50)
+        ordered = np.sort(residuals)
+        m50, m90, m99 = quantile_sorted(ordered, [0.5, 0.9, 0.99])
+        self.sorted = ordered - m50  # still sorted: subtracting a constant keeps the order
         self.p90 = max(float(m90 - m50), 1.2816 * floor_sigma)
         self.sigma = self.p90 / 1.2816  # the normal sigma with this 90th percentile
         b_bulk = max(self.p90 / _LN5, _B_FLOOR)  # exponential scale fitting the 50-90th percentiles
@@ -340,6 +355,8 @@ class _Noise:
         beyond = excess > self.sorted[-1]
         log_p[beyond] -= (excess[beyond] - self.sorted[-1]) / self.b_ext
         total = float(-log_p.sum())
+        if len(excess) == 1:  # Gamma(1): the sum below is 1
+            return -total + 0.0
         j = np.arange(len(excess))  # P(Gamma(k) > S) = e^-S sum_{j<k} S^j / j!
         terms = j * math.log(max(total, 1e-300)) - np.array([math.lgamma(x + 1.0) for x in j])
         return -total + float(np.logaddexp.reduce(terms))
@@ -347,21 +364,35 @@ class _Noise:
 
 def _grow(above: np.ndarray, gap: int = 3) -> int:
     """How many of the next points (in order) belong to the event: up to the last point above
-    the band before the first run of more than ``gap`` points within it."""
+    the band before the first run of more than ``gap`` points within it. A plain loop: the
+    answer is a few points in, and numpy's per-call cost on such short stretches was most of it."""
+    last = quiet = i = 0
     size = 64
-    while True:  # look at a short stretch first: events are short, windows can be long
-        part = above[:size]
-        quiet = np.convolve(~part, np.ones(gap + 1, dtype=int), "valid") == gap + 1
-        if quiet.any() or size >= len(above):
-            stop = int(np.argmax(quiet)) if quiet.any() else len(part)
-            hits = np.flatnonzero(part[:stop])
-            return int(hits[-1]) + 1 if len(hits) else 0
+    while i < len(above):  # a short stretch first: events are short, windows can be long
+        for a in above[i:i + size].tolist():
+            i += 1
+            if a:
+                last, quiet = i, 0
+            else:
+                quiet += 1
+                if quiet > gap:
+                    return last
         size *= 4
+    return last
 
 
 def _thin(x: np.ndarray, keep: int = 2000) -> np.ndarray:
     """Every k-th point of a long window: medians and quantiles of noise need no more."""
     return x if len(x) <= keep else x[:: len(x) // keep + 1]
+
+
+def _thin_slice(a: int, b: int, keep: int = 2000) -> slice:
+    """:func:`_thin` of the indices ``a..b-1`` as a slice (a view, not a gather)."""
+    return slice(a, b) if b - a <= keep else slice(a, b, (b - a) // keep + 1)
+
+
+def _count(s: slice) -> int:
+    return len(range(s.start, s.stop, s.step or 1))
 
 
 def _lr_jump_steps(run: RunView) -> np.ndarray | None:

@@ -27,8 +27,8 @@ def binned(steps: np.ndarray, values: np.ndarray, max_bins: int = MAX_BINS):
     if n <= max_bins:
         return steps, steps, values
     idx = bin_index(steps, max_bins)
-    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])  # bins are contiguous runs
-    ends = np.r_[starts[1:], n]
+    starts = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1])))  # bins are contiguous runs
+    ends = np.concatenate((starts[1:], [n]))
     counts = ends - starts
     if np.all(counts == counts[0]):  # regular logging: one vectorised median over a 2-D view
         medians = median_rows(values.reshape(len(starts), counts[0]))
@@ -39,11 +39,19 @@ def binned(steps: np.ndarray, values: np.ndarray, max_bins: int = MAX_BINS):
 
 def _group_medians(values: np.ndarray, idx: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The median of each contiguous group, as pandas' groupby median gives it (the mean of the
-    two middle values for an even count), from one sort of the values within groups."""
+    two middle values for an even count): by partitions of the groups of each size, or from one
+    sort of the values within groups when sizes vary much."""
     if np.isnan(values).any():  # pandas leaves NaN out; not met on the finite series detectors judge
         import pandas as pd
 
         return pd.Series(values).groupby(idx).median().to_numpy()
+    sizes = np.unique(counts)
+    if len(sizes) <= 4:  # bins of a few sizes (k and k + 1 points): a 2-D partition per size
+        out = np.empty(len(starts))
+        for c in sizes:
+            g = np.flatnonzero(counts == c)
+            out[g] = median_rows(values[starts[g][:, None] + np.arange(c)])
+        return out
     v = values[np.lexsort((values, idx))]
     lo, hi = starts + (counts - 1) // 2, starts + counts // 2
     return np.where(lo == hi, v[lo], (v[lo] + v[hi]) / 2)
@@ -91,8 +99,14 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
     if len(x) < 3 or window < 2:
         return x
     w = min(window, len(x)) | 1
-    padded = np.pad(x, w // 2, mode="edge")
-    return median_rows(np.lib.stride_tricks.sliding_window_view(padded, w))
+    h = w // 2
+    return median_rows(_windows(np.concatenate((np.full(h, x[0]), x, np.full(h, x[-1]))), w))
+
+
+def _windows(x: np.ndarray, w: int) -> np.ndarray:
+    """Every window of ``w`` consecutive values, one a row (a copy: cheaper than numpy's
+    sliding_window_view on the short series it is used on, which the partition copies anyway)."""
+    return x[np.arange(len(x) - w + 1)[:, None] + np.arange(w)]
 
 
 def median(x: np.ndarray):
@@ -125,30 +139,93 @@ def quantile(x: np.ndarray, q):
     scalar = isinstance(q, float)  # np.float64 too; an integer q is numpy's exact path
     if not scalar and not (isinstance(q, (list, tuple, np.ndarray)) and all(isinstance(p, float) for p in q)):
         return np.quantile(x, q)
-    where = []
-    kth = {0, n - 1}
-    for p in ((q,) if scalar else q):
+    where, kth = _quantile_points(n, (q,) if scalar else q)
+    arr = x.copy()
+    arr.partition(sorted(kth))
+    return _interpolated(arr, where, scalar, x.dtype.char == "d")
+
+
+def _quantile_points(n: int, qs) -> tuple[list[tuple[int, int, float]], set[int]]:
+    """numpy's linear-method ``(lo, hi, gamma)`` for each quantile of ``n`` values, and the
+    sorted positions they read (the same index arithmetic, -1 for the last value included)."""
+    where, kth = [], {0, n - 1}
+    for p in qs:
         virtual = (n - 1) * float(p)  # numpy's virtual index for the linear method
         lo = -1 if virtual >= n - 1 else 0 if virtual < 0 else math.floor(virtual)
         hi = -1 if lo == -1 else lo + 1
         kth.add(lo % n)
         kth.add(hi % n)
         where.append((lo, hi, virtual - lo))
-    arr = x.copy()
-    arr.partition(sorted(kth))
-    if x.dtype.char == "d" and math.isnan(arr[-1]):
+    return where, kth
+
+
+def _interpolated(arr, where, scalar: bool, floats: bool):
+    """The quantiles ``where`` of ``arr``, sorted at least at the positions they read (along the
+    last axis); NaN where the values hold one (sorted last), as numpy gives."""
+    rows = arr.ndim == 2
+    if not rows and floats and math.isnan(arr[-1]):
         return np.float64(np.nan) if scalar else np.full(len(where), np.nan)
     out = []
     for lo, hi, gamma in where:
-        a, b = arr[lo], arr[hi]
+        a, b = (arr[:, lo], arr[:, hi]) if rows else (arr[lo], arr[hi])
         diff = b - a
         out.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    if rows:
+        out = np.array(out, dtype=np.float64)
+        out[:, np.isnan(arr[:, -1])] = np.nan
+        return out
     return np.float64(out[0]) if scalar else np.array(out, dtype=np.float64)
+
+
+def quantile_sorted(x: np.ndarray, q):
+    """:func:`quantile` of an already sorted 1-D float array (NaN last, as ``np.sort`` puts
+    them), bit for bit: a caller that needs the sorted values anyway saves the partition."""
+    scalar = isinstance(q, float)
+    where, _ = _quantile_points(x.shape[0], (q,) if scalar else q)
+    return _interpolated(x, where, scalar, True)
+
+
+def quantile_rows(a: np.ndarray, q: list[float]) -> np.ndarray:
+    """``np.quantile(a, q, axis=1)`` of a 2-D float array with at least one column, bit for bit:
+    one sort of the rows, then the same interpolation as :func:`quantile`; one row per quantile."""
+    where, _ = _quantile_points(a.shape[1], q)
+    return _interpolated(np.sort(a, axis=1), where, False, True)
 
 
 def percentile(x: np.ndarray, p):
     """``np.percentile(x, p)``, bit for bit (see :func:`quantile`)."""
     return quantile(x, np.true_divide(p, 100))
+
+
+def line_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``np.polyfit(x, y, 1)`` of 1-D float arrays, bit for bit: the same scaled two-column
+    system solved by the same LAPACK least squares, without polyfit's generic preparation
+    (most of its cost on the short series it fits). Other inputs, and a rank-deficient fit
+    (numpy warns about it), go to numpy."""
+    if not (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == np.float64 == y.dtype
+            and x.ndim == 1 == y.ndim and 0 < len(x) == len(y)):
+        return np.polyfit(x, y, 1)
+    lhs = np.empty((len(x), 2))  # np.vander(x, 2)
+    lhs[:, 0] = x
+    lhs[:, 1] = 1.0
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    c, _, rank, _ = np.linalg.lstsq(lhs, y, len(x) * np.finfo(np.float64).eps)
+    if rank != 2:
+        return np.polyfit(x, y, 1)
+    return c / scale
+
+
+def median_sorted(x: np.ndarray):
+    """``np.median(x)`` of a non-empty 1-D float or int array already in order (a slice of
+    sorted steps), bit for bit: its middle value, or the mean of the two as numpy takes it."""
+    n = x.shape[0]
+    k = n // 2
+    if x.dtype.char == "d" and math.isnan(x[-1]):  # np.sort puts NaN last
+        return np.float64(np.nan)
+    if n % 2:
+        return np.float64(x[k])
+    return (np.float64(x[k - 1]) + np.float64(x[k])) / 2
 
 
 def median_rows(a: np.ndarray) -> np.ndarray:
@@ -173,7 +250,7 @@ def nanmedian_window(z: np.ndarray, w: int) -> np.ndarray:
         padded = np.pad(z, h, constant_values=np.nan)
         return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
     out = np.empty(n)
-    out[h:n - h] = median_rows(np.lib.stride_tricks.sliding_window_view(z, w))
+    out[h:n - h] = median_rows(_windows(z, w))
     for i in (*range(h), *range(n - h, n)):
         v = np.sort(z[max(0, i - h):i + h + 1])
         c = len(v)

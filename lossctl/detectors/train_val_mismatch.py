@@ -4,7 +4,7 @@ import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.overfitting import safe_log, train_and_val
-from lossctl.detectors.stats import fmt, median
+from lossctl.detectors.stats import fmt, median, median_rows
 
 
 class TrainValMismatch(Detector):
@@ -144,14 +144,16 @@ def train_at(t_steps: np.ndarray, lt: np.ndarray, v_steps: np.ndarray, n_val: in
     half = 0.5 * np.r_[gaps[0] if len(gaps) else v_steps[0] - t_steps[0], gaps]
     lo = np.searchsorted(t_steps, v_steps - half, side="left")
     hi = np.searchsorted(t_steps, v_steps, side="right")
-    # median over each (small) window: ragged windows, so one median per validation point
-    # (validation points are few; callers only use the first and last few)
+    # median over each (small) window, for the validation points callers use (the first and
+    # last few); windows of one size (the usual regular evaluation) as rows of one partition
     out = np.full(len(v_steps), np.nan)
-    for i in _needed(len(v_steps)):
-        if hi[i] > lo[i]:
-            out[i] = median(lt[lo[i]:hi[i]])
-        elif hi[i] > 0:
-            out[i] = lt[hi[i] - 1]
+    need = np.array(_needed(len(v_steps)))
+    size = hi[need] - lo[need]
+    before = need[(size <= 0) & (hi[need] > 0)]  # an empty window: the last point before it
+    out[before] = lt[hi[before] - 1]
+    for c in np.unique(size[size > 0]):
+        g = need[size == c]
+        out[g] = median_rows(lt[lo[g][:, None] + np.arange(c)])
     return out
 
 
