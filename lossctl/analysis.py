@@ -108,6 +108,8 @@ def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = Non
                  for cls in DETECTORS if config.enabled(cls.kind)]
     checked = [d.kind for d in detectors]
     findings = _judge(view, detectors)
+    for s in view.series.values():
+        s.forget()
     findings = [f for f in findings if not any(
         g.kind in BY_KIND[f.kind].suppressed_by and g.metric in _metrics_of(f) and BY_KIND[g.kind].explains(g, f)
         for g in findings)]

@@ -36,6 +36,11 @@ class Series:
             f = self._memo["finite"] = self if ok.all() else Series(self.metric, self.steps[ok], self.values[ok])
         return f
 
+    def forget(self) -> None:
+        """Drop what detectors derived: a report keeps its series, sent between processes and
+        held for the whole sweep, not their by-products."""
+        self._memo.clear()
+
     def binned(self):
         """:func:`stats.binned` of the series with the default bins (divergence, plateau and
         overfitting all start from it)."""
