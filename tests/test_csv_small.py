@@ -159,3 +159,27 @@ def test_the_fast_path_is_used_here():
     # this pandas still offers the C reader as csv_small calls it (else every file is read by
     # read_csv: correct, only slower; the test says so)
     assert csv_small.numeric_table(b"step,loss\n0,0.5\n", ",", False) is not None
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\r", b"\n", b"a,b\r\n1,2\r\n", b"a,b\r\n1,2", b"a,b\r\n1,2\r", b"a\r\rb\r\n", b"a\r\n\r\nb\n",
+    b"\xef\xbb\xbfa,b\r\n1,2\r\n", b"a\xe2\x82\r\n\xac,b\r\n", b"\xe2\r\n\x82\xac\r\n", b"a\rb\nc\r\n",
+    b"\r\n\r\n", b"x\xff\r\n\xfe\r\n",
+])
+def test_text_as_blob_text_gives_it(data, tmp_path):
+    # the CSV reader's own decoding (CR bytes dropped when each starts a CRLF) equals Blob.text()
+    from lossctl.storage import as_blob
+
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(data)
+    assert C._text(as_blob(path)) == as_blob(path).text()
+
+
+def test_text_of_an_unreadable_file(tmp_path):
+    from lossctl.storage import as_blob
+
+    with pytest.raises(Exception) as got:
+        C._text(as_blob(tmp_path))  # a directory
+    with pytest.raises(Exception) as want:
+        as_blob(tmp_path).text()
+    assert (type(got.value), str(got.value)) == (type(want.value), str(want.value))

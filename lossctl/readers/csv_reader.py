@@ -29,7 +29,7 @@ from lossctl.readers.columns import (
     wide_to_long,
 )
 from lossctl.readers.csv_small import numeric_table
-from lossctl.storage import as_blob
+from lossctl.storage import as_blob, cannot_read
 
 SUFFIXES = CSV_SUFFIXES
 LONG_NAME = ["metric", "tag", "name", "key"]
@@ -115,7 +115,7 @@ class CsvReader:
 
     def read(self, path) -> FileData:
         path = as_blob(path)
-        text = path.text()
+        text = _text(path)
         text, partial = complete_lines(text)
         warnings = [(f"{path}: last line has no line end (file still being written?); skipped: "
                      f"{partial[:40]!r}")] if partial.strip() else []
@@ -161,6 +161,24 @@ class CsvReader:
             raise InputError(path, "no numeric metric values in any column")
         metric, step, wall, value = arrays
         return FileData(make_frame(metric, step, wall, value), fmt, warnings)
+
+
+def _text(path) -> str:
+    """``path.text()``: the file decoded (UTF-8, a BOM dropped, bad bytes replaced) with universal
+    newlines. A file written by Python's csv module ends every line with CRLF, where dropping
+    each CR byte (half the time of ``str.replace``, which is slow with a match per line) gives
+    the same text: a CR or LF byte is never part of a multi-byte character."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise cannot_read(path, exc) from None
+    if b"\r" in data:
+        octets = np.frombuffer(data, dtype=np.uint8)
+        cr = np.flatnonzero(octets == 13)
+        if cr[-1] + 1 < len(octets) and np.all(octets[cr + 1] == 10):  # every CR starts a CRLF
+            data = data.translate(None, b"\r")
+    text = data.decode("utf-8-sig", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _first_line(text: str) -> str:
