@@ -103,7 +103,7 @@ def test_public_path_when_the_private_one_is_gone(monkeypatch):
     ([0, 1, 0, 0], [0, 0, 1, 0]),  # a metric in two stretches, a restart
     ([5], [0]),
 ])
-def test_drop_superseded_shortcut_agrees_with_the_general_rule(steps, codes):
+def test_drop_superseded_check_agrees_with_the_general_rule(steps, codes):
     frame = F.make_frame(pd.Categorical.from_codes(codes, categories=["a", "b"]), steps, None,
                          np.arange(len(steps), dtype=float))
     got, dropped = F.drop_superseded(frame)
@@ -112,3 +112,13 @@ def test_drop_superseded_shortcut_agrees_with_the_general_rule(steps, codes):
             for i in range(len(steps))]
     assert dropped == len(steps) - sum(keep)
     assert got["value"].tolist() == [float(i) for i in range(len(steps)) if keep[i]]
+
+
+def test_column_is_the_series_array():
+    frame = F.make_frame(["a", "b", "a"], [0, 0, 1], [1.0, 2.0, 3.0], [0.5, 0.25, 0.125], "r")
+    for name in F.COLUMNS:
+        got, series = F.column(frame, name), frame[name]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            pd.testing.assert_extension_array_equal(got, series.array)
+        else:
+            assert got.dtype == series.dtype and np.array_equal(got, series.to_numpy())
