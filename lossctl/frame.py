@@ -43,20 +43,21 @@ def constant_category(value: str, n: int) -> pd.Categorical:
     """``n`` copies of one label, built from codes (a Python list of n strings would cost more
     than reading the file they came from) and a ready dtype (pandas validates categories
     given as a list once more on every call: half a millisecond a run in a sweep)."""
-    return from_codes(np.zeros(n, dtype=np.int8), _one_label(value))
-
-
-@functools.lru_cache(maxsize=64)
-def _one_label(value: str) -> pd.CategoricalDtype:
-    return category_dtype([value])
+    return from_codes(np.zeros(n, dtype=np.int8), category_dtype([value]))
 
 
 def category_dtype(categories: list[str]) -> pd.CategoricalDtype:
     """The unordered dtype of ``categories``, which the caller knows are distinct strings (sorted
-    metric names, one run's label): built without pandas' checks for nulls and duplicates,
-    whose hash table is half the cost of a dtype (about 20 us; one or two per run)."""
-    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)  # private
-    return pd.CategoricalDtype(categories) if fast is None else fast(categories, False)
+    metric names, one run's label). A sweep's runs log the same metrics, so the dtypes are
+    kept (a dtype is immutable; frames share them as pandas' own operations do): building one
+    costs about 15 us, pandas' checks for nulls and duplicates as much again."""
+    return _category_dtype(tuple(categories))
+
+
+@functools.lru_cache(maxsize=256)
+def _category_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)  # private: skips those checks
+    return pd.CategoricalDtype(list(categories)) if fast is None else fast(list(categories), False)
 
 
 def from_codes(codes: np.ndarray, dtype: pd.CategoricalDtype) -> pd.Categorical:
