@@ -216,9 +216,9 @@ def _read_table(text: str, sep: str, path):
 
     Fast path: the C parser turns every column whose cells are all numbers or empty into
     float64 (:class:`Numbers`, no Python object per cell); a small file holding only such
-    columns is read by the C parser without ``read_csv`` (:mod:`lossctl.readers.csv_small`). Columns it leaves as text (``NA``,
-    ``nan``, words, ``True``) are ``None`` here and read again as text by
-    :func:`_text_where_needed`. A file the C parser cannot split into rows (a header that grew
+    columns is read by the C parser without ``read_csv`` (:mod:`lossctl.readers.csv_small`).
+    Columns it leaves as text (``NA``, ``nan``, words, ``True``) are ``None`` here and read
+    again as text by :func:`_text_where_needed`. A file the C parser cannot split into rows (a header that grew
     mid-file, ragged rows) is read by the csv module as text, every column tolerant."""
     data = text.encode("utf-8", errors="replace")  # bytes: the C parser reads them without a copy per chunk
     small = numeric_table(data, sep, _skip_spaces(data))  # a small all-numeric file: without read_csv

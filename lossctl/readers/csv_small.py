@@ -81,7 +81,7 @@ def numeric_table(data: bytes, sep: str, skipinitialspace: bool) -> tuple[list[s
         return None
     columns = [chunks[0][i] for i in range(len(names))]
     n = len(columns[0])
-    if n == 0 or not all(c.ndim == 1 and len(c) == n for c in columns):
+    if n == 0 or not all(getattr(c, "ndim", 0) == 1 and len(c) == n for c in columns):
         return None
     text = [i for i, c in enumerate(columns) if not _numeric(c)]
     gaps = {}
@@ -111,5 +111,6 @@ def numeric_table(data: bytes, sep: str, skipinitialspace: bool) -> tuple[list[s
 
 
 def _numeric(column) -> bool:
+    """A column the C parser made numbers of, as ``read_csv`` would keep it."""
     return isinstance(column, np.ndarray) and (column.dtype == np.float64 or
                                                 (column.dtype.kind in "iu" and column.dtype.itemsize == 8))

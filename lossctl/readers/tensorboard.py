@@ -239,8 +239,8 @@ def _hparams_at(path: str, offsets: list[int]) -> list[tuple[str, bytes]]:
 
 
 def _frame(res: fastscan.ScanResult) -> pd.DataFrame:
-    tags = res.tags
-    dtype = category_dtype(tags) if len(set(tags)) == len(tags) else pd.CategoricalDtype(tags)  # (pandas' error)
+    tags = res.tags  # distinct, as the scanner keeps them; if ever not, pandas' own error as before
+    dtype = category_dtype(tags) if len(set(tags)) == len(tags) else pd.CategoricalDtype(tags)
     metric = pd.Categorical.from_codes(res.codes, dtype=dtype)
     return make_frame(metric, res.steps, res.wall_times, res.values)
 
