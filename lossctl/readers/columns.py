@@ -15,6 +15,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from lossctl.frame import category_dtype, from_codes
+
 # in order of preference: the first present is the step axis
 STEP_COLUMNS = ["step", "global_step", "Step", "trainer/global_step", "_step", "iteration", "iter",
                 "Iteration", "epoch", "Epoch"]
@@ -148,7 +150,7 @@ def wide_to_long(columns: Sequence[tuple[str, object]], n: int, step_col: str | 
     categories = sorted(set(names))
     code_of = {c: i for i, c in enumerate(categories)}
     codes = np.repeat(np.array([code_of[m] for m in names], dtype=np.int32), counts)
-    metric = pd.Categorical.from_codes(codes, categories=categories)
+    metric = from_codes(codes, category_dtype(categories))  # sorted(set(...)): distinct, in range
 
     def gather(arrays):
         return np.concatenate([a if k is None else a[k] for a, k in zip(arrays, keeps)])

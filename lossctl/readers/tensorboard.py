@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError
 from tensorboard.compat.proto import event_pb2
 
 from lossctl.errors import InputError, NotALog
-from lossctl.frame import make_frame
+from lossctl.frame import category_dtype, make_frame
 from lossctl.readers import fastscan, tb_hparams, tfrecord
 from lossctl.readers.base import FileData
 from lossctl.storage import Blob, as_blob, cannot_read
@@ -239,7 +239,9 @@ def _hparams_at(path: str, offsets: list[int]) -> list[tuple[str, bytes]]:
 
 
 def _frame(res: fastscan.ScanResult) -> pd.DataFrame:
-    metric = pd.Categorical.from_codes(res.codes, categories=res.tags)
+    tags = res.tags  # distinct, as the scanner keeps them; if ever not, pandas' own error as before
+    dtype = category_dtype(tags) if len(set(tags)) == len(tags) else pd.CategoricalDtype(tags)
+    metric = pd.Categorical.from_codes(res.codes, dtype=dtype)
     return make_frame(metric, res.steps, res.wall_times, res.values)
 
 

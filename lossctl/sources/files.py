@@ -12,6 +12,7 @@ import os
 from dataclasses import replace
 
 from lossctl.errors import InputError, NotALog
+from lossctl.frame import column
 from lossctl.hparams import read_hparams_yaml
 from lossctl.readers import BY_FORMAT, READERS, tb_hparams
 from lossctl.run import assemble_run
@@ -200,7 +201,7 @@ def _session(blobs: list[Blob]) -> dict | None:
 def _split(ref: RunRef, parts, warnings, hparams: dict | None = None) -> list:
     """One run, or one per label when a file's frame labels several runs in its ``run`` column
     (a console log of several trainings, a W&B chart export): ``<dir>/<label>``."""
-    labels = {str(x) for _, d in parts for x in d.frame["run"].cat.categories} - {"."}
+    labels = {str(x) for _, d in parts for x in column(d.frame, "run").categories.tolist()} - {"."}
     if not labels:
         return [assemble_run(ref.name, ref.path, parts, warnings, hparams)]
     runs = []
