@@ -181,6 +181,23 @@ def test_healthy_validation_wobbling_around_its_floor_is_never_flagged(seed, epo
     assert mine(series, {"val/loss": val_steps(epochs, per_epoch)}) == set()
 
 
+def test_three_rises_after_the_best_of_a_few_evaluations_are_noise():
+    """A draw the random-draw run found: a healthy 12-epoch validation loss whose correlated
+    wobble ends 0.316, 0.319, 0.326, 0.353 (+12% over its last three evaluations). Three rises
+    in a row end a run of independent noise once in 24 times, and a correlated wobble more
+    often: the rule needs four moves after the best."""
+    seed, epochs = 4387, 12
+    rng = np.random.default_rng(seed)
+    train = train_curve(epochs * 20, floor=0.05, noise=0.3, seed=seed)
+    val = decay(epochs, start=1.9, floor=0.3, rate=6, noise=0.0) * np.exp(_wobble(epochs, 0.8, 0.0625, rng))
+    assert list(np.diff(val[np.argmin(val):]) > 0) == [True] * 3
+    assert mine({"train/loss": train, "val/loss": val}, {"val/loss": val_steps(epochs, 20)}) == set()
+    # one epoch later (the first dropped, still 12 evaluations) with a fourth rise: overfitting
+    val = np.concatenate((val[1:], [val[-1] * 1.08]))
+    train = np.concatenate((train[20:], train[-20:] * 0.9))
+    assert mine({"train/loss": train, "val/loss": val}, {"val/loss": val_steps(epochs, 20)}) == {"overfitting"}
+
+
 @pytest.mark.parametrize("shape", ["step_decay", "warm_restart", "warmup", "plateau_lr"])
 def test_scheduled_events_raise_neither_kind(shape):
     epochs, per_epoch = 60, 50
