@@ -125,6 +125,15 @@ kind, plus a healthy run that must raise nothing):
     ``tests/test_readers_console.py`` writes the same run as CSV and checks that lossctl finds
     the same.
 
+``val_labels_permuted_keras/``
+    An 8-64-4 ReLU MLP on four Gaussian clusters (Adam 1e-3, batch 32, 40 epochs) whose class
+    ids were built per file, in the order each file's labels first appear
+    (``df.label.unique()``): the validation file lists its classes in another order, so its ids
+    name other classes. Training learns the clusters (1.15 -> 0.066); the validation loss, 2.9x
+    the training loss at the first epochs, is never below training's starting loss and climbs
+    from 1.82 to 6.1 as the model grows confident: a train/validation mismatch that also
+    overfits from the first epoch. Keras ``CSVLogger`` ``training.log``.
+
 ``two_heads_keras/``
     A two-output model (Keras functional API style): a shared 8-256 ReLU trunk with a ``price``
     head (MSE on the standardised price) and a ``segment`` head (built in the last 20 years or
@@ -530,6 +539,23 @@ def train_val_mismatch():
                  lr_at=lambda step: 0.01, seed=73)
 
 
+PERMUTED = {"classes": 4, "hidden": 64, "batch_size": 32, "max_epochs": 40, "lr": 1e-3}
+
+
+def labels_permuted():
+    rng = np.random.default_rng(91)
+    h = PERMUTED
+    x, y = blobs(TRAIN + VAL, h["classes"], 8, 1.5, rng)
+    x, xv = standardise(x[:TRAIN], x[TRAIN:])
+    # each file's class ids in the order its labels first appear (``df.label.unique()``): the
+    # validation file lists its classes in another order, so its ids name other classes
+    ids = {c: i for i, c in enumerate(dict.fromkeys(y[TRAIN:]))}
+    data = (x, y[:TRAIN], xv, np.array([ids[c] for c in y[TRAIN:]]))
+    model = MLP((8, h["hidden"], h["classes"]), "relu", np.random.default_rng(92))
+    return train(model, Adam(model.params), data, epochs=h["max_epochs"], batch=h["batch_size"],
+                 lr_at=lambda step: h["lr"], seed=93)
+
+
 NOISY = {"train_size": 300, "batch_size": 2, "max_epochs": 10, "optimizer": "SGD", "lr": 0.01}
 
 
@@ -823,16 +849,17 @@ def main(argv: list[str]) -> int:
             ("healthy", healthy), ("diverging", diverging), ("oscillating", oscillating),
             ("overfitting", overfitting), ("nonfinite", nonfinite), ("spike", spike),
             ("plateau", plateau), ("train_val_mismatch", train_val_mismatch), ("noisy", noisy),
-            ("epoch_periodic", epoch_periodic)]}
+            ("epoch_periodic", epoch_periodic), ("labels_permuted", labels_permuted)]}
 
     hp = {"diverging": DIVERGE, "spike": SPIKE, "noisy": NOISY}
-    lr = {"oscillating": OSCILLATE["lr"], "plateau": PLATEAU["lr"]}
+    lr = {"oscillating": OSCILLATE["lr"], "plateau": PLATEAU["lr"], "labels_permuted": PERMUTED["lr"]}
     layout = [("healthy", "healthy_tensorboard"), ("diverging", "diverging_lightning"),
               ("oscillating", "oscillating_keras"), ("overfitting", "overfitting_keras_json"),
               ("nonfinite", "nonfinite_tensorboard"), ("spike", "spike_lightning"),
               ("plateau", "plateau_keras"), ("train_val_mismatch", "train_val_mismatch_keras_json"),
               ("noisy", "noisy_lightning"), ("epoch_periodic", "epoch_periodic_tensorboard"),
-              ("nonfinite", "nonfinite_console"), ("overfitting", "overfitting_hf_trainer")]
+              ("nonfinite", "nonfinite_console"), ("overfitting", "overfitting_hf_trainer"),
+              ("labels_permuted", "val_labels_permuted_keras")]
     for key, name in layout:  # the directory name's suffix says the format
         steps, epochs = runs[key]
         d = fresh_dir(out / name)

@@ -293,6 +293,37 @@ def test_mismatch_and_overfitting_together():
     assert mine(series, {"val_loss": val_steps(n_ep, per)}) == MINE
 
 
+def test_validation_that_never_beats_the_untrained_model_is_a_mismatch():
+    # validation labels encoded in another order: the two start level (an untrained model is
+    # equally bad on both), then validation gets worse with every epoch training improves
+    n = 50
+    train = decay(n, start=0.95, floor=0.04, rate=8, noise=0.01)
+    val = 1.4 * np.exp(np.linspace(0, np.log(7), n))
+    f = one(findings({"loss": train, "val_loss": val}), "train_val_mismatch")
+    assert f.evidence["far_above_at_start"] is False and f.evidence["lowest_ratio_at_start"] < 1.8
+    assert f.evidence["val_best_vs_train_initial"] >= 1 and f.evidence["val_flat"] is False
+    assert f.message.startswith("val_loss is never below training's own starting loss 0.951 (its best 1.4)")
+    assert f.message.endswith("while loss improves 23.2x.") and "stays flat" not in f.message
+    assert "labels are encoded" in f.suggestions[0]  # it gets worse the more training learns
+    assert mine({"loss": train, "val_loss": val}) == MINE  # and it overfits from the first epoch
+
+
+@pytest.mark.parametrize("best", [0.9, 0.5])
+def test_validation_that_once_beat_the_untrained_model_is_not_a_mismatch(best):
+    # the same rise after validation once got below where training started: overfitting alone
+    n = 50
+    train = decay(n, start=0.95, floor=0.04, rate=8, noise=0.01)
+    val = 0.95 * best * np.exp(np.r_[0.0, np.linspace(0.3, np.log(7), n - 1)])
+    assert mine({"loss": train, "val_loss": val}) == {"overfitting"}
+
+
+def test_level_losses_that_do_not_learn_are_not_a_mismatch():
+    # neither improves 2x (a plateau): validation never below the start says nothing here
+    n = 40
+    train = 0.69 * np.exp(np.random.default_rng(3).normal(0, 0.01, n))
+    assert "train_val_mismatch" not in mine({"loss": train, "val_loss": 0.7 + 0 * train})
+
+
 def test_gap_that_opens_later_is_overfitting_not_mismatch():
     series, steps = overfit_run(best_at=0.05, rise=0.8)
     assert mine(series, steps) == {"overfitting"}

@@ -80,6 +80,8 @@ SAMPLE_KINDS = {
     "spike_lightning": {"spike"},
     "plateau_keras": {"plateau"},
     "train_val_mismatch_keras_json": {"train_val_mismatch"},
+    # validation never beats the untrained model, and it gets worse from the first epoch on
+    "val_labels_permuted_keras": {"train_val_mismatch", "overfitting"},
     "noisy_lightning": {"noisy"},
     "epoch_periodic_tensorboard": {"epoch_periodic"},
     "loss_imbalance_lightning": {"loss_imbalance"},

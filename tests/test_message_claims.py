@@ -27,7 +27,7 @@ from lossctl.detectors import BY_KIND
 from lossctl.runs import load_runs
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path("/work/shared")
+SHARED = ROOT.parent / "shared"
 ROOTS = [SHARED / "corpus" / "dev", ROOT / "bench" / "corpus" / "out", ROOT / "sample_logs",
          *sorted((SHARED / "real").glob("*/*"))]
 
@@ -160,8 +160,12 @@ CLAIMS: dict[str, list[tuple[str, object]]] = {
         (r"worse than training's own starting loss", lambda e, t: e["val_vs_train_initial"] >= 1),
         (r"about as high as training's own starting loss",
          lambda e, t: t["min_vs_initial"] <= e["val_vs_train_initial"] < 1),
-        (r"stays flat while training improves", lambda e, t: e["val_flat"]
-         and e["val_improvement"] < t["max_val_gain_flat"] and e["train_improvement"] >= t["min_train_gain"]),
+        (r"stays flat(,| while training improves)", lambda e, t: e["val_flat"]
+         and e["val_improvement"] < t["max_val_gain_flat"] and e["val_rise"] < t["max_val_gain_flat"]
+         and e["train_improvement"] >= t["min_train_gain"]),
+        (r"never below (that|training's own starting) loss", lambda e, t: e["val_best"] >= e["train_initial"]
+         and e["val_best_vs_train_initial"] >= t["min_best_vs_initial"]),
+        (r"improves [^ ]+x\.", lambda e, t: e["train_improvement"] >= t["min_train_gain"]),
     ],
     "noisy": [
         (r"is noisy", lambda e, t: e["noisy_share"] >= t["min_noisy_share"]),

@@ -8,7 +8,7 @@ from lossctl.detectors.stats import fmt, median, median_rows
 
 
 class TrainValMismatch(Detector):
-    """Validation loss far above training loss from the start.
+    """Validation loss far above training loss from the start, or never better than an untrained model.
 
     What it flags: over its first {first_points:.0f} evaluations (those in the first half of the
     run) the validation loss is
@@ -18,8 +18,12 @@ class TrainValMismatch(Detector):
     Validation and training data from the same distribution start out level (an untrained model
     is equally bad on both) and part only as the model learns; a validation loss that is worse
     than where training began, and several times the training loss, from its first evaluation
-    on, is measuring something else. A gap that opens later (overfitting) is not this kind; a
-    run can have both. Runs that log only one of the two losses, or losses that go negative,
+    on, is measuring something else. Or, however close the two start, the validation loss is
+    never once below training's starting loss ({min_best_vs_initial}x of it or more at its best)
+    while the training loss improves {min_train_gain:.0f}x or more: what the model learns does not
+    carry over at all (validation labels encoded in another order, inputs from another source).
+    A gap that opens after validation has improved (overfitting) is not this kind; a run can
+    have both. Runs that log only one of the two losses, or losses that go negative,
     are not judged.
 
     How: the comparison is made by step, never by index, on a log scale (ratios: the loss's
@@ -29,8 +33,8 @@ class TrainValMismatch(Detector):
     matches the one validated at the end of the epoch. The start of training is its first value
     (or the median of its first {start_fraction:.0%} of steps when higher). The evidence also
     says whether the validation loss stays flat while training improves (its best is less than
-    {max_val_gain_flat}x below where it started, while the training loss ends {min_train_gain:.0f}x or
-    more below its start), and whether the two keep a constant ratio (training improved
+    {max_val_gain_flat}x below where it started and its end less than {max_val_gain_flat}x above,
+    while the training loss ends {min_train_gain:.0f}x or more below its start), and whether the two keep a constant ratio (training improved
     {min_train_gain:.0f}x or more and the ratio at the end is within 1.5x of the one at the start: a
     loss computed differently). The message says "worse than" training's starting loss when
     the validation loss is above it, "about as high as" when it is between
@@ -51,7 +55,8 @@ class TrainValMismatch(Detector):
     suppressed_by = ("divergence",)
     summary = "validation loss far above training loss from the start"
     thresholds = {"min_ratio": 2.5, "min_ratio_each": 1.8, "min_vs_initial": 0.75, "first_points": 3,
-                  "min_points": 3, "start_fraction": 0.01, "max_val_gain_flat": 1.1, "min_train_gain": 2.0}
+                  "min_points": 3, "start_fraction": 0.01, "max_val_gain_flat": 1.1, "min_train_gain": 2.0,
+                  "min_best_vs_initial": 1.0}
 
     def detect(self, run: RunView):
         pair = train_and_val(run)
@@ -75,31 +80,51 @@ class TrainValMismatch(Detector):
         t0 = _initial_level(tr.steps, lt, self.t["start_fraction"])
         val_start = float(median(lv[first_idx]))
         vs_initial = float(np.exp(val_start - t0))
-        if (start_ratio < self.t["min_ratio"] or lowest_ratio < self.t["min_ratio_each"]
-                or vs_initial < self.t["min_vs_initial"]):
-            return []
         # how the rest of the run looks: does validation move at all, does the gap keep a constant ratio?
         val_best = float(va.values.min())
         val_gain = float(np.exp(val_start - lv.min()))
         tail = np.flatnonzero(ok)[-k:]
         end_ratio = float(np.exp(median(lr[tail])))
         train_gain = float(np.exp(t0 - median(at[tail])))
-        val_flat = val_gain < self.t["max_val_gain_flat"] and train_gain >= self.t["min_train_gain"]
+        best_vs_initial = float(np.exp(lv.min() - t0))
+        far_above = (start_ratio >= self.t["min_ratio"] and lowest_ratio >= self.t["min_ratio_each"]
+                     and vs_initial >= self.t["min_vs_initial"])
+        # the first evaluations may sit level with training (an untrained model is equally bad on
+        # both), yet validation never once beats where training began while training improves
+        never_learns = best_vs_initial >= self.t["min_best_vs_initial"] and train_gain >= self.t["min_train_gain"]
+        if not (far_above or never_learns):
+            return []
+        val_rise = float(np.exp(median(lv[-k:]) - val_start))
+        val_flat = (val_gain < self.t["max_val_gain_flat"] and val_rise < self.t["max_val_gain_flat"]
+                    and train_gain >= self.t["min_train_gain"])
         constant_ratio = train_gain >= self.t["min_train_gain"] and abs(np.log(end_ratio / start_ratio)) < np.log(1.5)
         ev = {"ratio_at_start": round(start_ratio, 3), "lowest_ratio_at_start": round(lowest_ratio, 3),
               "val_start": float(np.exp(val_start)), "train_at_start": float(np.exp(median(at[first_idx]))),
               "train_initial": float(np.exp(t0)),
               "val_vs_train_initial": round(vs_initial, 3), "first_val_step": int(va.steps[first_idx[0]]),
               "val_points_compared": len(first_idx), "val_best": val_best, "val_improvement": round(val_gain, 3),
+              "val_rise": round(val_rise, 3),
               "train_improvement": round(train_gain, 3), "ratio_at_end": round(end_ratio, 3),
-              "val_flat": bool(val_flat), "constant_ratio": bool(constant_ratio), "train_metric": tr.metric}
+              "val_flat": bool(val_flat), "constant_ratio": bool(constant_ratio),
+              "val_best_vs_train_initial": round(best_vs_initial, 3), "far_above_at_start": bool(far_above),
+              "never_below_start": bool(never_learns),
+              "train_metric": tr.metric}
         s0 = int(va.steps[first_idx[0]])
-        msg = (f"{va.metric} starts {fmt(start_ratio)}x above {tr.metric} at the same steps "
-               f"({fmt(float(np.exp(val_start)))} vs {fmt(ev['train_at_start'])} over its first {len(first_idx)} "
-               f"evaluations from step {s0:,}), "
-               + ("worse than" if vs_initial >= 1 else "about as high as")
-               + f" training's own starting loss {fmt(float(np.exp(t0)))}"
-               + (", and stays flat while training improves" if val_flat else "") + ".")
+        start = fmt(float(np.exp(t0)))
+        if far_above:
+            msg = (f"{va.metric} starts {fmt(start_ratio)}x above {tr.metric} at the same steps "
+                   f"({fmt(float(np.exp(val_start)))} vs {fmt(ev['train_at_start'])} over its first {len(first_idx)} "
+                   f"evaluations from step {s0:,}), "
+                   + ("worse than" if vs_initial >= 1 else "about as high as") + f" training's own starting loss {start}")
+            if never_learns:
+                msg += (f", and {'stays flat, ' if val_flat else 'is '}never below that loss (its best "
+                        f"{fmt(val_best)}) while {tr.metric} improves")
+            elif val_flat:
+                msg += ", and stays flat while training improves"
+        else:
+            msg = (f"{va.metric} is never below training's own starting loss {start} (its best {fmt(val_best)}) "
+                   f"while {tr.metric} improves")
+        msg += f" {fmt(train_gain)}x." if never_learns else "."
         ev = {key: val for key, val in ev.items() if val is not None}
         return [self.finding(run, va, s0, int(va.steps[-1]), msg, ev, _suggest(ev))]
 
@@ -117,13 +142,19 @@ def _suggest(ev: dict) -> list[str]:
                 "augmentation off, not shuffled separately")
     dist = "Check that the validation split comes from the same distribution as the training data"
     same = "Compute both losses the same way (same reduction, same terms, same label format)"
-    out = []
+    labels = ("The validation loss is never better than an untrained model's: check that the validation labels "
+              "are encoded as the training labels are (class ids built per file, e.g. in the order the labels "
+              "first appear, name different classes) and that its inputs go through the same pipeline")
+    never = ev.get("never_below_start")
+    # a validation loss that ends 2x above its start gets worse the more training learns: the
+    # labels disagree (labels first); one that improves, or stays flat, is more often a scale
+    out = [labels] if never and ev["val_rise"] >= 2.0 else []
     if ev.get("constant_ratio"):
         out.append(reduction.format(ev["ratio_at_start"]))
     if ev.get("val_flat"):
         out.append(target)
-    out += [scale, pipeline, dist, same]
-    return list(dict.fromkeys(out))
+    out += [scale, labels if never else None, pipeline, dist, same]
+    return [x for x in dict.fromkeys(out) if x]
 
 
 def train_at(t_steps: np.ndarray, lt: np.ndarray, v_steps: np.ndarray, n_val: int) -> np.ndarray:
