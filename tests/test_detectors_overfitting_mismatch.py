@@ -298,7 +298,7 @@ def test_validation_that_never_beats_the_untrained_model_is_a_mismatch():
     # equally bad on both), then validation gets worse with every epoch training improves
     n = 50
     train = decay(n, start=0.95, floor=0.04, rate=8, noise=0.01)
-    val = 1.4 * np.exp(np.linspace(0, np.log(7), n))
+    val = 1.4 + 8.6 * (1 - np.exp(-np.arange(n) / 15))
     f = one(findings({"loss": train, "val_loss": val}), "train_val_mismatch")
     assert f.evidence["far_above_at_start"] is False and f.evidence["lowest_ratio_at_start"] < 1.8
     assert f.evidence["val_best_vs_train_initial"] >= 1 and f.evidence["val_flat"] is False
@@ -315,6 +315,17 @@ def test_validation_that_once_beat_the_untrained_model_is_not_a_mismatch(best):
     train = decay(n, start=0.95, floor=0.04, rate=8, noise=0.01)
     val = 0.95 * best * np.exp(np.r_[0.0, np.linspace(0.3, np.log(7), n - 1)])
     assert mine({"loss": train, "val_loss": val}) == {"overfitting"}
+
+
+def test_fine_tuning_whose_validation_stays_at_the_start_is_not_a_mismatch():
+    # a pretrained model: training starts at the validation level and falls 2.5x, validation
+    # never gets below training's start (it overfits from the first step) but is never several
+    # times the training loss
+    n, per = 10, 100
+    train = decay(n * per, start=2.5, floor=1.0, rate=3, noise=0.05)
+    val = 2.6 * np.exp(np.linspace(0, 0.05, n))
+    assert "train_val_mismatch" not in mine({"train/loss": train, "val/loss": val},
+                                            {"val/loss": val_steps(n, per)})
 
 
 def test_level_losses_that_do_not_learn_are_not_a_mismatch():

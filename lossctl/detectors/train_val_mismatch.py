@@ -11,17 +11,18 @@ class TrainValMismatch(Detector):
     """Validation loss far above training loss from the start, or never better than an untrained model.
 
     What it flags: over its first {first_points:.0f} evaluations (those in the first half of the
-    run) the validation loss is
-    {min_ratio}x the training loss at the same steps or more (median; never below
-    {min_ratio_each}x at any of them), and it is no better than the
-    untrained model: at least {min_vs_initial}x the training loss at the very start of the run.
-    Validation and training data from the same distribution start out level (an untrained model
-    is equally bad on both) and part only as the model learns; a validation loss that is worse
-    than where training began, and several times the training loss, from its first evaluation
-    on, is measuring something else. Or, however close the two start, the validation loss is
-    never once below training's starting loss ({min_best_vs_initial}x of it or more at its best)
-    while the training loss improves {min_train_gain:.0f}x or more: what the model learns does not
-    carry over at all (validation labels encoded in another order, inputs from another source).
+    run) the validation loss is {min_ratio}x the training loss at the same steps or more
+    (median), and either it is never below {min_ratio_each}x at any of them and no better than
+    the untrained model (at least {min_vs_initial}x the training loss at the very start of the
+    run), or it is never once below training's starting loss ({min_best_vs_initial}x of it or
+    more at its best) while the training loss improves {min_train_gain:.0f}x or more. Validation and
+    training data from the same distribution start out level (an untrained model is equally
+    bad on both) and part only as the model learns; a validation loss that is worse than where
+    training began, and several times the training loss, from its first evaluations on, is
+    measuring something else; the second form allows a first evaluation level with training,
+    as when the validation labels are encoded in another order (what the model learns makes
+    validation worse from the first epoch). A fine-tuned model whose validation loss stays
+    level with training's start is not this kind: it is not several times the training loss.
     A gap that opens after validation has improved (overfitting) is not this kind; a run can
     have both. Runs that log only one of the two losses, or losses that go negative,
     are not judged.
@@ -87,9 +88,10 @@ class TrainValMismatch(Detector):
         end_ratio = float(np.exp(median(lr[tail])))
         train_gain = float(np.exp(t0 - median(at[tail])))
         best_vs_initial = float(np.exp(lv.min() - t0))
-        far_above = (start_ratio >= self.t["min_ratio"] and lowest_ratio >= self.t["min_ratio_each"]
-                     and vs_initial >= self.t["min_vs_initial"])
-        # the first evaluations may sit level with training (an untrained model is equally bad on
+        if start_ratio < self.t["min_ratio"]:
+            return []
+        far_above = lowest_ratio >= self.t["min_ratio_each"] and vs_initial >= self.t["min_vs_initial"]
+        # the first evaluation may sit level with training (an untrained model is equally bad on
         # both), yet validation never once beats where training began while training improves
         never_learns = best_vs_initial >= self.t["min_best_vs_initial"] and train_gain >= self.t["min_train_gain"]
         if not (far_above or never_learns):
