@@ -483,12 +483,16 @@ def overfitting():
 NONFINITE = {"classes": 5, "hidden": 64, "batch_size": 32, "max_epochs": 40, "lr": 3e-3}
 
 
-def nonfinite():
-    rng = np.random.default_rng(41)
-    h = NONFINITE
-    x, y = blobs(TRAIN + VAL, h["classes"], 8, 1.5, rng)
+def blob_split(seed: int, classes: int):
+    """Gaussian clusters in 8 dimensions as ``(x, y, x_val, y_val)``, standardised on the training split."""
+    x, y = blobs(TRAIN + VAL, classes, 8, 1.5, np.random.default_rng(seed))
     x, xv = standardise(x[:TRAIN], x[TRAIN:])
-    data = (x, y[:TRAIN], xv, y[TRAIN:])
+    return x, y[:TRAIN], xv, y[TRAIN:]
+
+
+def nonfinite():
+    h = NONFINITE
+    data = blob_split(41, h["classes"])
     model = HalfSoftmaxMLP((8, h["hidden"], h["classes"]), "relu", np.random.default_rng(42))
     return train(model, Adam(model.params), data, epochs=h["max_epochs"], batch=h["batch_size"],
                  lr_at=lambda step: h["lr"], seed=43)
@@ -543,14 +547,12 @@ PERMUTED = {"classes": 4, "hidden": 64, "batch_size": 32, "max_epochs": 40, "lr"
 
 
 def labels_permuted():
-    rng = np.random.default_rng(91)
     h = PERMUTED
-    x, y = blobs(TRAIN + VAL, h["classes"], 8, 1.5, rng)
-    x, xv = standardise(x[:TRAIN], x[TRAIN:])
+    x, y, xv, yv = blob_split(91, h["classes"])
     # each file's class ids in the order its labels first appear (``df.label.unique()``): the
     # validation file lists its classes in another order, so its ids name other classes
-    ids = {c: i for i, c in enumerate(dict.fromkeys(y[TRAIN:]))}
-    data = (x, y[:TRAIN], xv, np.array([ids[c] for c in y[TRAIN:]]))
+    ids = {c: i for i, c in enumerate(dict.fromkeys(yv))}
+    data = (x, y, xv, np.array([ids[c] for c in yv]))
     model = MLP((8, h["hidden"], h["classes"]), "relu", np.random.default_rng(92))
     return train(model, Adam(model.params), data, epochs=h["max_epochs"], batch=h["batch_size"],
                  lr_at=lambda step: h["lr"], seed=93)
