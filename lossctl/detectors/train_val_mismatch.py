@@ -35,9 +35,9 @@ class TrainValMismatch(Detector):
     (or the median of its first {start_fraction:.0%} of steps when higher). The evidence also
     says whether the validation loss stays flat while training improves (its best is less than
     {max_val_gain_flat}x below where it started and its end less than {max_val_gain_flat}x above,
-    while the training loss ends {min_train_gain:.0f}x or more below its start), and whether the two keep a constant ratio (training improved
-    {min_train_gain:.0f}x or more and the ratio at the end is within 1.5x of the one at the start: a
-    loss computed differently). The message says "worse than" training's starting loss when
+    while the training loss ends {min_train_gain:.0f}x or more below its start), and whether the
+    two keep a constant ratio (training improved {min_train_gain:.0f}x or more and the ratio at
+    the end is within 1.5x of the one at the start: a loss computed differently). The message says "worse than" training's starting loss when
     the validation loss is above it, "about as high as" when it is between
     {min_vs_initial}x and 1x of it.
 
@@ -77,6 +77,8 @@ class TrainValMismatch(Detector):
         if len(first_idx) == 0:
             return []
         start_ratio = float(np.exp(median(lr[first_idx])))
+        if start_ratio < self.t["min_ratio"]:
+            return []
         lowest_ratio = float(np.exp(np.min(lr[first_idx])))
         t0 = _initial_level(tr.steps, lt, self.t["start_fraction"])
         val_start = float(median(lv[first_idx]))
@@ -88,8 +90,6 @@ class TrainValMismatch(Detector):
         end_ratio = float(np.exp(median(lr[tail])))
         train_gain = float(np.exp(t0 - median(at[tail])))
         best_vs_initial = float(np.exp(lv.min() - t0))
-        if start_ratio < self.t["min_ratio"]:
-            return []
         far_above = lowest_ratio >= self.t["min_ratio_each"] and vs_initial >= self.t["min_vs_initial"]
         # the first evaluation may sit level with training (an untrained model is equally bad on
         # both), yet validation never once beats where training began while training improves
