@@ -328,6 +328,20 @@ def test_fine_tuning_whose_validation_stays_at_the_start_is_not_a_mismatch():
                                             {"val/loss": val_steps(n, per)})
 
 
+def test_first_evaluation_after_training_learned_most_is_not_a_mismatch():
+    # a pretrained speech model fine-tuned for 5,000 steps, evaluated every 1,000: training has
+    # fallen 50x by the first evaluation, so validation is 57x above it while level with where
+    # training started (a public Whisper fine-tune's trainer_state.json had this shape)
+    steps = np.arange(25, 5001, 25)
+    train = np.maximum(0.30 * np.exp(-steps / 250), 1e-4)
+    val = np.array([0.321, 0.358, 0.394, 0.412, 0.420])
+    series = {"loss": train, "eval_loss": val}
+    at = {"loss": steps, "eval_loss": np.arange(1000, 5001, 1000)}
+    assert mine(series, at) == {"overfitting"}
+    # the same run with validation several times training's starting loss is a mismatch
+    assert mine({"loss": train, "eval_loss": 3 * val}, at) == MINE
+
+
 def test_level_losses_that_do_not_learn_are_not_a_mismatch():
     # neither improves 2x (a plateau): validation never below the start says nothing here
     n = 40

@@ -23,8 +23,11 @@ class TrainValMismatch(Detector):
     as when the validation labels are encoded in another order (what the model learns makes
     validation worse from the first epoch). A fine-tuned model whose validation loss stays
     level with training's start is not this kind: it is not several times the training loss.
-    A gap that opens after validation has improved (overfitting) is not this kind; a run can
-    have both. Runs that log only one of the two losses, or losses that go negative,
+    The first evaluations speak for the start only when training has improved less than
+    {max_train_gain_before:.0f}x by then; evaluated later (a model that learns fast, such as a
+    fine-tune memorising its data before its first evaluation), the validation loss must itself
+    be {min_ratio}x training's starting loss or more. A gap that opens after validation has
+    improved (overfitting) is not this kind; a run can have both. Runs that log only one of the two losses, or losses that go negative,
     are not judged.
 
     How: the comparison is made by step, never by index, on a log scale (ratios: the loss's
@@ -57,7 +60,7 @@ class TrainValMismatch(Detector):
     summary = "validation loss far above training loss from the start"
     thresholds = {"min_ratio": 2.5, "min_ratio_each": 1.8, "min_vs_initial": 0.75, "first_points": 3,
                   "min_points": 3, "start_fraction": 0.01, "max_val_gain_flat": 1.1, "min_train_gain": 2.0,
-                  "min_best_vs_initial": 1.0}
+                  "min_best_vs_initial": 1.0, "max_train_gain_before": 5.0}
 
     def detect(self, run: RunView):
         pair = train_and_val(run)
@@ -83,6 +86,9 @@ class TrainValMismatch(Detector):
         t0 = _initial_level(tr.steps, lt, self.t["start_fraction"])
         val_start = float(median(lv[first_idx]))
         vs_initial = float(np.exp(val_start - t0))
+        gain_before = float(np.exp(t0 - median(at[first_idx])))
+        if gain_before >= self.t["max_train_gain_before"] and vs_initial < self.t["min_ratio"]:
+            return []  # first evaluated after training had learned most: the gap says nothing of the start
         # how the rest of the run looks: does validation move at all, does the gap keep a constant ratio?
         val_best = float(va.values.min())
         val_gain = float(np.exp(val_start - lv.min()))
@@ -104,7 +110,8 @@ class TrainValMismatch(Detector):
               "val_start": float(np.exp(val_start)), "train_at_start": float(np.exp(median(at[first_idx]))),
               "train_initial": float(np.exp(t0)),
               "val_vs_train_initial": round(vs_initial, 3), "first_val_step": int(va.steps[first_idx[0]]),
-              "val_points_compared": len(first_idx), "val_best": val_best, "val_improvement": round(val_gain, 3),
+              "val_points_compared": len(first_idx),
+              "train_improvement_before": round(gain_before, 3), "val_best": val_best, "val_improvement": round(val_gain, 3),
               "val_rise": round(val_rise, 3),
               "train_improvement": round(train_gain, 3), "ratio_at_end": round(end_ratio, 3),
               "val_flat": bool(val_flat), "constant_ratio": bool(constant_ratio),
