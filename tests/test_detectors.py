@@ -128,6 +128,22 @@ def test_one_knock_and_a_slow_recovery_is_a_spike_not_oscillation(seed):
     assert fs["spike"].evidence["peak_step"] == at
 
 
+def test_few_batch_averages_beside_a_calm_validation_loss_are_not_oscillation():
+    """A Trainer logging the mean loss of every 25 steps (80 points, 2.0x swings of batch noise
+    around the trend) while its 20 evaluations fall smoothly: the model does not swing. The
+    same training loss beside a validation loss that swings with it is an oscillation."""
+    n, steps = 80, np.arange(25, 2001, 25)
+    train = decay(n, start=0.6, floor=0.25, rate=3, noise=0.0) * np.exp(np.random.default_rng(6).normal(0, 0.25, n))
+    evals = np.arange(100, 2001, 100)
+    calm = decay(20, start=0.57, floor=0.34, rate=3, noise=0.005, seed=7)
+    at = {"loss": steps, "eval_loss": evals}
+    assert "oscillation" in kinds({"loss": train}, {"loss": steps})  # without a validation loss
+    assert "oscillation" not in kinds({"loss": train, "eval_loss": calm}, at)
+    swinging = calm * np.exp(0.3 * np.sign(np.sin(np.arange(20) * 1.7)))
+    (f,) = [f for f in findings({"loss": train, "eval_loss": swinging}, at) if f.kind == "oscillation"]
+    assert f.evidence["val_points_checked"] == 10 and f.evidence["val_swing_factor"] > 1.3
+
+
 def test_mini_batch_noise_is_not_oscillation():
     y = decay(20000, noise=0.4, seed=5)
     assert "oscillation" not in kinds({"train/loss": y})

@@ -30,7 +30,12 @@ class Oscillation(Detector):
     swings that last several steps remain; the averaged curve must then rise by more than
     {noise_k} times what noise alone would spread it at least {min_swings:.0f} separate times (one
     rise is an event, such as a spike that knocked the loss up and its slow recovery). Only the
-    second half is judged, so early instability that settles is not a finding.
+    second half is judged, so early instability that settles is not a finding. When a
+    validation loss is logged beside the training loss ({min_val_points:.0f} or more evaluations
+    over the judged half), it must swing too: a band of swings more than {max_val_calm:.0f} times
+    the validation loss's own (on the same scale) is the noise of few-batch averages (a
+    Trainer logging the mean loss of every few steps), not a model that swings; the model the
+    validation loss measures would swing with the optimiser.
 
     Why it matters: the optimiser keeps overshooting the minimum; the run ends wherever the
     last swing leaves it, and the final checkpoint is a matter of luck.
@@ -45,7 +50,8 @@ class Oscillation(Detector):
     suppressed_by = ("divergence", "nonfinite", "epoch_periodic")
     thresholds = {"bins": 60, "min_amplitude_level": 0.3, "min_amplitude_range": 0.2,
                   "min_back_and_forth": 3.0, "min_up_fraction": 0.3, "noise_k": 2.0, "min_points": 8,
-                  "min_plain_range": 0.1, "min_late_share": 0.5, "min_swings": 2}
+                  "min_plain_range": 0.1, "min_late_share": 0.5, "min_swings": 2, "min_val_points": 5,
+                  "max_val_calm": 4.0}
 
     @staticmethod
     def explains(mine, other) -> bool:
@@ -114,6 +120,20 @@ class Oscillation(Detector):
             return []
         if log and (amplitude < np.log1p(self.t["min_amplitude_level"]) or plain_share < self.t["min_plain_range"]):
             return []
+        # an optimiser that overshoots swings the model itself: the validation loss, averaged over
+        # the whole validation set, swings with it; one that stays calm while the logged training
+        # loss swings says the swings are batch noise in the logged averages
+        val = run.role("val_loss") if s is run.role("loss") else None
+        if val is not None:
+            v = val.finite()
+            v = v.values[v.steps >= first[n // 2]]
+            if len(v) >= self.t["min_val_points"] and (not log or np.all(v > 0)):
+                val_band = _swings(np.log(v) if log else v)[1]
+                ev["val_points_checked"] = len(v)
+                ev["val_swing_factor" if log else "val_amplitude"] = (
+                    round(float(np.exp(val_band)), 3) if log else val_band)
+                if amplitude > self.t["max_val_calm"] * val_band:
+                    return []
         if log:
             band = f"up and down by a factor of {ev['swing_factor']:.2f} around its trend (level {fmt(ev['level'])})"
         else:
