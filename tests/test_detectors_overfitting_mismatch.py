@@ -342,6 +342,18 @@ def test_first_evaluation_after_training_learned_most_is_not_a_mismatch():
     assert mine({"loss": train, "eval_loss": 3 * val}, at) == MINE
 
 
+def test_a_gap_that_closes_was_transient_not_a_mismatch():
+    # a small CNN with BatchNorm: validation starts 4x above training (running statistics still
+    # settling), comes down to 1.2x training by epoch 45, then overfits (a public Keras log)
+    n = 140
+    t = np.arange(n)
+    train = 0.7 * np.exp(-t / 70) + 0.02
+    val = np.r_[np.geomspace(2.0, 3.5, 5), np.geomspace(3.5, 0.43, 40), np.geomspace(0.43, 0.65, n - 45)]
+    assert mine({"loss": train, "val_loss": val}) == {"overfitting"}
+    # the same early gap that never closes is a mismatch
+    assert "train_val_mismatch" in mine({"loss": train, "val_loss": np.maximum(val, 3 * train)})
+
+
 def test_level_losses_that_do_not_learn_are_not_a_mismatch():
     # neither improves 2x (a plateau): validation never below the start says nothing here
     n = 40

@@ -26,9 +26,11 @@ class TrainValMismatch(Detector):
     The first evaluations speak for the start only when training has improved less than
     {max_train_gain_before:.0f}x by then; evaluated later (a model that learns fast, such as a
     fine-tune memorising its data before its first evaluation), the validation loss must itself
-    be {min_ratio}x training's starting loss or more. A gap that opens after validation has
-    improved (overfitting) is not this kind; a run can have both. Runs that log only one of the two losses, or losses that go negative,
-    are not judged.
+    be {min_ratio}x training's starting loss or more. And the gap must not close: at every
+    later evaluation the validation loss stays {min_ratio_each}x the training loss or more (a gap
+    that closes was transient, such as BatchNorm statistics settling or an unstable start). A
+    gap that opens after validation has improved (overfitting) is not this kind; a run can have
+    both. Runs that log only one of the two losses, or losses that go negative, are not judged.
 
     How: the comparison is made by step, never by index, on a log scale (ratios: the loss's
     scale does not matter). The training level at a validation step is the median of the
@@ -102,6 +104,13 @@ class TrainValMismatch(Detector):
         never_learns = best_vs_initial >= self.t["min_best_vs_initial"] and train_gain >= self.t["min_train_gain"]
         if not (far_above or never_learns):
             return []
+        # a gap that closes was transient (BatchNorm statistics settling, an unstable start):
+        # after the evaluations compared, a different measurement stays well above training
+        rest = lv[first_idx[-1] + 1:] - train_at(tr.steps, lt, va.steps, len(va), every=True)[first_idx[-1] + 1:]
+        rest = rest[np.isfinite(rest)]
+        closest = float(np.exp(rest.min())) if len(rest) else None
+        if closest is not None and closest < self.t["min_ratio_each"]:
+            return []
         val_rise = float(np.exp(median(lv[-k:]) - val_start))
         val_flat = (val_gain < self.t["max_val_gain_flat"] and val_rise < self.t["max_val_gain_flat"]
                     and train_gain >= self.t["min_train_gain"])
@@ -111,7 +120,8 @@ class TrainValMismatch(Detector):
               "train_initial": float(np.exp(t0)),
               "val_vs_train_initial": round(vs_initial, 3), "first_val_step": int(va.steps[first_idx[0]]),
               "val_points_compared": len(first_idx),
-              "train_improvement_before": round(gain_before, 3), "val_best": val_best, "val_improvement": round(val_gain, 3),
+              "train_improvement_before": round(gain_before, 3),
+              "closest_ratio_later": round(closest, 3) if closest is not None else None, "val_best": val_best, "val_improvement": round(val_gain, 3),
               "val_rise": round(val_rise, 3),
               "train_improvement": round(train_gain, 3), "ratio_at_end": round(end_ratio, 3),
               "val_flat": bool(val_flat), "constant_ratio": bool(constant_ratio),
@@ -166,14 +176,15 @@ def _suggest(ev: dict) -> list[str]:
     return [x for x in dict.fromkeys(out) if x]
 
 
-def train_at(t_steps: np.ndarray, lt: np.ndarray, v_steps: np.ndarray, n_val: int) -> np.ndarray:
+def train_at(t_steps: np.ndarray, lt: np.ndarray, v_steps: np.ndarray, n_val: int, every: bool = False) -> np.ndarray:
     """The (log) training level at each validation step, aligned by step.
 
     A training loss logged about as often as the validation loss is an average over the
     interval (an epoch) ending at its step: it is interpolated half an interval later, where it
     describes the model that was validated. A denser training loss is summarised by the median
     of its points in the half validation interval before each validation step (NaN where there
-    are none).
+    are none), for the first and last few validation steps (callers judge those), or for all
+    of them with ``every``.
     """
     if len(t_steps) <= 1.5 * n_val:
         d = float(median(np.diff(t_steps))) if len(t_steps) > 1 else 1.0
@@ -187,7 +198,7 @@ def train_at(t_steps: np.ndarray, lt: np.ndarray, v_steps: np.ndarray, n_val: in
     # median over each (small) window, for the validation points callers use (the first and
     # last few); windows of one size (the usual regular evaluation) as rows of one partition
     out = np.full(len(v_steps), np.nan)
-    need = np.array(_needed(len(v_steps)))
+    need = np.arange(len(v_steps)) if every else np.array(_needed(len(v_steps)))
     size = hi[need] - lo[need]
     before = need[(size <= 0) & (hi[need] > 0)]  # an empty window: the last point before it
     out[before] = lt[hi[before] - 1]
