@@ -26,8 +26,13 @@ def words(name: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _words(name: str) -> tuple[str, ...]:
-    """Cached: a sweep's runs share their metric names, and each name is looked at many times."""
-    return tuple(w for w in _SPLIT.split(name.lower()) if w)
+    """Cached: a sweep's runs share their metric names, and each name is looked at many times.
+    ``cross_entropy`` is one word, ``crossentropy``, as Keras spells it."""
+    ws = [w for w in _SPLIT.split(name.lower()) if w]
+    for i in range(len(ws) - 1, 0, -1):
+        if ws[i - 1] == "cross" and ws[i] == "entropy":
+            ws[i - 1:i + 1] = ["crossentropy"]
+    return tuple(ws)
 
 
 def _is_lr(ws: list[str], name: str) -> bool:

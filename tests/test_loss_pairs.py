@@ -68,6 +68,18 @@ def test_other_aggregations_of_a_loss_are_not_judged_again():
                       "dynamics_loss_step": 1, "dynamics_loss_epoch": 1}
 
 
+def test_cross_entropy_by_any_spelling_is_a_loss():
+    # Lightning Flash logs train_cross_entropy_step/_epoch and val_cross_entropy, no "loss"
+    counts = {"train_cross_entropy_step": 400, "train_cross_entropy_epoch": 20, "val_cross_entropy": 20,
+              "val_multiclassjaccardindex": 20}
+    roles = assign_roles(counts)
+    assert roles["loss"].startswith("train_cross_entropy_") and roles["val_loss"] == "val_cross_entropy"
+    assert pairs_of("CrossEntropy/train", "CrossEntropy/val", "cross-entropy")[0] == LossPair(
+        "CrossEntropy/train", "CrossEntropy/val")
+    # Keras logs a cross-entropy metric beside the loss: the loss stays the training loss
+    assert assign_roles(dict.fromkeys(["loss", "categorical_crossentropy", "val_loss"], 30))["loss"] == "loss"
+
+
 def test_settings_named_after_the_loss_are_not_losses():
     assert pairs_of("loss", "val_loss", "loss_scale", "loss_weight_aux") == [LossPair("loss", "val_loss")]
 
