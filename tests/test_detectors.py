@@ -129,12 +129,13 @@ def test_one_knock_and_a_slow_recovery_is_a_spike_not_oscillation(seed):
 
 
 def test_few_batch_averages_beside_a_calm_validation_loss_are_not_oscillation():
-    """A Trainer logging the mean loss of every 25 steps (80 points, 2.0x swings of batch noise
-    around the trend) while its 20 evaluations fall smoothly: the model does not swing. The
-    same training loss beside a validation loss that swings with it is an oscillation."""
-    n, steps = 80, np.arange(25, 2001, 25)
+    """A Trainer logging the mean loss of every 25 steps (60 points, too few to measure their
+    noise: each is a bin of its own; 2.0x swings of batch noise around the trend) while its 20
+    evaluations fall smoothly: the model does not swing. The same training loss beside a
+    validation loss that swings with it is an oscillation."""
+    n, steps = 60, np.arange(25, 1501, 25)
     train = decay(n, start=0.6, floor=0.25, rate=3, noise=0.0) * np.exp(np.random.default_rng(6).normal(0, 0.25, n))
-    evals = np.arange(100, 2001, 100)
+    evals = np.arange(75, 1501, 75)
     calm = decay(20, start=0.57, floor=0.34, rate=3, noise=0.005, seed=7)
     at = {"loss": steps, "eval_loss": evals}
     assert "oscillation" in kinds({"loss": train}, {"loss": steps})  # without a validation loss
@@ -142,6 +143,20 @@ def test_few_batch_averages_beside_a_calm_validation_loss_are_not_oscillation():
     swinging = calm * np.exp(0.3 * np.sign(np.sin(np.arange(20) * 1.7)))
     (f,) = [f for f in findings({"loss": train, "eval_loss": swinging}, at) if f.kind == "oscillation"]
     assert f.evidence["val_points_checked"] == 10 and f.evidence["val_swing_factor"] > 1.3
+
+
+@pytest.mark.parametrize("points", [66, 120, 190])
+def test_single_batches_logged_every_50_steps_are_not_oscillation(points):
+    """Lightning's log_every_n_steps=50: each point is one batch's loss, heavy-tailed on a log
+    scale, so a 60-bin curve holds one to three points a bin: their noise must be measured,
+    not read off residuals around a median of one. Slow swings under the same noise are."""
+    rng = np.random.default_rng(points)
+    noise = np.exp(rng.standard_t(3, points) * 0.6)
+    base = decay(points, start=1.0, floor=0.05, rate=4, noise=0.0)
+    steps = np.arange(points) * 50 + 49
+    assert "oscillation" not in kinds({"train_loss_step": base * noise}, {"train_loss_step": steps})
+    swings = np.exp(1.2 * np.sin(np.arange(points) * 2 * np.pi / 24))
+    assert "oscillation" in kinds({"train_loss_step": base * swings * noise ** 0.3}, {"train_loss_step": steps})
 
 
 def test_mini_batch_noise_is_not_oscillation():

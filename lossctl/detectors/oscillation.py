@@ -28,7 +28,8 @@ class Oscillation(Detector):
     How: the curve is reduced to at most {bins:.0f} step-range bins (median per bin): a per-epoch
     log is used as it is, a per-step log is averaged so that mini-batch noise cancels and only
     swings that last several steps remain; the averaged curve must then rise by more than
-    {noise_k} times what noise alone would spread it at least {min_swings:.0f} separate times (one
+    {noise_k} times what noise alone would spread it (the noise of one point measured from the
+    differences of neighbouring points within a bin) at least {min_swings:.0f} separate times (one
     rise is an event, such as a spike that knocked the loss up and its slow recovery). Only the
     second half is judged, so early instability that settles is not a finding. When a
     validation loss is logged beside the training loss ({min_val_points:.0f} or more evaluations
@@ -91,10 +92,12 @@ class Oscillation(Detector):
         plain_share = plain_amp / plain_span if plain_span > 0 else 0.0
         noise_amp = 0.0
         if len(f) > n:  # points were averaged into bins: how far would noise alone spread them?
+            # the noise of one point from the differences of neighbours within a bin (a bin of
+            # one point says nothing; residuals around a median of two or three understate it)
             idx = bin_index(f.steps, bins)
-            ordinal = np.cumsum(np.concatenate(([0], idx[1:] != idx[:-1])))  # each point's bin (idx is sorted)
-            point_resid = points - z[ordinal]
-            noise_amp = 2 * 1.2816 * 1.2533 * robust_sigma(point_resid) / np.sqrt(len(f) / n)
+            same_bin = idx[1:] == idx[:-1]
+            sigma = robust_sigma(np.diff(points)[same_bin]) / np.sqrt(2)
+            noise_amp = 2 * 1.2816 * 1.2533 * sigma / np.sqrt(len(f) / n)
         ev = {"scale": "log" if log else "linear",
               "amplitude_to_range": round(amplitude / span, 3) if span > 0 else None,
               "back_and_forth": round(back_and_forth, 2), "up_fraction": round(up_fraction, 2), "points_judged": len(h),
