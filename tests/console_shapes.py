@@ -40,9 +40,23 @@ def _cell(v) -> str:
     return "nan" if isinstance(v, float) and math.isnan(v) else repr(v)
 
 
-def hf_trainer(loss: list[float], every: int = 10, eval_every: int = 100):
+def hf_trainer(loss: list[float], every: int = 10, eval_every: int = 100, g4: bool = False):
     """transformers: ``self.training_bar.write(str(logs))`` with logs rounded as in
-    ``_maybe_log_save_evaluate`` (loss to 4 places; epoch to 2), tqdm's bar around it."""
+    ``_maybe_log_save_evaluate`` (loss to 4 places; epoch to 2), tqdm's bar around it. With
+    ``g4``, as current versions' ``ProgressCallback.on_log`` prints them: every float as
+    ``f"{v:.4g}"``, a string."""
+    if g4:
+        def shown(logs):
+            return {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in logs.items()}
+
+        def value(v):
+            return float(f"{v:.4g}") if isinstance(v, float) else v
+    else:
+        def shown(logs):
+            return logs
+
+        def value(v):
+            return v
     out, rows = ["***** Running training *****\n  Num examples = 1,000\n"], []
     count = 0
     steps = len(loss)
@@ -51,19 +65,19 @@ def hf_trainer(loss: list[float], every: int = 10, eval_every: int = 100):
         count += 1
         logs = {"loss": round(loss[s - 1], 4), "grad_norm": 1.25 + 0.01 * (s % 7),
                 "learning_rate": 5e-05 * (1 - s / steps), "epoch": round(s / 250, 2)}
-        out.append("\r" + " " * 60 + "\r" + str(logs) + "\n")  # tqdm.write clears the bar first
-        rows.append({"step": count, "loss": logs["loss"], "grad_norm": logs["grad_norm"],
-                     "learning_rate": logs["learning_rate"], "epoch": logs["epoch"]})
+        out.append("\r" + " " * 60 + "\r" + str(shown(logs)) + "\n")  # tqdm.write clears the bar first
+        rows.append({"step": count, **{k: value(logs[k]) for k in ("loss", "grad_norm", "learning_rate", "epoch")}})
         if s % eval_every == 0:
             ev = {"eval_loss": round(loss[s - 1] * 1.1, 4), "eval_runtime": 1.23,
                   "eval_samples_per_second": 81.3, "eval_steps_per_second": 10.2, "epoch": round(s / 250, 2)}
-            out.append(str(ev) + "\n")
-            rows.append({"step": count, "eval_loss": ev["eval_loss"], "eval_runtime": 1.23,
-                         "eval_samples_per_second": 81.3, "eval_steps_per_second": 10.2})
+            out.append(str(shown(ev)) + "\n")
+            rows.append({"step": count, **{k: value(ev[k]) for k in
+                                           ("eval_loss", "eval_runtime", "eval_samples_per_second",
+                                            "eval_steps_per_second")}})
         if s == 5 * every:
             out.append(WARNING)
-    out.append(str({"train_runtime": 120.5, "train_samples_per_second": 8.3, "train_steps_per_second": 1.0,
-                    "train_loss": 1.23, "epoch": 4.0}) + "\n")
+    out.append(str(shown({"train_runtime": 120.5, "train_samples_per_second": 8.3, "train_steps_per_second": 1.0,
+                    "train_loss": 1.23, "epoch": 4.0})) + "\n")
     return "".join(out), csv_of(rows)
 
 

@@ -37,6 +37,7 @@ def same_points(a, b, metrics):
 DIVERGING = C.curve(600, diverge_at=400)
 SHAPES = {
     "hf_trainer": (lambda: C.hf_trainer(DIVERGING), ["loss", "eval_loss", "grad_norm", "learning_rate"]),
+    "hf_trainer_g4": (lambda: C.hf_trainer(DIVERGING, g4=True), ["loss", "eval_loss", "grad_norm", "learning_rate"]),
     "keras_verbose1": (lambda: C.keras(C.curve(40, diverge_at=25)), ["loss", "val_loss", "accuracy"]),
     "keras_verbose2": (lambda: C.keras(C.curve(40, diverge_at=25), verbose=2), ["loss", "val_loss"]),
     "nanogpt": (lambda: C.nanogpt(DIVERGING), ["loss", "train loss", "val loss", "mfu"]),

@@ -3,8 +3,11 @@
 
     {'loss': 2.3012, 'grad_norm': 1.9, 'learning_rate': 4.9e-05, 'epoch': 0.12}
     {'eval_loss': 2.4012, 'eval_runtime': 1.23, 'eval_samples_per_second': 81.3, 'epoch': 1.0}
+    {'loss': '2.301', 'grad_norm': '1.9', 'learning_rate': '4.9e-05', 'epoch': '0.12'}
 
-Python dict syntax, read with ``ast.literal_eval`` only (never ``eval``). The step is a
+The last is how current versions print (floats as ``f"{v:.4g}"`` strings, for readability):
+a string that is a number is read as that number. Python dict syntax, read with
+``ast.literal_eval`` only (never ``eval``). The step is a
 ``step``/``global_step`` key when there is one, else the running count of training log lines
 (evaluation lines take the count they follow); ``epoch`` is kept as a metric. The summary
 ``{'train_runtime': ...}`` printed at the end is not a point.
@@ -20,7 +23,7 @@ from lossctl.readers.console.base import NUMBER, Layout
 
 NAME = "hf_trainer"
 MARKER = re.compile(r"^\{'[^']+': ")
-PAIR = re.compile(r"'([^'\\]+)': (" + NUMBER + r")(?=,|\})")
+PAIR = re.compile(r"'([^'\\]+)': '?(" + NUMBER + r")'?(?=,|\})")
 STEP = {"step", "global_step"}
 EVAL = ("eval_", "test_", "predict_")
 
@@ -29,6 +32,7 @@ def _is_train(keys) -> bool:
     return any(not k.startswith(EVAL) and k not in ("epoch", "step", "global_step") for k in keys)
 
 
+FULL_NUMBER = re.compile(NUMBER)
 NONFINITE = re.compile(r"(?<=: )(-?)(nan|inf)(?=[,}])")
 SENTINEL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
@@ -45,8 +49,16 @@ def literal(line: str) -> dict | None:
         return None
     if not (isinstance(doc, dict) and doc and all(isinstance(k, str) for k in doc)):
         return None
-    return {k: SENTINEL[v[1:]] if isinstance(v, str) and v[1:] in SENTINEL and v[:1] == "\x00" else v
+    return {k: SENTINEL[v[1:]] if isinstance(v, str) and v[1:] in SENTINEL and v[:1] == "\x00" else _number(v)
             for k, v in doc.items()}
+
+
+def _number(v):
+    """A string that is a number as printed (``'2.301'``, ``'3.629e+04'``, ``'nan'``) is that
+    number; anything else stays as it is."""
+    if isinstance(v, str) and FULL_NUMBER.fullmatch(v):
+        return float(v)
+    return v
 
 
 def parse(line: str) -> dict[str, float] | None:
