@@ -245,3 +245,78 @@ def long_lines(loss: list[float], val_every: int = 10):
             out.append(f"{s} val {v * 1.1:.4f}\n")
             rows.append({"step": s, "val": float(f"{v * 1.1:.4f}")})
     return "".join(out), csv_of(rows)
+
+
+def epoch_summary(train: list[float], val: list[float]):
+    """``print(f"Epoch {epoch + 1}/{epochs} - Train Loss: {tl:.4f}, Val Loss: {vl:.4f}")``: the
+    epoch counter written without a separator, the epoch as printed is the step."""
+    out, rows = [], []
+    for e, (t, v) in enumerate(zip(train, val)):
+        out.append(f"Epoch {e + 1}/{len(train)} - Train Loss: {t:.4f}, Val Loss: {v:.4f}\n")
+        if e % 5 == 0:
+            out.append(f"  saved best model (val_loss={v:.4f})\n")
+        rows.append({"step": e + 1, "Train Loss": float(f"{t:.4f}"), "Val Loss": float(f"{v:.4f}")})
+    return "".join(out), csv_of(rows)
+
+
+def logging_pipes(loss_per_epoch: list[list[float]], total: int, every: int):
+    """``logging.basicConfig(level=logging.INFO)`` (``INFO:__main__:`` before each message) and
+    ``logger.info(f"Epoch {epoch} | Step {i:4d}/{total} | Loss: {loss:.4f} | LR: {lr:.2e}")``, then
+    ``logger.info(f"Epoch {epoch} completed in {t:.2f}s | Avg Loss: {avg:.4f}")``: the global step
+    is epoch * total + step (epochs from 0); the epoch's summary sits at its last step."""
+    out, rows = [], []
+    for e, losses in enumerate(loss_per_epoch):
+        for i in range(0, total, every):
+            v = losses[i]
+            out.append(f"INFO:__main__:Epoch {e} | Step {i:4d}/{total} | Loss: {v:.4f} | LR: {3e-4:.2e}\n")
+            rows.append({"step": e * total + i, "Loss": float(f"{v:.4f}"), "LR": 3e-4})
+        avg = sum(losses[:total]) / total
+        out.append(f"INFO:__main__:Epoch {e} completed in {4729.23 + e:.2f}s | Avg Loss: {avg:.4f}\n")
+        rows.append({"step": e * total + (total - 1) // every * every, "Avg Loss": float(f"{avg:.4f}")})
+    return "".join(out), csv_of(rows)
+
+
+def epoch_batch_lines(loss_per_epoch: list[list[float]]):
+    """``logging.basicConfig(format="%(asctime)s - %(levelname)s - %(message)s")`` and, every
+    batch, ``logger.info(f"Epoch {epoch} - Batch loss: {loss:.4f}")`` (no batch counter), then
+    ``logger.info(f"Epoch {epoch} - Average Train Loss: {avg:.4f}")``: the epoch is printed again
+    and again, so the lines are counted in the order printed."""
+    out, rows = [], []
+    n = 0
+    for e, losses in enumerate(loss_per_epoch, start=1):
+        for k, v in enumerate(losses):
+            out.append(f"2025-03-02 05:{16 + e:02d}:{k % 60:02d},962 - INFO - Epoch {e} - Batch loss: {v:.4f}\n")
+            rows.append({"step": n, "Batch loss": float(f"{v:.4f}")})
+            n += 1
+        avg = sum(losses) / len(losses)
+        out.append(f"2025-03-02 05:{16 + e:02d}:59,001 - INFO - Epoch {e} - Average Train Loss: {avg:.4f}\n")
+        rows.append({"step": n, "Average Train Loss": float(f"{avg:.4f}")})
+        n += 1
+    return "".join(out), csv_of(rows)
+
+
+def iter_spaced(loss: list[float], every: int = 20):
+    """A self-play loop: ``print(f"iter {it}/{n} eps {eps:.2f} buf {size} loss {loss:.4f}
+    vs-random {a:.3f} ({t:.0f}s)")``: ``name value`` pairs after a counter written the same way."""
+    out, rows = [], []
+    n = len(loss)
+    for it in range(every, n + 1, every):
+        v = loss[it - 1]
+        eps = round(0.9 - 0.8 * it / n, 2)
+        out.append(f"iter {it}/{n} eps {eps:.2f} buf {min(400000, 5000 * it)} loss {v:.4f} vs-random 0.667 ({3 * it}s)\n")
+        rows.append({"step": it, "eps": eps, "buf": float(min(400000, 5000 * it)), "loss": float(f"{v:.4f}"),
+                     "vs-random": 0.667})
+    return "".join(out), csv_of(rows)
+
+
+def repeated_names(train: list[float], val: list[float]):
+    """``print(f"Epoch {e} | Train Loss: {tl:.4f} | Token Acc: {ta:.4f} | Val Loss: {vl:.4f} |
+    Token Acc: {va:.4f}")``: the second ``Token Acc`` is the validation one."""
+    out, rows = [], []
+    for e, (t, v) in enumerate(zip(train, val)):
+        ta, va = 0.05 + e / 1000, 0.06 + e / 1000
+        out.append(f"Epoch {e} |             Train Loss: {t:.4f} | Token Acc: {ta:.4f} |             "
+                   f"Val Loss: {v:.4f} | Token Acc: {va:.4f}\n")
+        rows.append({"step": e, "Train Loss": float(f"{t:.4f}"), "Token Acc": float(f"{ta:.4f}"),
+                     "Val Loss": float(f"{v:.4f}"), "Val Token Acc": float(f"{va:.4f}")})
+    return "".join(out), csv_of(rows)

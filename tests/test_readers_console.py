@@ -52,6 +52,14 @@ SHAPES = {
     "generic_kv_commas": (lambda: C.generic_kv(DIVERGING, sep=", "), ["loss", "lr"]),
     "epoch_counters": (lambda: C.epoch_counters([C.curve(300)[i * 100:] + [1.0] * 100 for i in range(3)], 100, 10), ["Loss"]),
     "long_lines": (lambda: C.long_lines(DIVERGING), ["train", "val"]),
+    "epoch_summary": (lambda: C.epoch_summary(C.curve(40), C.curve(40, diverge_at=25)), ["Train Loss", "Val Loss"]),
+    "logging_pipes": (lambda: C.logging_pipes([C.curve(300)[i * 100:] + [1.0] * 100 for i in range(3)], 100, 10),
+                      ["Loss", "LR", "Avg Loss"]),
+    "epoch_batch_lines": (lambda: C.epoch_batch_lines([C.curve(300)[i * 100:i * 100 + 60] for i in range(3)]),
+                          ["Batch loss", "Average Train Loss"]),
+    "iter_spaced": (lambda: C.iter_spaced(DIVERGING), ["loss", "eps", "buf", "vs-random"]),
+    "repeated_names": (lambda: C.repeated_names(C.curve(30), C.curve(30, diverge_at=20)),
+                       ["Train Loss", "Val Loss", "Token Acc", "Val Token Acc"]),
 }
 
 

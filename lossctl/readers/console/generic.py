@@ -5,10 +5,15 @@
     Epoch [2/5], Step [120/12942], Loss: 2.3     counters within an epoch: the global step is
     Epoch: 16 | Batch: 920/1330 | Loss: 4.6      derived from the epoch and the batch counter
     250 train 3.2145                       STEP NAME VALUE (a long format)
+    Epoch 1/100 - Train Loss: 4.05, Val Loss: 3.25      a counter written without a separator
+    Epoch 0 | Step 10/6501 | Loss: 8.24 | LR: 6e-05     (``Epoch 3``, ``Step 10/6501``, ``iter 20/500``)
+    iter 20/500 eps 0.84 loss 0.0079 vs-random 0.667    and, after such a counter, ``name value`` pairs
 
 Counters within an epoch give ``step = (epoch - 1) * total + batch`` when epochs count from 1
 as printed (``epoch * total + batch`` when the file shows an epoch 0), batches as printed.
 A line holding only an epoch key (``Epoch 3: loss=0.2``) is per-epoch: the epoch is the step.
+A name printed twice in one line (``Train Loss: .. | Acc: .. | Val Loss: .. | Acc: ..``) takes
+the split word of the name before it (``Val Acc``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ PAIR = re.compile(rf"({WORD}(?: {WORD}){{0,3}})\s*(?:=|:|：)\s*\[?\s*{N}(?:\s*/
 BRACKET = re.compile(rf"({WORD})\s*\[\s*{N}\s*/\s*{N}\s*\]")
 LONG = re.compile(rf"^\s*{N}\s+({WORD})\s+{N}\s*$")
 MARKER = re.compile(r"(?i)\b(?:step|iter|iteration|epoch)\b\s*[=:\[]")
+_COUNTER_WORDS = sorted({k for k in STEP_KEYS | EPOCH_KEYS | BATCH_KEYS if " " not in k}, key=len, reverse=True)
+COUNTER = re.compile(rf"(?i)(?<![\w.])({'|'.join(map(re.escape, _COUNTER_WORDS))})\s+{N}(?:\s*/\s*{N})?(?![\w.])")
+SPACED = re.compile(rf"(?<![\w.\-])({WORD})\s+{N}(?![\w.%/])")
+SPLIT_WORDS = ("train", "training", "val", "valid", "validation", "eval", "test", "dev")
 
 
 def detect(line: str, nums) -> Layout | None:
@@ -32,7 +41,7 @@ def detect(line: str, nums) -> Layout | None:
         return Layout(NAME, ("@step", m.group(2)))
     found: dict[int, str | None] = {}
     counters = []  # (normalised key, value match start, total start or None)
-    for rx in (BRACKET, PAIR):
+    for rx in (BRACKET, PAIR, COUNTER):
         for p in rx.finditer(line):
             if p.start(2) in found:
                 continue
@@ -42,8 +51,14 @@ def detect(line: str, nums) -> Layout | None:
             if total is not None:
                 found[total] = None
             counters.append((norm_key(key), p.start(2), total))
+    if any(c[0] in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS for c in counters):
+        for p in SPACED.finditer(line):  # "loss 0.0079" after a counter ("iter 20/500")
+            if p.start(2) not in found and norm_key(p.group(1)) not in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS:
+                found[p.start(2)] = p.group(1)
+                counters.append((norm_key(p.group(1)), p.start(2), None))
     if len(found) < 2:
         return None
+    _name_repeats(found)
     slots = {i: k for i, k in found.items()}
     epoch = next((c for c in counters if c[0] in EPOCH_KEYS), None)
     step = next((c for c in counters if c[0] in STEP_KEYS and c[2] is None), None)
@@ -60,9 +75,26 @@ def detect(line: str, nums) -> Layout | None:
     elif batch:  # "Step [120/12942]" alone: a global counter with its total
         slots[batch[1]] = "@step"
     elif epoch:
-        slots[epoch[1]] = "@step"
+        slots[epoch[1]] = "@epoch_step"  # the scanner places it among the other lines' steps
     else:
         return None
     if not any(v and not v.startswith("@") and v != "epoch" for v in slots.values()):
         return None
     return Layout(NAME, tuple(slots.get(x.start()) for x in nums))
+
+
+def _name_repeats(found: dict[int, str | None]) -> None:
+    """A name printed again in the line takes the split word (``val``, ``test``, ...) of the
+    nearest name before it that has one: ``Val Loss: .. | Token Acc: ..`` is ``Val Token Acc``."""
+    seen, split = set(), None
+    for pos in sorted(found):
+        key = found[pos]
+        if key is None:
+            continue
+        k = norm_key(key)
+        first = k.split()[0]
+        if first in SPLIT_WORDS:
+            split = key.split()[0]
+        if k in seen and split and first not in SPLIT_WORDS:
+            found[pos] = f"{split} {key}"
+        seen.add(k)

@@ -47,7 +47,7 @@ TABLES = {(False, False): _table(b"0123456789.+-"), (True, False): _table(b"0123
           (True, True): _table(b"0123456789.+-eEnNaAiIfFtTyY")}
 TABLES[(False, True)] = TABLES[(True, True)]
 FAST_MIN = 32  # groups smaller than this are read line by line
-SPECIAL = ("@step", "@epoch", "@epochs", "@batch", "@batches")
+SPECIAL = ("@step", "@epoch", "@epochs", "@batch", "@batches", "@epoch_step")
 
 
 @dataclass
@@ -443,11 +443,30 @@ def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
             total = np.where(np.isnan(bt), np.nanmax(np.where(counted, b, np.nan)), bt)
             base = 0 if np.nanmin(e[counted]) == 0 else 1
             st = np.where(counted, (e - base) * total + b, st)
+    if spec["@epoch_step"] is not None:
+        st = _epoch_steps(slot("@epoch_step"), st)
     carry = kinds == KINDS.index("carry_step")
     if carry.any():
         filled = pd.Series(np.where(carry, np.nan, st)).ffill().fillna(0).to_numpy()
         st = np.where(carry, filled, st)
     step[idx] = st
+
+
+def _epoch_steps(ep: np.ndarray, st: np.ndarray) -> np.ndarray:
+    """Lines that print only their epoch (``Epoch 3 - Average loss: ..``), in the order written.
+    Beside lines with a global step (printed, or counted from epoch and batch counters), one
+    sits at the last step before it: the end of its epoch. Alone, the epoch is the step, unless
+    the same epoch is printed again and again (``Epoch 1 - Batch loss: ..`` every batch): then
+    those are batches, counted in the order printed."""
+    per = ~np.isnan(ep)
+    known = ~per & ~np.isnan(st)
+    if known.any():
+        last = pd.Series(np.where(known, st, np.nan)).ffill().fillna(0).to_numpy()
+        return np.where(per, last, st)
+    e = ep[per]
+    if len(e) > 1.5 * len(np.unique(e)):
+        return np.where(per, np.cumsum(per) - 1, st)
+    return np.where(per, ep, st)
 
 
 def _split_runs(rec, order, step, keep):
