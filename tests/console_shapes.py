@@ -320,3 +320,25 @@ def repeated_names(train: list[float], val: list[float]):
         rows.append({"step": e, "Train Loss": float(f"{t:.4f}"), "Token Acc": float(f"{ta:.4f}"),
                      "Val Loss": float(f"{v:.4f}"), "Val Token Acc": float(f"{va:.4f}")})
     return "".join(out), csv_of(rows)
+
+
+def modded_nanogpt(loss: list[float], val_every: int = 25):
+    """modded-nanogpt's log file: the training script's own source first (``print0(code)``,
+    whose ``def zeropower_via_newtonschulz5(G, steps=10, eps=1e-7):`` holds a step and a
+    number), then ``step:{step}/{n} val_loss:{v:.4f} train_time:..ms step_avg:..ms`` and
+    ``step:{step}/{n} train_loss:{t:.4f} train_time:..ms step_avg:..ms`` (the validation lines'
+    timings are left out here: printed at the step of a training line, they are read once)."""
+    n = len(loss)
+    out = ["import os\n", "import torch\n", "def zeropower_via_newtonschulz5(G, steps=10, eps=1e-7):\n",
+           "    a, b, c = (3.4445, -4.7750,  2.0315)\n", "=" * 100 + "\n"]
+    rows = []
+    for s in range(n + 1):
+        if s % val_every == 0:
+            v = loss[min(s, n - 1)] * 1.05
+            out.append(f"step:{s}/{n} val_loss:{v:.4f}\n")
+            rows.append({"step": s, "val_loss": float(f"{v:.4f}")})
+        if s < n:
+            t = loss[s]
+            out.append(f"step:{s + 1}/{n} train_loss:{t:.4f} train_time:{(s + 1) * 74}ms step_avg:74.00ms\n")
+            rows.append({"step": s + 1, "train_loss": float(f"{t:.4f}"), "train_time": float((s + 1) * 74)})
+    return "".join(out), csv_of(rows)

@@ -58,6 +58,7 @@ SHAPES = {
     "epoch_batch_lines": (lambda: C.epoch_batch_lines([C.curve(300)[i * 100:i * 100 + 60] for i in range(3)]),
                           ["Batch loss", "Average Train Loss"]),
     "iter_spaced": (lambda: C.iter_spaced(DIVERGING), ["loss", "eps", "buf", "vs-random"]),
+    "modded_nanogpt": (lambda: C.modded_nanogpt(DIVERGING), ["train_loss", "val_loss"]),
     "repeated_names": (lambda: C.repeated_names(C.curve(30), C.curve(30, diverge_at=20)),
                        ["Train Loss", "Val Loss", "Token Acc", "Val Token Acc"]),
 }
@@ -144,6 +145,22 @@ def test_restart_is_the_restart_rule(tmp_path):
     assert [s for s, _ in loss] == list(range(500))
     assert loss[250][1] == pytest.approx(C.curve(500)[250] * 0.9, abs=1e-4)
     assert any("points replaced" in w for w in run.warnings)
+
+
+def test_a_value_printed_on_two_lines_of_a_step_is_read_once_and_named(tmp_path):
+    """modded-nanogpt prints train_time on a step's training line and again on its validation
+    line: the first is kept, and the warning names the metric (not only a guess at ranks)."""
+    lines = []
+    for s in range(1, 61):
+        lines.append(f"step:{s}/60 train_loss:{3 - s / 60:.4f} train_time:{74 * s}ms step_avg:74.00ms")
+        if s % 20 == 0:
+            lines.append(f"step:{s}/60 val_loss:{3.1 - s / 60:.4f} train_time:{74 * s + 2}ms step_avg:74.03ms")
+    p = tmp_path / "train.log"
+    p.write_text("\n".join(lines) + "\n")
+    (run,) = load_runs(p).runs
+    assert [v for s, v in points(run, "train_time") if s == 20] == [1480.0]
+    (w,) = [w for w in run.warnings if "printed again" in w]
+    assert "6 points of train_time, step_avg printed again for the same step" in w
 
 
 def test_two_trainings_in_one_log_are_two_runs(tmp_path):

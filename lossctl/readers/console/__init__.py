@@ -81,8 +81,10 @@ def to_filedata(res: Scan, where: str, warnings: list[str], run_prefix: str = ""
         warnings.append(f"{where}: {res.bad_steps:,} metric lines without a usable step "
                         "(non-finite or beyond int64); skipped")
     if res.rank_duplicates:
-        warnings.append(f"{where}: {res.rank_duplicates:,} points printed again for the same step "
-                        "(several ranks printing the same lines?); the first of each was kept")
+        names = ", ".join(res.duplicated[:3]) + (", ..." if len(res.duplicated) > 3 else "")
+        warnings.append(f"{where}: {res.rank_duplicates:,} points of {names} printed again for the same step "
+                        "(several ranks printing the same lines, or two lines of one step both printing it); "
+                        "the first of each was kept")
     if not len(res.step):
         raise NotALog(where, f"no training-log lines found (console shapes read: {SHAPES})")
     frame = make_frame(res.metric, res.step, None, res.value, copy=False)

@@ -25,7 +25,7 @@ from lossctl.readers.console.base import BATCH_KEYS, EPOCH_KEYS, NUMBER, STEP_KE
 NAME = "generic"
 N = "(" + NUMBER + ")"
 WORD = r"[^\W\d][\w./\-]*"
-PAIR = re.compile(rf"({WORD}(?: {WORD}){{0,3}})\s*(?:=|:|：)\s*\[?\s*{N}(?:\s*/\s*{N})?\s*\]?")
+PAIR = re.compile(rf"(?<![\w.])({WORD}(?: {WORD}){{0,3}})\s*(?:=|:|：)\s*\[?\s*{N}(?:\s*/\s*{N})?\s*\]?")
 BRACKET = re.compile(rf"({WORD})\s*\[\s*{N}\s*/\s*{N}\s*\]")
 LONG = re.compile(rf"^\s*{N}\s+({WORD})\s+{N}\s*$")
 MARKER = re.compile(r"(?i)\b(?:step|iter|iteration|epoch)\b\s*[=:\[]")

@@ -73,6 +73,7 @@ class Scan:
     failed_example: tuple[int, str] | None = None
     failed_family: str = ""
     rank_duplicates: int = 0
+    duplicated: list = field(default_factory=list)  # the metrics of those points
     bad_steps: int = 0
 
 
@@ -370,8 +371,31 @@ def _finish(out: Scan, groups: list[Group]) -> Scan:
     out.metric = pd.Categorical.from_codes(code, categories=names)
     out.step, out.value = np.where(usable, step, 0).astype(np.int64)[rec], val
     out.run, out.runs = _split_runs(rec, order, step, keep)
+    if out.runs > 1:
+        _drop_stray(out, rec)
     _dedup(out)
     return out
+
+
+STRAY_RECORDS = 2  # a "training" of this many lines or fewer beside a real one is a stray line
+
+
+def _drop_stray(out: Scan, rec: np.ndarray) -> None:
+    """Lines that happen to hold a step and a number (the training script's source echoed
+    into the log: ``steps=10, eps=1e-7``) make a "training" of a line or two before the real
+    one; beside a training of many lines such a run is dropped, not reported as a run."""
+    runs = np.unique(out.run)
+    lines = np.array([len(np.unique(rec[out.run == r])) for r in runs])
+    stray = runs[(lines <= STRAY_RECORDS) & (lines.max() > 10 * STRAY_RECORDS)]
+    if len(stray) == 0:
+        return
+    k = ~np.isin(out.run, stray)
+    out.metric, out.step, out.value = out.metric[k], out.step[k], out.value[k]
+    kept = np.setdiff1d(runs, stray)
+    out.run = np.searchsorted(kept, out.run[k])
+    out.runs = len(kept)
+    if out.runs == 1:
+        out.run = None
 
 
 def _points(groups: list[Group], rec_line: np.ndarray):
@@ -508,6 +532,7 @@ def _dedup(out: Scan) -> None:
         return
     drop = np.append(False, same)
     out.rank_duplicates = int(drop.sum())
+    out.duplicated = [str(m) for m in out.metric[drop].unique()]
     k = ~drop
     out.metric, out.step, out.value = out.metric[k], out.step[k], out.value[k]
     if out.run is not None:
