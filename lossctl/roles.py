@@ -50,7 +50,7 @@ def is_loss_like(name: str) -> bool:
 
 
 HIGHER_WORDS = {"acc", "accuracy", "top1", "top5", "auc", "auroc", "f1", "precision", "recall",
-                "iou", "miou", "map", "bleu", "rouge", "psnr", "ssim", "r2"}
+                "iou", "miou", "map", "ap", "bleu", "rouge", "psnr", "ssim", "r2"}
 LOWER_WORDS = {"ppl", "perplexity", "wer", "cer"}  # quality metrics where lower is better
 
 
@@ -59,6 +59,7 @@ def direction(name: str) -> str | None:
     if is_loss_like(name):
         return "lower"
     ws = set(words(name))
+    ws |= {w.rstrip("0123456789@") for w in ws}  # mAP50, AP75, mAP@0.5, rouge1: the metric at a threshold
     if ws & LOWER_WORDS:
         return "lower"
     if ws & HIGHER_WORDS or any(w.endswith(("acc", "accuracy")) for w in ws):

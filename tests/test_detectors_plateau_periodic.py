@@ -116,6 +116,18 @@ def test_plateau_model_with_one_output_for_every_input():
     assert f.suggestions[0].startswith("Reduce regularisation")
 
 
+def test_a_loss_term_at_its_floor_beside_a_rising_map_is_not_one_output_for_every_input():
+    """YOLO's results.csv: the distribution focal loss settles at its floor (~0.96) on both
+    splits while the mAP, precision and recall the run logs keep rising: the model is learning."""
+    train, val = collapsed(start=1.18, floor=0.961)
+    e = np.arange(len(train))
+    quality = {"metrics/mAP50-95(B)": 0.72 + 0.11 * (1 - np.exp(-e / 15)), "metrics/precision(B)": 0.9 + 0 * e}
+    assert flagged("plateau", {"train/dfl_loss": train, "val/dfl_loss": val})  # without the mAP: one output
+    assert not flagged("plateau", {"train/dfl_loss": train, "val/dfl_loss": val, **quality})
+    flat = {"metrics/mAP50-95(B)": 0.3 + 0.004 * np.sin(e)}  # a quality metric that does not move
+    assert flagged("plateau", {"train/dfl_loss": train, "val/dfl_loss": val, **flat})
+
+
 def test_plateau_converged_model_whose_validation_sits_apart_is_healthy():
     train, val = collapsed(floor=0.05)
     assert not flagged("plateau", {"loss": train, "val_loss": val * 1.6})  # a learned model: val apart

@@ -249,3 +249,14 @@ def test_view_lists_pairs_for_the_sample():
     view = view_of(load_runs(sample).runs[0])
     assert view.pairs == [LossPair("loss", "val_loss"), LossPair("price_loss", "val_price_loss", "loss"),
                           LossPair("segment_loss", "val_segment_loss", "loss")]
+
+
+def test_quality_metric_directions_from_their_names():
+    from lossctl.roles import direction
+
+    higher = ["val_accuracy", "metrics/mAP50(B)", "metrics/mAP50-95(B)", "bbox/AP50", "segm/AP", "mAP@0.5",
+              "eval_f1", "test/iou", "rouge1", "bleu"]
+    lower = ["eval_wer", "val_perplexity", "train_loss", "val/dfl_loss"]
+    assert [direction(n) for n in higher] == ["higher"] * len(higher)
+    assert [direction(n) for n in lower] == ["lower"] * len(lower)
+    assert [direction(n) for n in ("lr", "learning_rate", "epoch", "step_avg", "grad_norm")] == [None] * 5

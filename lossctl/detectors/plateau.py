@@ -25,9 +25,10 @@ class Plateau(Detector):
     any split. Otherwise a run that fell far
     below its start (3x or more) and then flattened is not a plateau, nor is a flat stretch
     over which the validation loss, or a logged quality metric (accuracy, IoU, F1, AUC, BLEU,
-    perplexity: its direction read from its name), still improves by more than
-    {flat_band:.0%}; a late flat
-    stretch where a schedule anneals the learning rate is too short to count.
+    perplexity, mAP: its direction read from its name), still improves by more than
+    {flat_band:.0%} ({constant_quality_gain:.0%} for (d): a model that gives every input the
+    same output cannot raise it at all); a late flat stretch where a schedule anneals the
+    learning rate is too short to count.
 
     How: "far from good" is judged from the curve itself: the first logged loss stands in for
     chance (what the untrained model scores), so (a) and (b) are judged only when the log
@@ -60,7 +61,8 @@ class Plateau(Detector):
     thresholds = {"min_points": 8, "max_progress": 0.2, "max_progress_epoch_log": 0.05, "flat_band": 0.1,
                   "min_flat_fraction": 0.5, "stall_max_drop": 3.0, "stall_flat_fraction": 0.85,
                   "chance_band": 0.01, "chance_flat_fraction": 0.5, "chance_tolerance": 0.003,
-                  "max_classes": 1000, "same_level": 0.02, "lr_decayed": 0.05, "tiny_lr": 1e-5}
+                  "max_classes": 1000, "same_level": 0.02, "lr_decayed": 0.05, "tiny_lr": 1e-5,
+                  "constant_quality_gain": 0.03}
 
     def detect(self, run: RunView):
         if (judged := self.judged(run, "loss")) is None:
@@ -130,8 +132,11 @@ class Plateau(Detector):
                 return []  # validation still improving: the model is learning
         if (q := quality_trend(run, flat_start, flat_end)) is not None:
             ev.update(q)
-            if q["quality_gain"] > t["flat_band"]:
-                return []  # a logged accuracy (IoU, F1, ...) still improving: the model is learning
+            # a logged accuracy (IoU, F1, mAP, ...) still improving: the model is learning; one that
+            # gives every input the same output cannot raise it even by a few percent
+            limit = t["constant_quality_gain"] if pattern == "constant_output" else t["flat_band"]
+            if q["quality_gain"] > limit:
+                return []
         ev["per_epoch_log"] = per_epoch
         ev["flat_deviation"] = _deviation(zs[fi:], z_end)
         if pattern == "stalled":
