@@ -390,7 +390,7 @@ def _drop_stray(out: Scan, rec: np.ndarray) -> None:
     if len(stray) == 0:
         return
     k = ~np.isin(out.run, stray)
-    out.metric, out.step, out.value = out.metric[k], out.step[k], out.value[k]
+    out.metric, out.step, out.value = out.metric[k].remove_unused_categories(), out.step[k], out.value[k]
     kept = np.setdiff1d(runs, stray)
     out.run = np.searchsorted(kept, out.run[k])
     out.runs = len(kept)
