@@ -342,3 +342,36 @@ def modded_nanogpt(loss: list[float], val_every: int = 25):
             out.append(f"step:{s + 1}/{n} train_loss:{t:.4f} train_time:{(s + 1) * 74}ms step_avg:74.00ms\n")
             rows.append({"step": s + 1, "train_loss": float(f"{t:.4f}"), "train_time": float((s + 1) * 74)})
     return "".join(out), csv_of(rows)
+
+
+def imagenet_meter(loss_per_epoch: list[list[float]], total: int, every: int):
+    """pytorch/examples imagenet/main.py's ProgressMeter (copied into many repositories):
+    ``'\\t'.join([prefix + '[' + fmt + '/' + fmt.format(num_batches) + ']'] + [str(meter) ...])``
+    with prefix ``"Epoch: [{}]".format(epoch)``, meters ``'{name} {val:fmt} ({avg:fmt})'`` (Time
+    ``:6.3f``, Loss ``:.4e``, Acc@1 ``:6.2f``) and ``progress.display(i + 1)``."""
+    w = len(str(total))
+    out, rows = [], []
+    for e, losses in enumerate(loss_per_epoch):
+        for i in range(every - 1, total, every):
+            v, acc = losses[i], 10.0 + e + i / total
+            out.append(f"Epoch: [{e}][{i + 1:{w}d}/{total}]\tTime {0.123:6.3f} ({0.456:6.3f})\tData {0.001:6.3f} "
+                       f"({0.01:6.3f})\tLoss {v:.4e} ({v * 1.01:.4e})\tAcc@1 {acc:6.2f} ({acc - 1:6.2f})\n")
+            rows.append({"step": e * total + i + 1, "Time": 0.123, "Data": 0.001, "Loss": float(f"{v:.4e}"),
+                         "Acc@1": float(f"{acc:6.2f}")})
+        out.append(f" * Acc@1 {12.5 + e:.3f} Acc@5 {30.0 + e:.3f}\n")
+    return "".join(out), csv_of(rows)
+
+
+def timm_train(loss_per_epoch: list[list[float]], total: int, every: int):
+    """timm's train.py: ``f'Train: {epoch} [{update_idx:>4d}/{updates_per_epoch} ({pct:>3.0f}%)]
+    Loss: {loss_now:#.3g} ({loss_avg:#.3g})  Time: {t:.3f}s, {rate:>7.2f}/s  ({t_avg:.3f}s,
+    {rate_avg:>7.2f}/s)  LR: {lr:.3e}  Data: {d:.3f} ({d_avg:.3f})'``, epochs and updates from 0."""
+    out, rows = [], []
+    for e, losses in enumerate(loss_per_epoch):
+        for i in range(0, total, every):
+            v = losses[i]
+            out.append(f"Train: {e} [{i:>4d}/{total} ({100. * (i + 1) / total:>3.0f}%)]  Loss: {v:#.3g} ({v * 1.02:#.3g})  "
+                       f"Time: {0.312:.3f}s, {3282.05:>7.2f}/s  ({0.33:.3f}s, {3103.0:>7.2f}/s)  LR: {1e-3:.3e}  "
+                       f"Data: {0.012:.3f} ({0.02:.3f})\n")
+            rows.append({"step": e * total + i, "Loss": float(f"{v:#.3g}"), "Time": 0.312, "LR": 1e-3, "Data": 0.012})
+    return "".join(out), csv_of(rows)

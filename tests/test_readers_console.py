@@ -59,6 +59,9 @@ SHAPES = {
                           ["Batch loss", "Average Train Loss"]),
     "iter_spaced": (lambda: C.iter_spaced(DIVERGING), ["loss", "eps", "buf", "vs-random"]),
     "modded_nanogpt": (lambda: C.modded_nanogpt(DIVERGING), ["train_loss", "val_loss"]),
+    "imagenet_meter": (lambda: C.imagenet_meter([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50),
+                       ["Loss", "Acc@1", "Time"]),
+    "timm_train": (lambda: C.timm_train([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50), ["Loss", "LR"]),
     "repeated_names": (lambda: C.repeated_names(C.curve(30), C.curve(30, diverge_at=20)),
                        ["Train Loss", "Val Loss", "Token Acc", "Val Token Acc"]),
 }

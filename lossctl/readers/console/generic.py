@@ -8,6 +8,9 @@
     Epoch 1/100 - Train Loss: 4.05, Val Loss: 3.25      a counter written without a separator
     Epoch 0 | Step 10/6501 | Loss: 8.24 | LR: 6e-05     (``Epoch 3``, ``Step 10/6501``, ``iter 20/500``)
     iter 20/500 eps 0.84 loss 0.0079 vs-random 0.667    and, after such a counter, ``name value`` pairs
+    Epoch: [0][ 10/5005]  Time  0.123 ( 0.456)  Loss 6.9077e+00 (6.9088e+00)  Acc@1   0.00 (  0.10)
+    Train: 0 [  10/1251 (  1%)]  Loss: 6.91 (6.93)  Time: 0.312s,  3282.05/s  LR: 1.000e-03
+                                           PyTorch's ImageNet example, timm: an epoch and its batch
 
 Counters within an epoch give ``step = (epoch - 1) * total + batch`` when epochs count from 1
 as printed (``epoch * total + batch`` when the file shows an epoch 0), batches as printed.
@@ -24,11 +27,16 @@ from lossctl.readers.console.base import BATCH_KEYS, EPOCH_KEYS, NUMBER, STEP_KE
 
 NAME = "generic"
 N = "(" + NUMBER + ")"
-WORD = r"[^\W\d][\w./\-]*"
+WORD = r"[^\W\d][\w./\-]*(?:@[\d.]*\d)?"  # Acc@1, mAP@0.5: a metric at a threshold
 PAIR = re.compile(rf"(?<![\w.])({WORD}(?: {WORD}){{0,3}})\s*(?:=|:|：)\s*\[?\s*{N}(?:\s*/\s*{N})?\s*\]?")
 BRACKET = re.compile(rf"({WORD})\s*\[\s*{N}\s*/\s*{N}\s*\]")
 LONG = re.compile(rf"^\s*{N}\s+({WORD})\s+{N}\s*$")
-MARKER = re.compile(r"(?i)\b(?:step|iter|iteration|epoch)\b\s*[=:\[]")
+MARKER = re.compile(r"(?i)\b(?:step|iter|iteration|epoch)\b\s*[=:\[]|^Train: \d")
+# an epoch and the batch within it, written by two libraries' progress lines: PyTorch's ImageNet
+# example's ProgressMeter ("Epoch: [3][ 10/5005]", copied into many repositories) and timm's
+# train.py ("Train: 3 [  10/1251 (  1%)]")
+EPOCH_BATCH = re.compile(rf"(?i)(?<![\w.])(?:epoch\s*:\s*\[\s*{N}\s*\]|train\s*:\s*{N})\s*"
+                         rf"\[\s*{N}\s*/\s*{N}\s*(?:\(\s*{N}\s*%\s*\))?\s*\]")
 _COUNTER_WORDS = sorted({k for k in STEP_KEYS | EPOCH_KEYS | BATCH_KEYS if " " not in k}, key=len, reverse=True)
 COUNTER = re.compile(rf"(?i)(?<![\w.])({'|'.join(map(re.escape, _COUNTER_WORDS))})\s+{N}(?:\s*/\s*{N})?(?![\w.])")
 SPACED = re.compile(rf"(?<![\w.\-])({WORD})\s+{N}(?![\w.%/])")
@@ -41,6 +49,12 @@ def detect(line: str, nums) -> Layout | None:
         return Layout(NAME, ("@step", m.group(2)))
     found: dict[int, str | None] = {}
     counters = []  # (normalised key, value match start, total start or None)
+    for p in EPOCH_BATCH.finditer(line):
+        e = p.start(1) if p.group(1) is not None else p.start(2)
+        found.update({e: "epoch", p.start(3): "batch", p.start(4): None})
+        if p.group(5) is not None:
+            found[p.start(5)] = None  # the percentage done
+        counters += [("epoch", e, None), ("batch", p.start(3), p.start(4))]
     for rx in (BRACKET, PAIR, COUNTER):
         for p in rx.finditer(line):
             if p.start(2) in found:
