@@ -385,7 +385,8 @@ def _drop_stray(out: Scan, rec: np.ndarray) -> None:
     into the log: ``steps=10, eps=1e-7``) make a "training" of a line or two before the real
     one; beside a training of many lines such a run is dropped, not reported as a run."""
     runs = np.unique(out.run)
-    lines = np.array([len(np.unique(rec[out.run == r])) for r in runs])
+    pairs = np.unique(out.run.astype(np.int64) * (int(rec.max()) + 1) + rec)  # (run, line), once each
+    lines = np.bincount(pairs // (int(rec.max()) + 1), minlength=int(runs.max()) + 1)[runs]
     stray = runs[(lines <= STRAY_RECORDS) & (lines.max() > 10 * STRAY_RECORDS)]
     if len(stray) == 0:
         return
