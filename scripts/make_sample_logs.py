@@ -134,6 +134,16 @@ kind, plus a healthy run that must raise nothing):
     from 1.82 to 6.1 as the model grows confident: a train/validation mismatch that also
     overfits from the first epoch. Keras ``CSVLogger`` ``training.log``.
 
+``val_oscillating_keras_json/``
+    The house-price regression (4-64-1 ReLU, MSE, inputs standardised) trained with plain SGD
+    (no momentum) at a learning rate of 0.03 and batch size 16, about 6x too high: the weights
+    keep bouncing across the valley instead of settling into it. The training loss, a mean
+    over each epoch's 38 batches, smooths the bouncing into a curve that stalls at ~0.1 from
+    epoch 20 on; the validation loss, measured once at each epoch's end wherever the last
+    update left the weights, swings between 0.075 and 0.26 to the end. At lr 0.005 the same run
+    falls smoothly to the same level and lossctl reports nothing. Keras ``history.history`` as
+    ``history.json``.
+
 ``two_heads_keras/``
     A two-output model (Keras functional API style): a shared 8-256 ReLU trunk with a ``price``
     head (MSE on the standardised price) and a ``segment`` head (built in the last 20 years or
@@ -558,6 +568,19 @@ def labels_permuted():
                  lr_at=lambda step: h["lr"], seed=93)
 
 
+VAL_OSCILLATE = {"hidden": 64, "batch_size": 16, "max_epochs": 40, "optimizer": "SGD", "lr": 0.03}
+
+
+def val_oscillating():
+    h = VAL_OSCILLATE
+    x, y = houses(TRAIN + VAL, np.random.default_rng(4))
+    x, xv = standardise(x[:TRAIN], x[TRAIN:])
+    data = (x, y[:TRAIN], xv, y[TRAIN:])
+    model = Regressor((4, h["hidden"]), np.random.default_rng(5))
+    return train(model, SGD(model.params), data, epochs=h["max_epochs"], batch=h["batch_size"],
+                 lr_at=lambda step: h["lr"], seed=6)
+
+
 NOISY = {"train_size": 300, "batch_size": 2, "max_epochs": 10, "optimizer": "SGD", "lr": 0.01}
 
 
@@ -851,7 +874,8 @@ def main(argv: list[str]) -> int:
             ("healthy", healthy), ("diverging", diverging), ("oscillating", oscillating),
             ("overfitting", overfitting), ("nonfinite", nonfinite), ("spike", spike),
             ("plateau", plateau), ("train_val_mismatch", train_val_mismatch), ("noisy", noisy),
-            ("epoch_periodic", epoch_periodic), ("labels_permuted", labels_permuted)]}
+            ("epoch_periodic", epoch_periodic), ("labels_permuted", labels_permuted),
+            ("val_oscillating", val_oscillating)]}
 
     hp = {"diverging": DIVERGE, "spike": SPIKE, "noisy": NOISY}
     lr = {"oscillating": OSCILLATE["lr"], "plateau": PLATEAU["lr"], "labels_permuted": PERMUTED["lr"]}
@@ -861,7 +885,7 @@ def main(argv: list[str]) -> int:
               ("plateau", "plateau_keras"), ("train_val_mismatch", "train_val_mismatch_keras_json"),
               ("noisy", "noisy_lightning"), ("epoch_periodic", "epoch_periodic_tensorboard"),
               ("nonfinite", "nonfinite_console"), ("overfitting", "overfitting_hf_trainer"),
-              ("labels_permuted", "val_labels_permuted_keras")]
+              ("labels_permuted", "val_labels_permuted_keras"), ("val_oscillating", "val_oscillating_keras_json")]
     for key, name in layout:  # the directory name's suffix says the format
         steps, epochs = runs[key]
         d = fresh_dir(out / name)

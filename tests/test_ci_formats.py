@@ -120,7 +120,7 @@ def test_junit_schema_levels_skips_and_baseline(tmp_path):
                            "plateau_keras", "train_val_mismatch_keras_json", "noisy_lightning",
                            "epoch_periodic_tensorboard", "nonfinite_console", "loss_imbalance_lightning",
                            "long_spikes_lightning", "two_heads_keras", "overfitting_hf_trainer/checkpoint-600",
-                           "val_labels_permuted_keras"} | {
+                           "val_labels_permuted_keras", "val_oscillating_keras_json"} | {
         f"lr_sweep/lr={lr},seed={seed}" for lr in ("1e-3", "3e-3", "1e-2", "3e-2", "1e-1", "3e-1") for seed in (1, 2)}
     for name, s in suites.items():
         cases = {c.get("name"): c for c in s.findall("testcase")}

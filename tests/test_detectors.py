@@ -145,6 +145,25 @@ def test_few_batch_averages_beside_a_calm_validation_loss_are_not_oscillation():
     assert f.evidence["val_points_checked"] == 10 and f.evidence["val_swing_factor"] > 1.3
 
 
+def test_a_validation_loss_swinging_beside_a_stalled_epoch_mean_is_oscillation():
+    """A per-epoch history: the training loss, a mean over each epoch, levels off smoothly while
+    the validation loss, measured where each epoch's last update left the weights, swings 1.6x
+    to the end. Beside a training loss that keeps falling, the same swings are evaluation noise
+    around a model still learning; beside a per-step training loss, the training loss speaks."""
+    n = 40
+    stalled = decay(n, start=1.5, floor=0.1, rate=12, noise=0.02, seed=3)
+    swinging = 0.12 * np.exp(0.25 * np.sign(np.sin(np.arange(n) * 2.1)) * np.random.default_rng(4).uniform(0.6, 1, n))
+    (f,) = findings({"loss": stalled, "val_loss": swinging})
+    assert (f.kind, f.metric) == ("oscillation", "val_loss")
+    assert f.start_step == n // 2 and abs(f.evidence["train_trend_change"]) < 0.1
+    assert "loss, averaged between evaluations, has stalled meanwhile" in f.message
+    learning = decay(n, start=1.5, floor=0.01, rate=3, noise=0.02, seed=3)  # 0.115 -> 0.035 over the half
+    assert "oscillation" not in kinds({"loss": learning, "val_loss": swinging})
+    steps = np.arange(n * 20)  # the training loss every step, the validation loss every 20th
+    per_step = decay(n * 20, start=1.5, floor=0.1, rate=12, noise=0.02, seed=3)
+    assert "oscillation" not in kinds({"loss": per_step, "val_loss": swinging}, {"loss": steps, "val_loss": steps[19::20]})
+
+
 @pytest.mark.parametrize("points", [66, 120, 190])
 def test_single_batches_logged_every_50_steps_are_not_oscillation(points):
     """Lightning's log_every_n_steps=50: each point is one batch's loss, heavy-tailed on a log

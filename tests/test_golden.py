@@ -82,6 +82,8 @@ SAMPLE_KINDS = {
     "train_val_mismatch_keras_json": {"train_val_mismatch"},
     # validation never beats the untrained model, and it gets worse from the first epoch on
     "val_labels_permuted_keras": {"train_val_mismatch", "overfitting"},
+    # a per-epoch training loss averages the bouncing away; the validation loss swings
+    "val_oscillating_keras_json": {"oscillation"},
     "noisy_lightning": {"noisy"},
     "epoch_periodic_tensorboard": {"epoch_periodic"},
     "loss_imbalance_lightning": {"loss_imbalance"},

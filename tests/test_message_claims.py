@@ -83,6 +83,8 @@ CLAIMS: dict[str, list[tuple[str, object]]] = {
          lambda e, t: (e["late_amplitude_share"] or 0) < t["min_late_share"]),
         (r"moves add up to [^ ]+ its net change", lambda e, t: e["back_and_forth"] >= t["min_back_and_forth"]),
         (r"of its range", lambda e, t: e["amplitude_to_range"] >= t["min_amplitude_range"]),
+        (r"has stalled meanwhile", lambda e, t: e["train_trend_change"] >= -t["max_train_progress"]),
+        (r"averaged between evaluations", lambda e, t: e["train_points_per_eval"] <= t["max_train_per_eval"]),
     ],
     "spike": [
         # short runs

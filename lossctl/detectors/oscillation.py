@@ -38,6 +38,15 @@ class Oscillation(Detector):
     Trainer logging the mean loss of every few steps), not a model that swings; the model the
     validation loss measures would swing with the optimiser.
 
+    The validation loss is judged by the same rules when the training loss is logged about
+    once per evaluation (at most {max_train_per_eval} training points per validation point, as a
+    per-epoch history is) and does not swing itself: a mean over an epoch's batches averages
+    the bouncing weights into a smooth curve, while each evaluation measures them where the
+    last update left them. The training loss must then have stalled over the judged half (its
+    fitted trend falls by less than {max_train_progress:.0%}): beside a training loss that keeps
+    falling, a swinging validation loss is the evaluation's own noise around a model that is
+    still learning, not an optimiser that overshoots.
+
     Why it matters: the optimiser keeps overshooting the minimum; the run ends wherever the
     last swing leaves it, and the final checkpoint is a matter of luck.
 
@@ -52,7 +61,8 @@ class Oscillation(Detector):
     thresholds = {"bins": 60, "min_amplitude_level": 0.3, "min_amplitude_range": 0.2,
                   "min_back_and_forth": 3.0, "min_up_fraction": 0.3, "noise_k": 2.0, "min_points": 8,
                   "min_plain_range": 0.1, "min_late_share": 0.5, "min_swings": 2, "min_val_points": 5,
-                  "max_val_calm": 4.0}
+                  "max_val_calm": 4.0, "max_train_progress": 0.1,
+                  "max_train_per_eval": 1.5}
 
     @staticmethod
     def explains(mine, other) -> bool:
@@ -66,11 +76,25 @@ class Oscillation(Detector):
         if (judged := self.judged(run, "loss", "val_loss")) is None:
             return []
         s, f = judged
+        if (found := self._judge(run, s, f)) is not None:
+            return [found]
+        # a training loss logged once per evaluation (per epoch) is an average over all the
+        # weights of the epoch, which smooths the swings away; the validation loss is measured at
+        # one point of them
+        val = run.role("val_loss")
+        if (s is run.role("loss") and val is not None and len(vf := val.finite()) >= self.t["min_points"]
+                and len(f) <= self.t["max_train_per_eval"] * len(vf)):
+            found = self._judge(run, val, vf, beside=f)
+        return [found] if found is not None else []
+
+    def _judge(self, run: RunView, s, f, beside=None):
+        """The finding for curve ``s`` (finite points ``f``), or None. ``beside`` is the training
+        loss when ``s`` is the validation loss: it must have stalled over the judged half."""
         bins = int(self.t["bins"])
         first, last, y = binned(f.steps, f.values, bins)
         n = len(y)
         if n < self.t["min_points"]:
-            return []
+            return None
         # a positive loss is judged on a log scale: a swing is a factor, whatever the level,
         # and a first descent over decades does not dwarf the swings of the end
         log = bool(np.all(y > 0))
@@ -115,14 +139,23 @@ class Oscillation(Detector):
         # recovery), not swings: the loss must rise clear of the noise again and again
         ev["swings"] = _rises(d, self.t["noise_k"] * noise_amp)
         if span <= 0 or amplitude / span < self.t["min_amplitude_range"]:
-            return []
+            return None
         if up_fraction < self.t["min_up_fraction"]:
-            return []  # few, large rises between long descents: restarts or a saw-tooth, not swings
+            return None  # few, large rises between long descents: restarts or a saw-tooth, not swings
         if (back_and_forth < self.t["min_back_and_forth"] or amplitude < self.t["noise_k"] * noise_amp
                 or ev["swings"] < self.t["min_swings"]):
-            return []
+            return None
         if log and (amplitude < np.log1p(self.t["min_amplitude_level"]) or plain_share < self.t["min_plain_range"]):
-            return []
+            return None
+        if beside is not None:
+            # a validation loss swinging beside a training loss that keeps falling is the
+            # evaluation's own noise around a model still learning; an optimiser that overshoots
+            # makes no progress: the training loss has stalled
+            trend = _trend_change(beside, int(first[n // 2]))
+            if trend is None or trend < 1 - self.t["max_train_progress"]:
+                return None
+            ev["train_metric"], ev["train_trend_change"] = beside.metric, round(trend - 1, 3)
+            ev["train_points_per_eval"] = round(len(beside) / len(f), 2)
         # an optimiser that overshoots swings the model itself: the validation loss, averaged over
         # the whole validation set, swings with it; one that stays calm while the logged training
         # loss swings says the swings are batch noise in the logged averages
@@ -136,7 +169,7 @@ class Oscillation(Detector):
                 ev["val_swing_factor" if log else "val_amplitude"] = (
                     round(float(np.exp(val_band)), 3) if log else val_band)
                 if amplitude > self.t["max_val_calm"] * val_band:
-                    return []
+                    return None
         if log:
             band = f"up and down by a factor of {ev['swing_factor']:.2f} around its trend (level {fmt(ev['level'])})"
         else:
@@ -146,7 +179,28 @@ class Oscillation(Detector):
                     else f"to the end, narrowing to {share:.0%} of that band over the last quarter of the run")
         msg = (f"{s.metric} keeps swinging {band} from step {int(first[n // 2]):,} {settling}: its moves add up "
                f"to {ev['back_and_forth']:.0f}x its net change.")
-        return [self.finding(run, s, int(first[n // 2]), int(last[-1]), msg, ev, _suggest(run))]
+        if beside is not None:
+            msg += (f" {beside.metric}, averaged between evaluations, has stalled meanwhile (its trend moves "
+                    f"{ev['train_trend_change']:+.0%}).")
+        return self.finding(run, s, int(first[n // 2]), int(last[-1]), msg, ev, _suggest(run))
+
+
+def _trend_change(s, start: int) -> float | None:
+    """The fitted trend of ``s`` from ``start`` to its end, as end / start (on a log scale for a
+    positive loss), or None with fewer than 3 points there."""
+    f = s.finite()
+    keep = f.steps >= start
+    if keep.sum() < 3:
+        return None
+    _, _, y = binned(f.steps[keep], f.values[keep])
+    log = bool(np.all(y > 0))
+    z = np.log(y) if log else y
+    x = np.arange(len(z), dtype=np.float64)
+    a, b = line_fit(x, z)
+    lo, hi = b, a * x[-1] + b
+    if log:
+        return float(np.exp(hi - lo))
+    return float(hi / lo) if lo > 0 else None
 
 
 def _swings(h: np.ndarray) -> tuple[np.ndarray, float]:
