@@ -12,7 +12,8 @@ VAL_WORDS = {"val", "valid", "validation", "eval", "evaluation", "dev", "test", 
 TRAIN_WORDS = {"train", "training", "tr"}
 LOSS_WORDS = {"loss", "nll", "cost", "objective", "xent", "crossentropy"}
 # how a loss was aggregated or smoothed for logging: the same loss under another name
-AGGREGATE_WORDS = {"step", "epoch", "avg", "mean", "batch", "iter", "ema", "smooth", "smoothed", "running"}
+AGGREGATE_WORDS = {"step", "epoch", "avg", "mean", "batch", "iter", "ema", "smooth", "smoothed", "running",
+                   "vs", "iterations"}  # Keras: evaluation_loss_vs_iterations, the val loss per iteration
 # the words of an overall loss, of which the run's other training losses are parts
 OVERALL_WORDS = {"total", "overall", "combined", "sum"}
 # settings named after the loss, not losses (fp16 loss scale, a loss's weight in a sum)

@@ -227,6 +227,29 @@ def test_keras_callback_layout_train_and_validation_folders_are_one_run(tmp_path
     assert set(only.frame["metric"]) == {"epoch_loss"}
 
 
+def test_a_keras_validation_folder_read_alone_holds_the_validation_loss(tmp_path):
+    """A repository that kept only Keras' logdir/validation/ (a public histopathology CNN's): its
+    epoch_loss is the validation loss, and evaluation_loss_vs_iterations, the same 15 values
+    again at the optimizer's iteration count (5,501 ... 82,515 there), is that loss on another
+    axis, not a second evaluation set judged again."""
+    from tensorboardX import SummaryWriter
+
+    val = [0.6 + 0.3 * (-1) ** s * (s > 6) + 0.9 / (1 + s) for s in range(15)]
+    folder = tmp_path / "logs" / "validation"
+    with SummaryWriter(logdir=str(folder)) as w:
+        for s, v in enumerate(val):
+            w.add_scalar("epoch_loss", v, s)
+            w.add_scalar("epoch_accuracy", 0.7 + 0.01 * s, s)
+            w.add_scalar("evaluation_loss_vs_iterations", v, 5501 * (s + 1))
+    (run,) = load_runs(folder).runs
+    assert set(run.frame["metric"]) == {"validation/epoch_loss", "validation/epoch_accuracy",
+                                        "validation/evaluation_loss_vs_iterations"}
+    doc = json.loads(runner.invoke(app, ["analyze", str(folder), "--format", "json"]).stdout)
+    (r,) = doc["runs"]
+    assert r["roles"] == {"val_loss": "validation/epoch_loss"}
+    assert {f["metric"] for f in r["findings"]} == {"validation/epoch_loss"}  # judged once
+
+
 def test_watch_follows_the_keras_layout_as_one_run(tmp_path):
     """`lossctl watch` reads logdir/train/ and logdir/validation/ as analyze does: one run whose
     validation loss is paired with its training loss (its overfitting is found while it grows)."""

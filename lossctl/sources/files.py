@@ -22,6 +22,8 @@ from lossctl.storage import Blob
 SNIFF_BYTES = 4096
 HPARAMS = "hparams.yaml"
 SPLIT_DIRS = ("train", "validation", "val", "eval")  # Keras' TensorBoard callback: a folder per split
+KERAS_EVAL_DIRS = SPLIT_DIRS[1:]
+KERAS_TAGS = ("epoch_", "batch_", "evaluation_")  # what Keras' callback names its scalars
 SESSION_MAX_BYTES = 1 << 20  # an add_hparams session is a few KB: larger folders are not looked into
 
 
@@ -44,6 +46,10 @@ class FilesSource:
         logs = [(b, r.format) for b in listing.files if (r := reader_for(b)) is not None]
         splits = split_dirs(listing)
         logs += [(b, "tensorboard") for b in splits] + [(b, "console") for b in vis]
+        if not splits and not listing.target_is_file and (split := listing.store.basename(listing.path)) in KERAS_EVAL_DIRS:
+            # Keras' logdir/validation/ read on its own (the train folder elsewhere or not kept):
+            # its epoch_loss is the validation loss, as when both folders are read together
+            splits = {b: split for b, fmt in logs if fmt == "tensorboard"}
         if not logs and listing.target_is_file and listing.files:
             # named explicitly but no shape recognised: the console reader says which it reads
             logs = [(listing.files[0], "console")]
@@ -88,7 +94,8 @@ class FilesSource:
                 warnings.append(str(exc))
                 continue
             if blob in splits:  # logdir/train/, logdir/validation/: the tags carry the split
-                metric = data.frame["metric"].cat.rename_categories(lambda m, p=splits[blob]: f"{p}/{m}")
+                metric = data.frame["metric"].cat.rename_categories(
+                    lambda m, p=splits[blob]: f"{p}/{m}" if m.startswith(KERAS_TAGS) else m)
                 data = replace(data, frame=data.frame.assign(metric=metric))
             parts.append((str(blob), data))
             hparams.update(data.hparams)
