@@ -250,6 +250,21 @@ def test_a_keras_validation_folder_read_alone_holds_the_validation_loss(tmp_path
     assert {f["metric"] for f in r["findings"]} == {"validation/epoch_loss"}  # judged once
 
 
+@pytest.mark.parametrize(("tags", "expected"), [
+    (("epoch_loss", "val/box_loss"), {"val/epoch_loss", "val/box_loss"}),  # already filed under val
+    (("loss", "val/loss"), {"val/loss", "val/val/loss"}),  # leaving val/loss would make two tags one
+])
+def test_a_split_folder_prefixes_only_tags_not_filed_under_a_split(tmp_path, tags, expected):
+    from tensorboardX import SummaryWriter
+
+    with SummaryWriter(logdir=str(tmp_path / "val")) as w:
+        for s in range(10):
+            for t in tags:
+                w.add_scalar(t, 1.0 / (s + 1), s)
+    (run,) = load_runs(tmp_path / "val").runs
+    assert set(run.frame["metric"]) == expected
+
+
 def test_watch_follows_the_keras_layout_as_one_run(tmp_path):
     """`lossctl watch` reads logdir/train/ and logdir/validation/ as analyze does: one run whose
     validation loss is paired with its training loss (its overfitting is found while it grows)."""

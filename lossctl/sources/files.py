@@ -15,6 +15,7 @@ from lossctl.errors import InputError, NotALog
 from lossctl.frame import column
 from lossctl.hparams import read_hparams_yaml
 from lossctl.readers import BY_FORMAT, READERS, tb_hparams
+from lossctl.roles import TRAIN_WORDS, VAL_WORDS
 from lossctl.run import assemble_run
 from lossctl.sources.base import Listing, ReadResult, RunRef
 from lossctl.storage import Blob
@@ -23,7 +24,6 @@ SNIFF_BYTES = 4096
 HPARAMS = "hparams.yaml"
 SPLIT_DIRS = ("train", "validation", "val", "eval")  # Keras' TensorBoard callback: a folder per split
 KERAS_EVAL_DIRS = SPLIT_DIRS[1:]
-KERAS_TAGS = ("epoch_", "batch_", "evaluation_")  # what Keras' callback names its scalars
 SESSION_MAX_BYTES = 1 << 20  # an add_hparams session is a few KB: larger folders are not looked into
 
 
@@ -94,13 +94,21 @@ class FilesSource:
                 warnings.append(str(exc))
                 continue
             if blob in splits:  # logdir/train/, logdir/validation/: the tags carry the split
-                metric = data.frame["metric"].cat.rename_categories(
-                    lambda m, p=splits[blob]: f"{p}/{m}" if m.startswith(KERAS_TAGS) else m)
+                metric = data.frame["metric"].cat.rename_categories(_split_names(data.frame["metric"].cat.categories,
+                                                                                 splits[blob]))
                 data = replace(data, frame=data.frame.assign(metric=metric))
             parts.append((str(blob), data))
             hparams.update(data.hparams)
         hparams.update(sessions)
         return ReadResult(_split(ref, parts, warnings, hparams), skipped)
+
+
+def _split_names(tags, split: str) -> list[str]:
+    """The tags of a split folder prefixed by its split (``epoch_loss`` in ``validation/`` is
+    ``validation/epoch_loss``), except those already filed under a split (``val/box_loss``),
+    unless leaving them would make two tags one."""
+    named = [t if "/" in t and t.split("/", 1)[0].lower() in VAL_WORDS | TRAIN_WORDS else f"{split}/{t}" for t in tags]
+    return named if len(set(named)) == len(named) else [f"{split}/{t}" for t in tags]
 
 
 def split_dirs(listing: Listing) -> dict[Blob, str]:
