@@ -375,3 +375,69 @@ def timm_train(loss_per_epoch: list[list[float]], total: int, every: int):
                        f"Data: {0.012:.3f} ({0.02:.3f})\n")
             rows.append({"step": e * total + i, "Loss": float(f"{v:#.3g}"), "Time": 0.312, "LR": 1e-3, "Data": 0.012})
     return "".join(out), csv_of(rows)
+
+
+def ultralytics(losses: list[list[float]], maps: list[float], task: str = "detect", v5: bool = False,
+                bar_lines: bool = False):
+    """Ultralytics YOLO as it prints a training (``engine/trainer.py``): per epoch the header
+    ``("\\n" + "%11s" * (4 + len(loss_names))) % ("Epoch", "GPU_mem", *loss_names, "Instances",
+    "Size")``, the progress bar whose description is ``("%11s" * 2 + "%11.4g" * (2 + n)) %
+    (f"{epoch + 1}/{epochs}", f"{mem:.3g}G", *losses, instances, size)`` (rewritten with
+    ``\\r``), the validator's bar with ``get_desc()`` (``("%22s" + "%11s" * 6) % ("Class",
+    "Images", "Instances", "Box(P", "R", "mAP50", "mAP50-95)")``) and ``print_results``'
+    ``("%22s" + "%11i" * 2 + "%11.3g" * len(keys)) % ("all", seen, instances, *mean_results)``;
+    after the last epoch, best.pt validated again with a row per class. ``task="classify"``: one
+    loss, ``("%22s" + "%11s" * 2) % ("classes", "top1_acc", "top5_acc")``. ``v5``: YOLOv5's
+    train.py and val.py (epochs from 0, ``f"{epoch}/{epochs - 1}"``, box/obj/cls losses, ``P``).
+    ``bar_lines``: written without a terminal, every state of the bar on a line of its own."""
+    names = {"detect": ["box_loss", "cls_loss", "dfl_loss"], "segment": ["box_loss", "seg_loss", "cls_loss", "dfl_loss"],
+             "classify": ["loss"]}[task] if not v5 else ["box_loss", "obj_loss", "cls_loss"]
+    groups = {"detect": ["B"], "segment": ["B", "M"], "classify": []}[task]
+    if task == "classify":
+        desc = ("%22s" + "%11s" * 2) % ("classes", "top1_acc", "top5_acc")
+        keys = ["metrics/accuracy_top1", "metrics/accuracy_top5"]
+    elif v5:
+        desc = ("%22s" + "%11s" * 6) % ("Class", "Images", "Instances", "P", "R", "mAP50", "mAP50-95")
+        keys = ["metrics/precision", "metrics/recall", "metrics/mAP50", "metrics/mAP50-95"]
+    else:
+        cols = [c for g in groups for c in ({"B": "Box", "M": "Mask"}[g] + "(P", "R", "mAP50", "mAP50-95)")]
+        desc = ("%22s" + "%11s" * (2 + len(cols))) % ("Class", "Images", "Instances", *cols)
+        keys = [f"metrics/{k}({g})" for g in groups for k in ("precision", "recall", "mAP50", "mAP50-95")]
+    epochs, out, rows = len(maps), [], []
+
+    def bar(p, n, t):
+        return f": {p:3d}%|{'█' * (p // 10):<10}| {n}/{t} [00:10<00:00,  3.65it/s]" if v5 else \
+            f": {p}% {'━' * (p * 12 // 100)}{'─' * (12 - p * 12 // 100)} {n}/{t} 3.6it/s 0:10"
+
+    def results(m):
+        vals = [min(1.0, m * k) for k in (1.3, 1.1, 1.2, 1.0)] * max(1, len(groups))
+        return vals[:len(keys)]
+
+    for e, (epoch_losses, m) in enumerate(zip(losses, maps)):
+        epoch_losses = epoch_losses[:len(names)]
+        out.append(("\n" + "%11s" * (4 + len(names))) % ("Epoch", "GPU_mem", *names, "Instances", "Size") + "\n")
+        shown = f"{e}/{epochs - 1}" if v5 else f"{e + 1}/{epochs}"
+        parts = []
+        for i in (1, 19, 38):  # the bar rewritten in place as batches go by
+            mean = [v * (1 + 0.2 * (38 - i) / 38) for v in epoch_losses]  # the last: the epoch's mean
+            parts.append(("%11s" * 2 + "%11.4g" * (2 + len(names))) % (shown, f"{2.13:.3g}G", *mean, 12, 640)
+                         + bar(i * 100 // 38, i, 38))
+        out.append(("\n" if bar_lines else "\r").join(parts) + "\n")
+        vals = results(m)
+        out.append(desc + bar(100, 3, 3) + "\n")
+        pf = "%22s" + ("%11.3g" * len(keys) if task == "classify" else "%11i" * 2 + "%11.3g" * len(keys))
+        out.append((pf % ("all", *vals) if task == "classify" else pf % ("all", 50, 123, *vals)) + "\n")
+        row = {"step": e if v5 else e + 1, **{f"train/{n}": float("%.4g" % v) for n, v in zip(names, epoch_losses)},
+               **{k: float("%.3g" % v) for k, v in zip(keys, vals)}}
+        rows.append(row)
+    out.append(f"\n{epochs} epochs completed in 0.101 hours.\nValidating runs/{task}/train/weights/best.pt...\n")
+    best = results(max(maps))
+    out.append(desc + bar(100, 3, 3) + "\n")
+    if task == "classify":
+        out.append(("%22s" + "%11.3g" * len(keys)) % ("all", *best) + "\n")
+    else:
+        out.append(("%22s" + "%11i" * 2 + "%11.3g" * len(keys)) % ("all", 50, 123, *best) + "\n")
+        for c in ("person", "car"):
+            out.append(("%22s" + "%11i" * 2 + "%11.3g" * len(keys)) % (c, 50, 61, *best) + "\n")
+    out.append("Speed: 0.2ms preprocess, 1.8ms inference, 0.0ms loss, 0.9ms postprocess per image\n")
+    return "".join(out), csv_of(rows)

@@ -62,6 +62,17 @@ SHAPES = {
     "imagenet_meter": (lambda: C.imagenet_meter([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50),
                        ["Loss", "Acc@1", "Time"]),
     "timm_train": (lambda: C.timm_train([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50), ["Loss", "LR"]),
+    **{f"ultralytics_{task}{'_v5' * v5}": (
+        lambda task=task, v5=v5: C.ultralytics([[v * k for k in (1.0, 1.4, 0.9, 1.1)[:4]] for v in C.curve(30, diverge_at=20)],
+                                               [0.2 + 0.02 * e for e in range(30)], task, v5),
+        ["train/box_loss" if task != "classify" else "train/loss"]
+        + (["metrics/mAP50-95(M)", "metrics/precision(B)"] if task == "segment" else
+           ["metrics/accuracy_top1"] if task == "classify" else ["metrics/recall"] if v5 else ["metrics/mAP50(B)"]))
+      for task, v5 in (("detect", False), ("segment", False), ("classify", False), ("detect", True))},
+    # a log written without a terminal: every state of the bar on a line of its own
+    "ultralytics_bar_lines": (lambda: C.ultralytics([[v, v * 1.4, v * 0.9] for v in C.curve(30, diverge_at=20)],
+                                                    [0.2 + 0.02 * e for e in range(30)], bar_lines=True),
+                              ["train/box_loss", "metrics/mAP50-95(B)"]),
     "repeated_names": (lambda: C.repeated_names(C.curve(30), C.curve(30, diverge_at=20)),
                        ["Train Loss", "Val Loss", "Token Acc", "Val Token Acc"]),
 }

@@ -29,12 +29,14 @@ from lossctl.readers.console import (
     megatron,
     nanogpt,
     openmmlab,
+    ultralytics,
 )
 from lossctl.readers.console.base import Layout, numbers
 from lossctl.readers.console.lines import strip_prefix
 
-FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, jsonlines]  # a tool's own shapes
-SHAPES = "Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, OpenMMLab text logs, JSON lines, key=value lines with a step"
+FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, jsonlines]  # a tool's own shapes
+SHAPES = ("Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, OpenMMLab text logs, "
+          "Ultralytics YOLO tables, JSON lines, key=value lines with a step")
 
 
 def _table(keep: bytes) -> bytes:
@@ -132,6 +134,7 @@ class Scanner:
         self.generic: list[Group] = []  # read while no tool's shape was seen
         self.active: set[str] = set()
         self.lines = 0
+        self.headers: dict[str, list[str]] = {}  # a table's columns, from its header seen last
 
     def feed(self, data: bytes) -> None:
         lines, codes = fastpath.index(data)
@@ -166,6 +169,11 @@ class Scanner:
 
     def _classify(self, line: bytes, line_no: int) -> tuple[Skeleton, tuple]:
         got = classify(line, FAMILIES)
+        if got[0] is not None and "table" in got[0].names:  # a header names the rows printed under it
+            if "columns" in got[0].names:
+                self.headers[got[0].names["table"]] = got[0].names["columns"]
+            else:
+                got = (ultralytics.named(got[0], self.headers.get(got[0].names["table"])), *got[1:])
         gen = (None,) if got[0] is not None else classify(line, [generic])
         text = _text(line)
         body = text[strip_prefix(text):]
@@ -455,6 +463,9 @@ def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
         keep[idx] = last
         return
     st = slot("@step")
+    if fam == ultralytics.NAME:
+        _table_steps(st, kinds, idx, step, keep)
+        return
     if fam == hf_trainer.NAME and np.isnan(st).all():
         step[idx] = np.cumsum(train_of[idx])
         return
@@ -475,6 +486,19 @@ def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
         filled = pd.Series(np.where(carry, np.nan, st)).ffill().fillna(0).to_numpy()
         st = np.where(carry, filled, st)
     step[idx] = st
+
+
+def _table_steps(st, kinds, idx, step, keep) -> None:
+    """Ultralytics: a validation row belongs to the epoch printed above it, and only the first
+    does (the final validation of best.pt repeats the table under the last epoch); of several
+    progress lines printed for one epoch, the last is the epoch's result."""
+    carry = kinds == KINDS.index("carry_step")
+    filled = pd.Series(np.where(carry, np.nan, st)).ffill().to_numpy()
+    last_of_epoch = np.append(st[1:] != st[:-1], True)  # a validation row next (NaN) ends it too
+    val_of = pd.Series(np.where(carry, filled, np.nan))
+    first_val = ~val_of.duplicated(keep="first").to_numpy()
+    step[idx] = np.where(carry, filled, st)
+    keep[idx] = np.where(carry, first_val & ~np.isnan(filled), last_of_epoch)
 
 
 def _epoch_steps(ep: np.ndarray, st: np.ndarray) -> np.ndarray:
