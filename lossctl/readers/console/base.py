@@ -33,7 +33,7 @@ class Layout:
     kind: str = "record"  # "record", "keras_epoch" (an "Epoch 3/10" header), "keras_progress"
     parse: Callable[[str], dict[str, float] | None] | None = None  # per-line reading instead of slots
     train: bool = True  # counts as a training log line (Hugging Face's running step count)
-    names: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)  # a table's header: {"table", "columns"}; its rows: {"table"}
 
 
 _BEFORE = re.compile(r"[:=\[({,|]\s*$")
@@ -58,3 +58,14 @@ def to_float(s: str) -> float:
 
 def norm_key(key: str) -> str:
     return " ".join(key.strip().lower().split())
+
+
+def named_columns(layout: Layout, columns: list[str] | None) -> Layout | None:
+    """A table row's layout with its ``#i`` slots named by its header's columns (``#-1``: the
+    last column), or None when no header was seen: the scanner keeps each table's last header."""
+    if columns is None:
+        return None
+    n = len(columns)
+    slots = tuple(s if not (s and s.startswith("#")) else columns[int(s[1:])] if -n <= int(s[1:]) < n else None
+                  for s in layout.slots)
+    return Layout(layout.family, slots, kind=layout.kind)

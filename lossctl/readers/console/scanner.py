@@ -31,7 +31,7 @@ from lossctl.readers.console import (
     openmmlab,
     ultralytics,
 )
-from lossctl.readers.console.base import Layout, numbers
+from lossctl.readers.console.base import Layout, named_columns, numbers
 from lossctl.readers.console.lines import strip_prefix
 
 FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, jsonlines]  # a tool's own shapes
@@ -173,7 +173,7 @@ class Scanner:
             if "columns" in got[0].names:
                 self.headers[got[0].names["table"]] = got[0].names["columns"]
             else:
-                got = (ultralytics.named(got[0], self.headers.get(got[0].names["table"])), *got[1:])
+                got = (named_columns(got[0], self.headers.get(got[0].names["table"])), *got[1:])
         gen = (None,) if got[0] is not None else classify(line, [generic])
         text = _text(line)
         body = text[strip_prefix(text):]

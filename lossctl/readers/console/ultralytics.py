@@ -11,7 +11,7 @@ The step is the epoch as printed (``1/100``: 1, as ``results.csv`` numbers it; Y
 ``0/299``); the validation row belongs to the epoch printed above it. Names follow
 ``results.csv``: ``train/box_loss``, ``metrics/precision(B)``, ``metrics/mAP50-95(M)``,
 ``metrics/accuracy_top1``. The columns of a row are named by the header seen last (the scanner
-keeps it: see ``Layout.names``); a row without a header before it is not read. Of several
+keeps it: see :func:`.base.named_columns`); a row without a header before it is not read. Of several
 progress lines printed for one epoch, the last (the epoch's mean) is its result.
 """
 
@@ -60,14 +60,3 @@ def metric_names(tokens: list[str]) -> list[str]:
         if closes:
             group = ""
     return out
-
-
-def named(layout: Layout, columns: list[str] | None) -> Layout | None:
-    """A row's layout with its ``#i`` slots named by the header's columns (``#-1``: the last
-    column), or None without a header."""
-    if columns is None:
-        return None
-    n = len(columns)
-    slots = tuple(s if not (s and s.startswith("#")) else columns[int(s[1:])] if -n <= int(s[1:]) < n else None
-                  for s in layout.slots)
-    return Layout(layout.family, slots, kind=layout.kind)
