@@ -131,6 +131,16 @@ def test_mild_late_rise_is_not_overfitting():
     assert "overfitting" in mine(series, steps, min_stretch=0.3)  # the stretch is what decides
 
 
+@pytest.mark.parametrize(("rise", "best_at", "found"), [(0.7, 0.48, True), (0.3, 0.48, False), (0.7, 0.6, False)])
+def test_the_stronger_the_rise_the_shorter_it_may_last(rise, best_at, found):
+    """Keras' EarlyStopping(patience=8) on a 20-epoch run: the run ends soon after the best, so a
+    clear rise (1.4x at the end, every epoch up) lasts half the run. Between 1.2x and 1.5x the
+    stretch a rise needs falls from 60% to 35% of the run (on a log scale of the ratio): 1.4x
+    needs 44%; a rise to about 1.2x over the same half, or 1.36x over 40%, is not yet enough."""
+    series, steps = overfit_run(epochs=20, per_epoch=10, best_at=best_at, rise=rise, noise=0.01)
+    assert ("overfitting" in mine(series, steps)) is found
+
+
 def test_small_rise_is_not_overfitting():
     # a healthy validation floor that creeps up 10% (common with long runs)
     series, steps = overfit_run(best_at=0.1, rise=0.1, noise=0.005)

@@ -16,8 +16,9 @@ class Overfitting(Detector):
     {max_train_change}x its level at the validation best. The rise must exceed {noise_k} times
     the validation curve's own point-to-point noise (measured over the whole curve, around the
     best and over the tail, whichever is largest), and it must last: at least {min_stretch:.0%}
-    of the run, or at least {short_stretch:.0%} when the validation loss ends {strong_ratio}x or
-    more above its best. An ordinary noisy validation curve wobbling around its floor, a single
+    of the run when the validation loss ends {min_ratio}x above its best, down to
+    {short_stretch:.0%} when it ends {strong_ratio}x or more above it (in between on a log scale
+    of the ratio: the stronger the rise, the less of the run it needs). An ordinary noisy validation curve wobbling around its floor, a single
     bump, or a rise at the end of a run that also shows in the training loss (divergence) is not
     flagged. Runs that log only one of the two losses are not judged.
 
@@ -156,7 +157,7 @@ class Overfitting(Detector):
             strong = progress > 0 and rise >= 0.5 * progress
             if progress > 0 and rise < 0.2 * progress:
                 return []
-        if stretch < (self.t["short_stretch"] if strong else self.t["min_stretch"]):
+        if stretch < _needed_stretch(ratio, strong, self.t):
             return []
         # the training loss over the same steps must keep falling
         t_first, t_last, ty = tr.binned()
@@ -280,6 +281,16 @@ def safe_log(x: np.ndarray) -> np.ndarray:
     pos = x[x > 0]
     floor = float(pos.min()) if len(pos) else 1e-300
     return np.log(np.maximum(x, floor))
+
+
+def _needed_stretch(ratio, strong: bool, t: dict) -> float:
+    """How long a rise must last (share of the run): from min_stretch at min_ratio down to
+    short_stretch at strong_ratio, on a log scale of the ratio, and short_stretch beyond."""
+    if ratio is None:
+        return t["short_stretch"] if strong else t["min_stretch"]
+    a = (np.log(ratio) - np.log(t["min_ratio"])) / (np.log(t["strong_ratio"]) - np.log(t["min_ratio"]))
+    a = min(max(a, 0.0), 1.0)
+    return float(t["min_stretch"] + a * (t["short_stretch"] - t["min_stretch"]))
 
 
 def curve_noise(z: np.ndarray) -> float:
