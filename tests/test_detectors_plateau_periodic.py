@@ -225,6 +225,32 @@ def val_every_epoch(period=P, epochs=E):
             {"val/loss": np.arange(epochs) * period + period - 1})
 
 
+def test_epoch_periodic_sorted_into_similar_class_blocks():
+    """Four classes sorted by label, fed in that order every epoch: within each class's block the
+    model adapts and the loss falls, then jumps at the next class. The blocks look alike, so the
+    loss also correlates a quarter epoch off; half a block off it does not, as no wander would."""
+    within = (np.arange(40) % 10) / 10
+    shape = 0.5 * (1 - within) ** 2 + np.repeat([0.0, 0.1, -0.05, 0.05], 10)
+    rng = np.random.default_rng(3)
+    y = decay(480, start=2.0, floor=0.7, rate=3, noise=0.0) * np.exp(np.tile(shape, 12) + rng.normal(0, 0.05, 480))
+    val = decay(12, start=1.6, floor=0.75, rate=3, noise=0.01, seed=4)
+    (f,) = detect("epoch_periodic", {"loss": y, "val_loss": val}, {"val_loss": np.arange(39, 480, 40)})
+    assert f.evidence["period"] == 40 and f.evidence["off_period_correlation"] < 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_slow_wander_is_not_a_period(seed):
+    """Smooth batch-to-batch drift (correlated over about an epoch) with validation once per
+    epoch: it correlates as well a little closer than an epoch, so no period stands out."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, 600 + 240)
+    k = np.exp(-0.5 * (np.arange(-120, 121) / 20) ** 2)
+    w = np.convolve(x, k / k.sum(), "valid")[:600]
+    y = decay(600, start=2.0, floor=0.3, rate=4, noise=0.05, seed=seed) * np.exp(0.3 * w / w.std())
+    val = decay(15, start=1.9, floor=0.35, rate=4, noise=0.01, seed=seed + 1)
+    assert not detect("epoch_periodic", {"loss": y, "val_loss": val}, {"val_loss": np.arange(39, 600, 40)})
+
+
 def test_epoch_periodic_found_with_epoch_from_validation():
     val, steps = val_every_epoch()
     (f,) = detect("epoch_periodic", {"train/loss": unshuffled(), **val}, steps)

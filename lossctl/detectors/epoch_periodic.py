@@ -9,14 +9,19 @@ SEARCH_POINTS = 1 << 16  # the period search works on at most this many (block-a
 MAX_PAIRS = 200_000  # correlations use at most this many pairs of points
 
 
+OFF_PERIOD = (0.125, 0.25, 0.375, 0.5)  # shares of an epoch: where a period decorrelates
+
+
 class EpochPeriodic(Detector):
     """A saw-tooth in the per-step training loss that repeats every epoch (data not shuffled).
 
     What it flags: a per-step training loss whose ups and downs within an epoch come back, batch
     for batch, in the next epoch: after the trend is removed, the loss at each step correlates
     {min_corr:.0%} or more with the loss one epoch later (and again two epochs later), at least
-    {min_z:.0f} times what noise gives for that many points and by {min_contrast} more than a
-    quarter epoch off (so a slow wander is not a period), with a pattern of at least
+    {min_z:.0f} times what noise gives for that many points and by {min_contrast} more than
+    somewhere off the period, on both sides (an eighth, a quarter, three eighths or half an
+    epoch: a slow wander correlates as well a little closer, while data sorted into similar
+    class blocks also correlates a block off but not half a block off), with a pattern of at least
     {min_amplitude:.0%} of the loss level that is not one odd batch per epoch (a small last
     batch). It needs at least {min_points_per_epoch:.0f} logged points per epoch and
     {min_epochs:.0f} epochs; per-epoch logs cannot show it. Not flagged: a logged learning rate
@@ -130,8 +135,11 @@ class EpochPeriodic(Detector):
                            else (t["min_corr"], t["min_z"]))
         if c1 < min_corr or z1 < min_z:
             return None
-        # a period, not merely a slow wander: the correlation a quarter period off must be far lower
-        off = max(_corr_at(r, keep, (k + f) * lag)[0] for f in (-0.25, 0.25))
+        # a period, not merely a slow wander: somewhere off the period (an eighth to half an epoch,
+        # on both sides) the correlation must be far lower. A wander correlates as well or better
+        # a little closer; data sorted into k similar class blocks also correlates 1/k epoch off
+        off = min(max(_corr_at(r, keep, (k + f) * lag)[0], _corr_at(r, keep, (k - f) * lag)[0])
+                  for f in OFF_PERIOD)
         if c1 - off < t["min_contrast"]:
             return None
         c2 = None
