@@ -34,7 +34,7 @@ def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
     ``progress(done, total)`` is called as runs finish."""
     found, left_out = select(discover(target, stdin), chosen)
     refs = found.refs
-    runs, errors, skipped = [], [], []
+    runs, errors, skipped, notes = [], [], [], list(found.notes)
     if left_out and not refs:
         shown = ", ".join(left_out[:5]) + (", ..." if len(left_out) > 5 else "")
         return LoadResult([], [f"{target}: no run matches {chosen.describe()} (found {len(left_out)}: {shown})"],
@@ -43,6 +43,7 @@ def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
     for res in ordered_map(_read, [(ref, verify) for ref in refs], jobs=jobs, parallel=parallel,
                            progress=progress):
         skipped += res.skipped
+        notes += res.notes
         for run in res.runs:
             if run.frame.empty:
                 errors.extend(run.warnings)
@@ -53,7 +54,7 @@ def load_runs(target: str | os.PathLike, verify: bool = True, progress=None,
     if not runs and not errors:
         errors.append(f"{target}: no training logs found (looked for TensorBoard event files, "
                       "CSV and JSON histories, console logs)")
-    return LoadResult(runs, errors, found.notes)
+    return LoadResult(runs, errors, notes)
 
 
 def _read(item: tuple[RunRef, bool]) -> ReadResult:

@@ -116,6 +116,34 @@ def test_mmcv_workflow_val_losses_pair_with_training_losses(tmp_path):
     assert (roles["loss"], roles["val_loss"]) == ("loss", "val/loss")
 
 
+def test_mmcv_log_json_whose_meta_line_is_longer_than_the_sniffed_head(tmp_path):
+    """mmcv's first record is ``runner.meta``: ``env_info`` holds PyTorch's whole build
+    configuration and ``config`` the whole config file, 11 KB on one line in a public mmdetection
+    2 work_dir; the file is JSON lines all the same (it was read as one JSON document: "Extra data")."""
+    long_meta = OrderedDict(META, env_info=META["env_info"] + "\nPyTorch compiling details: " + "  - CPU capability" * 600)
+    text, csv = mmcv_log_json(C.curve(1200), epochs=3, iters=400)
+    text = _mmcv_line(long_meta) + text.split("\n", 1)[1]
+    assert len(text.split("\n", 1)[0]) > 8192
+    a, b = read_both(tmp_path, "20210312_100204.log.json", text, csv)
+    assert_same(a, b)
+
+
+def test_a_structured_log_that_holds_no_curve_leaves_the_console_logs_to_read(tmp_path):
+    """An aborted start leaves a ``.log.json`` of its meta record alone (a JSON document, not a
+    history) beside the real run's ``.log.json`` and text ``.log``: the run is read from a log that
+    holds it, the other noted as not merged, and nothing is unreadable."""
+    text, _ = mmcv_log_json(C.curve(1200), epochs=3, iters=400)
+    work = tmp_path / "work_dirs" / "faster_rcnn"
+    work.mkdir(parents=True)
+    (work / "20210311_174958.log.json").write_text(_mmcv_line(META))
+    (work / "20210312_100204.log.json").write_text(text)
+    (work / "20210312_100204.log").write_text("2021-03-12 10:02:04,000 - mmdet - INFO - Environment info:\n")
+    res = load_runs(tmp_path / "work_dirs")
+    (run,) = res.runs
+    assert run.files == [str(work / "20210312_100204.log.json")] and len(points(run, "loss")) == 24
+    assert res.errors == []
+
+
 # mmengine ---------------------------------------------------------------------------------------
 
 def _mmengine_dump(tag: dict, step: int) -> str:

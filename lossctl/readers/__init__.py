@@ -60,9 +60,22 @@ def tfrecord_header(head: bytes) -> bool:
     return masked == struct.unpack_from("<I", head, 8)[0]
 
 
-def _one_object_per_line(head: bytes) -> bool:
-    first = head.lstrip().split(b"\n", 1)[0].strip()
-    return first.startswith(b"{") and first.endswith(b"}")
+JSONL_PEEK = 1 << 20  # how far to look for the end of a JSON-lines file's first line
+
+
+def one_object_per_line(path, head: bytes) -> bool:
+    """JSON lines: the first line is one whole object (``{...}`` and a line end). A first line
+    longer than the head (mmcv's ``.log.json`` opens with an ``env_info`` record of 11 KB) is
+    looked at further, up to 1 MiB."""
+    body = head.lstrip()
+    if b"\n" not in body and len(head) >= 4096:
+        try:
+            body = path.head(JSONL_PEEK).lstrip()
+        except Exception:  # noqa: BLE001 - unreadable: reading it says why
+            return False
+    first, newline, _ = body.partition(b"\n")
+    first = first.strip()
+    return bool(newline) and first.startswith(b"{") and first.endswith(b"}")
 
 
 READERS = [
@@ -74,7 +87,7 @@ READERS = [
                lambda p, head: _suffix(p) in CSV_SUFFIXES | {""} and b"\x00" not in head),
     LazyReader("console", "lossctl.readers.console",  # a .json file only when it is JSON lines
                lambda p, head: bool(head) and _suffix(p) in CONSOLE_SUFFIXES
-               and (_suffix(p) != ".json" or _one_object_per_line(head))),
+               and (_suffix(p) != ".json" or one_object_per_line(p, head))),
     LazyReader("keras_json", "lossctl.readers.json_reader", lambda p, head: _suffix(p) in (".json", "")),
 ]
 BY_FORMAT = {r.format: r for r in READERS}

@@ -72,6 +72,7 @@ class ReadResult:
 
     runs: list[Run]
     skipped: list[str] = field(default_factory=list)  # files that were not logs after all
+    notes: list[str] = field(default_factory=list)  # files read past on purpose (console beside a structured log)
 
 
 class Source(Protocol):

@@ -58,14 +58,13 @@ class FilesSource:
         taken = {b for b, _ in logs}
         listing.files = [b for b in listing.files if b not in taken]
         structured = [b for b, fmt in logs if fmt != "console" or b in vis]
+        fallback = set()
         if structured and len(structured) < len(logs) and not listing.target_is_file:
             # a structured log beside the console output printing the same metrics: the run is
-            # read from the structured log; merging both would count every point twice
-            for b, _ in logs:
-                if b not in structured:
-                    listing.notes.append(f"{b}: console log not merged (the run in {listing.store.display(listing.path)} "
-                                         f"is read from {structured[0].name})")
-            logs = [(b, fmt) for b, fmt in logs if b in structured]
+            # read from the structured log (merging both would count every point twice), and
+            # from the console logs only if no structured log holds a curve
+            fallback = {b for b, _ in logs if b not in structured}
+            logs = [x for x in logs if x[0] not in fallback] + [x for x in logs if x[0] in fallback]
         if listing.target_is_file:
             path = str(logs[0][0])
         else:
@@ -74,13 +73,17 @@ class FilesSource:
         size = sum(b.size_hint() for b, _ in logs)
         hparams = listing.file(HPARAMS)  # Lightning's save_hyperparameters() beside metrics.csv
         sessions = {} if listing.target_is_file else hparams_sessions(listing)
-        return [RunRef(listing.name, path, self.name, (logs, hparams, sessions, splits), size)]
+        return [RunRef(listing.name, path, self.name, (logs, hparams, sessions, splits, fallback), size)]
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult:
-        parts, skipped = [], []
-        logs, hparams_file, sessions, splits = ref.locator
+        parts, skipped, notes = [], [], []
+        logs, hparams_file, sessions, splits, fallback = ref.locator
         hparams, warnings = read_hparams_yaml(hparams_file) if hparams_file else ({}, [])
         for blob, fmt in logs:
+            if blob in fallback and parts:
+                notes.append(f"{blob}: console log not merged (the run in {ref.path} is read from "
+                               f"{os.path.basename(parts[0][0])})")
+                continue
             reader = BY_FORMAT[fmt]
             try:
                 data = reader.read(blob, verify) if fmt == "tensorboard" else reader.read(blob)
@@ -100,7 +103,7 @@ class FilesSource:
             parts.append((str(blob), data))
             hparams.update(data.hparams)
         hparams.update(sessions)
-        return ReadResult(_split(ref, parts, warnings, hparams), skipped)
+        return ReadResult(_split(ref, parts, warnings, hparams), skipped, notes)
 
 
 def _split_names(tags, split: str) -> list[str]:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
+from lossctl.readers import one_object_per_line
 from lossctl.readers.base import FileData
 from lossctl.readers.console import lines as L
 from lossctl.readers.console.scanner import SHAPES, Scan, Scanner, scan
@@ -102,7 +103,7 @@ class ConsoleReader:
     def sniff(self, path, head: bytes) -> bool:
         if path.suffix.lower() not in SUFFIXES or not head or is_binary(head):
             return False
-        if path.suffix.lower() == ".json" and not _json_lines(head):
+        if path.suffix.lower() == ".json" and not one_object_per_line(path, head):
             return False  # a JSON document (history, trainer_state.json): the JSON reader's
         if len(head) >= 4096:
             try:
@@ -156,12 +157,6 @@ class ConsoleReader:
             name = path.name
             data.frame["run"] = data.frame["run"].cat.rename_categories(lambda c: f"{name}:{c}")
         return data
-
-
-def _json_lines(head: bytes) -> bool:
-    first = head.lstrip()[:1]
-    rows = [r.strip() for r in head.split(b"\n")[:3]]
-    return first == b"{" and len(rows) >= 2 and rows[0].startswith(b"{") and rows[0].endswith(b"}")
 
 
 reader = ConsoleReader()
