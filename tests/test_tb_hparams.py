@@ -265,6 +265,46 @@ def test_a_split_folder_prefixes_only_tags_not_filed_under_a_split(tmp_path, tag
     assert set(run.frame["metric"]) == expected
 
 
+@pytest.mark.parametrize("writer", ["tensorboardX", "torch"])
+def test_add_scalars_folders_are_one_run_named_by_their_key(tmp_path, writer):
+    """``writer.add_scalars("Loss/epoch", {"training": t, "validation": v}, step)`` writes each
+    key through a writer of its own under the one tag ``Loss/epoch``: tensorboardX into
+    ``<run>/Loss/epoch/training/``, torch (``torch/utils/tensorboard/writer.py``: ``fw_logdir +
+    "/" + main_tag.replace("/", "_") + "_" + tag``, written here with tensorboardX's FileWriter)
+    into ``<run>/Loss_epoch_training/``; a public PyTorch study kept the latter. One run whose
+    training and validation losses are judged as a pair, not runs each with a "training" loss.
+    Folders named like that with no run writer above them (a sweep) stay runs."""
+    from tensorboardX import SummaryWriter
+    from tensorboardX.summary import scalar
+    from tensorboardX.writer import FileWriter
+
+    train, val = losses(40), [v + 0.1 + (0.03 * (s - 15) if s > 15 else 0) for s, v in enumerate(losses(40))]
+    run = tmp_path / "runs" / "simple_lr"
+    with SummaryWriter(logdir=str(run)) as w:
+        if writer == "tensorboardX":
+            for s in range(40):
+                w.add_scalars("Loss/epoch", {"training": train[s], "validation": val[s]}, s)
+        else:
+            w._get_file_writer()  # torch's add_scalars asks for the run's own writer first
+            for key, curve in (("training", train), ("validation", val)):
+                fw = FileWriter(str(run / ("Loss/epoch".replace("/", "_") + "_" + key)))
+                for s, v in enumerate(curve):
+                    fw.add_summary(scalar("Loss/epoch", v), s)
+                fw.close()
+    (r,) = load_runs(tmp_path / "runs").runs
+    assert r.name == "simple_lr" and logged(r, "Loss/epoch/validation") == pytest.approx(val, rel=1e-6)
+    doc = json.loads(runner.invoke(app, ["analyze", str(tmp_path / "runs"), "--format", "json"]).stdout)
+    (rep,) = doc["runs"]
+    assert rep["roles"] == {"loss": "Loss/epoch/training", "val_loss": "Loss/epoch/validation"}
+    assert "overfitting" in {f["kind"] for f in rep["findings"]}
+    sweep = tmp_path / "sweep"  # runs named like add_scalars folders, but no run writer above them
+    for name in ("loss_a", "loss_b"):
+        with SummaryWriter(logdir=str(sweep / name)) as w:
+            for s in range(10):
+                w.add_scalar("loss", 1.0 / (s + 1), s)
+    assert sorted(r.name for r in load_runs(sweep).runs) == ["loss_a", "loss_b"]
+
+
 def test_watch_follows_the_keras_layout_as_one_run(tmp_path):
     """`lossctl watch` reads logdir/train/ and logdir/validation/ as analyze does: one run whose
     validation loss is paired with its training loss (its overfitting is found while it grows)."""

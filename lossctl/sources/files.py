@@ -44,12 +44,8 @@ class FilesSource:
     def claim(self, listing: Listing) -> list[RunRef]:
         vis = vis_data(listing)
         logs = [(b, r.format) for b in listing.files if (r := reader_for(b)) is not None]
-        splits = split_dirs(listing)
-        logs += [(b, "tensorboard") for b in splits] + [(b, "console") for b in vis]
-        if not splits and not listing.target_is_file and (split := listing.store.basename(listing.path)) in KERAS_EVAL_DIRS:
-            # Keras' logdir/validation/ read on its own (the train folder elsewhere or not kept):
-            # its epoch_loss is the validation loss, as when both folders are read together
-            splits = {b: split for b, fmt in logs if fmt == "tensorboard"}
+        renames = folder_tags(listing, {b for b, fmt in logs if fmt == "tensorboard"})
+        logs += [(b, "tensorboard") for b in renames if b not in listing.files] + [(b, "console") for b in vis]
         if not logs and listing.target_is_file and listing.files:
             # named explicitly but no shape recognised: the console reader says which it reads
             logs = [(listing.files[0], "console")]
@@ -73,11 +69,11 @@ class FilesSource:
         size = sum(b.size_hint() for b, _ in logs)
         hparams = listing.file(HPARAMS)  # Lightning's save_hyperparameters() beside metrics.csv
         sessions = {} if listing.target_is_file else hparams_sessions(listing)
-        return [RunRef(listing.name, path, self.name, (logs, hparams, sessions, splits, fallback), size)]
+        return [RunRef(listing.name, path, self.name, (logs, hparams, sessions, renames, fallback), size)]
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult:
         parts, skipped, notes = [], [], []
-        logs, hparams_file, sessions, splits, fallback = ref.locator
+        logs, hparams_file, sessions, renames, fallback = ref.locator
         hparams, warnings = read_hparams_yaml(hparams_file) if hparams_file else ({}, [])
         for blob, fmt in logs:
             if blob in fallback and parts:
@@ -96,14 +92,104 @@ class FilesSource:
             except InputError as exc:
                 warnings.append(str(exc))
                 continue
-            if blob in splits:  # logdir/train/, logdir/validation/: the tags carry the split
-                metric = data.frame["metric"].cat.rename_categories(_split_names(data.frame["metric"].cat.categories,
-                                                                                 splits[blob]))
-                data = replace(data, frame=data.frame.assign(metric=metric))
+            if blob in renames:  # the folder says what the tags are
+                data = renamed(data, renames[blob])
             parts.append((str(blob), data))
             hparams.update(data.hparams)
         hparams.update(sessions)
         return ReadResult(_split(ref, parts, warnings, hparams), skipped, notes)
+
+
+def folder_tags(listing: Listing, events: set[Blob]) -> dict[Blob, tuple[str, str]]:
+    """Event files in folders whose names say what their tags are, each with how its tags are
+    renamed (see :func:`renamed`); those folders leave the walk. Keras' split folders
+    (``logdir/train/`` beside ``logdir/validation/``, or ``validation/`` named alone: its
+    ``epoch_loss`` is the validation loss) and the folders ``add_scalars`` writes below a run.
+    ``events``: the listing's own event files."""
+    out = {b: ("split", s) for b, s in split_dirs(listing).items()}
+    if not out and not listing.target_is_file and (split := listing.store.basename(listing.path)) in KERAS_EVAL_DIRS:
+        out = {b: ("split", split) for b in events}
+    if events:  # add_scalars writes through the run's own writer first: its event file is there
+        out.update((b, ("key", key)) for b, key in add_scalars_dirs(listing).items())
+    return out
+
+
+def renamed(data, rule: tuple[str, str]):
+    """``data`` with its tags renamed by a folder's ``rule``: ``("split", "validation")`` prefixes
+    the split (``validation/epoch_loss``), ``("key", "training")`` appends add_scalars' key
+    (``loss/training``)."""
+    how, value = rule
+    tags = data.frame["metric"].cat.categories
+    new = _split_names(tags, value) if how == "split" else [f"{t}/{value}" for t in tags]
+    return replace(data, frame=data.frame.assign(metric=data.frame["metric"].cat.rename_categories(new)))
+
+
+def add_scalars_dirs(listing: Listing) -> dict[Blob, str]:
+    """The folders ``add_scalars(main_tag, {key: value})`` writes below a run: each key's points
+    through a writer of its own, under the one tag ``main_tag``: torch's ``<run>/<main_tag with /
+    as _>_<key>/``, tensorboardX's ``<run>/<main_tag>/<key>/``. A folder below the run whose event
+    folders all hold that one tag and are named so is part of the run (taken out of the walk):
+    its event files with their key. Folders of more than 64 MiB of event files are not looked
+    into (their tags would be read twice) and stay runs of their own."""
+    store, out = listing.store, {}
+    for d in list(listing.dirs):
+        leaves = _event_folders(store, d, store.basename(d), ADD_SCALARS_DEPTH)
+        if not leaves or sum(b.size_hint() for _, blobs in leaves for b in blobs) > ADD_SCALARS_MAX_BYTES:
+            continue  # their tags are read here and again with the run: large folders stay runs
+        keys = {}
+        for rel, blobs in leaves:
+            tags = _tags(blobs)
+            key = _scalars_key(rel, next(iter(tags))) if len(tags) == 1 else None
+            if key is None:
+                break
+            keys.update((b, key) for b in blobs)
+        else:
+            if keys:
+                listing.dirs.remove(d)
+                out.update(keys)
+    return out
+
+
+ADD_SCALARS_DEPTH = 4  # main_tag "a/b/c" and its key, below the run
+ADD_SCALARS_MAX_BYTES = 64 << 20
+
+
+def _event_folders(store, d, rel: str, depth: int) -> list | None:
+    """``(relative path, event files)`` of each folder below ``d`` holding files, or None when
+    one holds anything but event files (or the tree is deeper than ``depth``)."""
+    try:
+        files, dirs = store.listdir(d)
+    except (OSError, InputError):
+        return None
+    blobs = [Blob(store, f, size) for f, size in files]
+    if any("tfevents" not in b.name for b in blobs) or (dirs and depth <= 1):
+        return None
+    out = [(rel, blobs)] if blobs else []
+    for sub in dirs:
+        more = _event_folders(store, sub, f"{rel}/{store.basename(sub)}", depth - 1)
+        if more is None:
+            return None
+        out += more
+    return out
+
+
+def _tags(blobs: list[Blob]) -> set[str]:
+    tags: set[str] = set()
+    for b in blobs:
+        try:
+            tags.update(BY_FORMAT["tensorboard"].scan(b).frame["metric"].cat.categories)
+        except (InputError, OSError):
+            return set()
+    return tags
+
+
+def _scalars_key(rel: str, tag: str) -> str | None:
+    """The key of an add_scalars folder at ``rel`` (below the run) holding ``tag``, or None."""
+    for prefix in (tag.replace("/", "_") + "_", tag + "/"):  # torch, tensorboardX
+        key = rel[len(prefix):] if rel.startswith(prefix) else ""
+        if key and "/" not in key:
+            return key
+    return None
 
 
 def _split_names(tags, split: str) -> list[str]:

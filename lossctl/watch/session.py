@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossctl.analysis import RunReport, analyze_run
@@ -24,7 +24,7 @@ from lossctl.readers import BY_FORMAT
 from lossctl.run import Run
 from lossctl.sources import BY_NAME, SOURCES
 from lossctl.sources.base import RunRef
-from lossctl.sources.files import _split, hparams_sessions, reader_for, split_dirs
+from lossctl.sources.files import _split, folder_tags, hparams_sessions, reader_for, renamed
 from lossctl.storage import LOCAL
 from lossctl.watch.follow import Follower, StreamFollower, follower_for
 
@@ -64,7 +64,7 @@ class Session:
         # whole again on each change. run name -> (ref, last signature, points read)
         self.sourced: dict[str, tuple[RunRef, object, int]] = {}
         self.sessions: dict = {}  # add_hparams folders judged (part of their run, never followed)
-        self.split_of: dict[Path, str] = {}  # Keras' logdir/train/, logdir/validation/ event files
+        self.rename_of: dict[Path, tuple[str, str]] = {}  # event files in folders that name their tags (folder_tags)
 
     @property
     def finished(self) -> bool:
@@ -124,16 +124,17 @@ class Session:
             name = listing.name
             wanted = self.chosen is None or self.chosen.matches(RunRef(name, listing.path, "files", None))
             known = self.followers.get(name, {})
-            splits = split_dirs(listing)  # one run, as analyze reads it (those folders leave the walk)
-            self.split_of.update((Path(b.path), split) for b, split in splits.items())
-            for blob in [*listing.files, *splits]:
+            events = {b for b in listing.files if "tfevents" in b.name}
+            renames = folder_tags(listing, events)  # one run, as analyze reads it (those folders leave the walk)
+            self.rename_of.update((Path(b.path), rule) for b, rule in renames.items())
+            for blob in [*listing.files, *(b for b in renames if b not in listing.files)]:
                 p = Path(blob.path)
                 if p in known:
                     continue
                 size = _size(p)
                 if size == 0 or self.unclaimed.get(p) == size:
                     continue  # nothing to judge yet, or judged at this size already
-                reader = BY_FORMAT["tensorboard"] if blob in splits else reader_for(blob)
+                reader = BY_FORMAT["tensorboard"] if blob in renames else reader_for(blob)
                 if reader is None:
                     self.unclaimed[p] = size
                     continue
@@ -155,7 +156,7 @@ class Session:
         return False
 
     def _analyse(self, name: str, files: dict[Path, Follower], up: Update) -> None:
-        parts = [(str(p), _prefixed(f.data(), self.split_of.get(p))) for p, f in files.items()
+        parts = [(str(p), _renamed(f.data(), self.rename_of.get(p))) for p, f in files.items()
                  if f.rows and not f.ignored]
         if not parts:
             return
@@ -180,12 +181,9 @@ class Session:
         return [f.ignored for files in self.followers.values() for f in files.values() if f.ignored]
 
 
-def _prefixed(data, split: str | None):
-    """A split folder's points with their tags prefixed by the split (``validation/epoch_loss``)."""
-    if split is None:
-        return data
-    metric = data.frame["metric"].cat.rename_categories(lambda m: f"{split}/{m}")
-    return replace(data, frame=data.frame.assign(metric=metric))
+def _renamed(data, rule: tuple[str, str] | None):
+    """A folder's points with their tags renamed as analyze renames them (``validation/epoch_loss``)."""
+    return data if rule is None else renamed(data, rule)
 
 
 def _size(p: Path) -> int:
