@@ -79,7 +79,8 @@ def _loss_rank(name: str, points: int, want_val: bool):
     prefer = 0 if (TRAIN_WORDS & set(ws) or ws == ["loss"]) and not want_val else 1
     if want_val:
         prefer = 0 if {"val", "validation", "valid"} & set(ws) else 1  # test sets come second
-    extra = len([w for w in ws if w not in LOSS_WORDS | VAL_WORDS | TRAIN_WORDS | {"step", "epoch", "avg"}])
+    # an overall loss (total_loss) is the loss its parts (loss_cls, loss_box_reg) add up to
+    extra = len([w for w in ws if w not in LOSS_WORDS | VAL_WORDS | TRAIN_WORDS | OVERALL_WORDS | {"step", "epoch", "avg"}])
     return (prefer, extra, -points, name)
 
 

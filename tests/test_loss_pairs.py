@@ -91,10 +91,14 @@ def test_a_second_evaluation_set_is_paired_with_the_training_loss():
 
 
 def test_detection_losses_are_parts_of_the_total():
+    """detectron2's ``total_loss`` beside its parts: the total is the run's loss (it was
+    ``loss_cls``, first by name), each part judged as a part of it."""
     pairs = pairs_of("total_loss", "loss_cls", "loss_box_reg", "loss_rpn_cls")
-    assert pairs[0] == LossPair("loss_cls", None)  # today's primary (by name), unchanged
-    assert LossPair("total_loss", None) in pairs
+    assert pairs[0] == LossPair("total_loss", None)
+    assert LossPair("loss_cls", None, "total_loss") in pairs
     assert LossPair("loss_box_reg", None, "total_loss") in pairs
+    assert assign_roles(dict.fromkeys(["LOSS/Total Generator", "LOSS/ST Generator", "LOSS/Total Discriminator"], 9))[
+        "loss"] == "LOSS/Total Discriminator"
 
 
 # --- judging every pair ------------------------------------------------------------------------

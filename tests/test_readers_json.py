@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import writers as W
 
-from lossctl.errors import InputError
+from lossctl.errors import InputError, NotALog
 from lossctl.readers.json_reader import reader
 from lossctl.runs import load_runs
 
@@ -65,6 +65,20 @@ def test_history_list_of_epoch_dicts_without_epoch_key(tmp_path):
     rows = [{"loss": v, "val_loss": v + 1} for v in (3.0, 2.0, 1.0)]
     data = read(W.write_json(tmp_path / "history.json", rows))
     assert W.points(data.frame, "loss") == [(0, 3.0), (1, 2.0), (2, 1.0)]
+
+
+def test_coco_predictions_are_not_a_history(tmp_path):
+    """detectron2's ``coco_instances_results.json`` (a list of per-detection dicts with ``bbox``
+    lists and ``segmentation`` objects) sits beside its metrics in ``output/``: not a history,
+    and the run is read from its logs without image_id, category_id and score curves."""
+    dets = [{"image_id": i // 3, "category_id": 0, "bbox": [567.8, 12.5, 80.0, 91.0], "score": 0.99 - 0.01 * i,
+             "segmentation": {"size": [2048, 1323], "counts": "Yl]1d0b0`0N2O1N3M2"}} for i in range(30)]
+    W.write_json(tmp_path / "coco_instances_results.json", dets)
+    with pytest.raises(NotALog, match="rows hold lists or objects"):
+        read(tmp_path / "coco_instances_results.json")
+    W.write_csv(tmp_path / "metrics.csv", ["step", "loss"], [[s, 1.0 / (s + 1)] for s in range(10)])
+    (run,) = load_runs(tmp_path).runs
+    assert set(run.frame["metric"]) == {"loss"}
 
 
 def test_history_list_of_epoch_dicts_with_missing_key(tmp_path):

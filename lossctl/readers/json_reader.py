@@ -4,6 +4,7 @@ per-epoch dicts) and Hugging Face ``trainer_state.json`` (``log_history``)."""
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 from contextlib import contextmanager
 from itertools import chain
@@ -64,6 +65,9 @@ class JsonReader:
             columns = {k: _column(lists.pop(k)) for k in list(lists)}
         elif isinstance(doc, list) and doc and set(map(type, doc)) == {dict}:  # (parsers make exact dicts)
             columns, n = _from_rows(doc), len(doc)
+            if nested := _nested(columns):
+                raise NotALog(path, f"not a training history: its rows hold lists or objects ({', '.join(nested[:3])}), "
+                                    "as annotations or predictions do, not metric values")
         else:
             raise NotALog(path, f"not a training history (top level is a {type(doc).__name__}, "
                              "expected a dict of lists or a list of dicts)")
@@ -103,6 +107,18 @@ def _from_columns(doc: dict, where: str, warnings: list[str]) -> tuple[dict, int
                         "shorter ones end early")
     n = max(lengths)
     return {k: v + [None] * (n - len(v)) if len(v) < n else v for k, v in cols.items()}, n
+
+
+def _nested(columns: dict, sample: int = 50) -> list[str]:
+    """The columns whose values (the first ``sample`` present) are mostly lists or objects: a
+    metrics log holds numbers (and a few strings) in every row; COCO predictions hold ``bbox``
+    lists and ``segmentation`` objects."""
+    out = []
+    for name, values in columns.items():
+        seen = [v for v in itertools.islice((v for v in values if v is not None), sample)]
+        if seen and sum(isinstance(v, (list, dict)) for v in seen) * 2 > len(seen):
+            out.append(name)
+    return out
 
 
 def _fast_loads(data: bytes):
