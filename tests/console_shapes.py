@@ -83,7 +83,10 @@ def hf_trainer(loss: list[float], every: int = 10, eval_every: int = 100, g4: bo
 
 def keras(loss: list[float], epochs: int | None = None, verbose: int = 1, batches: int = 32):
     """keras/src/utils/progbar.py: verbose=1 rewrites the bar in place (``\\b`` * width then
-    ``\\r``) and ends the epoch with the validation metrics; verbose=2 prints one line per epoch."""
+    ``\\r``) and ends the epoch with the validation metrics; verbose=2 prints one line per epoch.
+    ``verbose="keras1"`` / ``"keras2.0"``: Keras 1's and Keras 2.0-2.2's verbose=2 line
+    (``keras/utils/generic_utils.py`` Progbar: ``'%ds'``, then ``' - %.0fs'``, each metric as
+    ``' - %s:' % k`` and ``' %.4f'``, or ``' %.4e'`` at or below 1e-3)."""
     epochs = epochs or len(loss)
     out, rows = [], []
     width = 0
@@ -99,11 +102,18 @@ def keras(loss: list[float], epochs: int | None = None, verbose: int = 1, batche
                     info += f" - val_accuracy: {0.5 + e / (3 * epochs):.4f} - val_loss: {val:.4f}"
                 out.append("\b" * width + "\r" + bar + info + ("\n" if final else ""))
                 width = len(bar) + len(info) - 34
-        else:
+        elif verbose == 2:
             out.append(f"{batches}/{batches} - 1s - 5ms/step - accuracy: {0.5 + e / (2 * epochs):.4f} - "
                        f"loss: {loss[e]:.4f} - val_accuracy: {0.5 + e / (3 * epochs):.4f} - val_loss: {val:.4f}\n")
-        rows.append({"epoch": e, "accuracy": float(f"{0.5 + e / (2 * epochs):.4f}"), "loss": float(f"{loss[e]:.4f}"),
-                     "val_accuracy": float(f"{0.5 + e / (3 * epochs):.4f}"), "val_loss": float(f"{val:.4f}")})
+        else:  # Keras 1 (info = '%ds' % ...) and Keras 2.0-2.2 (info = ' - %.0fs' % ...), verbose=2
+            info = "65s" if verbose == "keras1" else " - 65s"
+            for k, v in (("loss", loss[e]), ("acc", 0.5 + e / (2 * epochs)), ("val_loss", val),
+                         ("val_acc", 0.5 + e / (3 * epochs))):
+                info += " - %s:" % k + (" %.4f" % v if v > 1e-3 else " %.4e" % v)
+            out.append(info + "\n")
+        acc = "acc" if verbose in ("keras1", "keras2.0") else "accuracy"
+        rows.append({"epoch": e, acc: float(f"{0.5 + e / (2 * epochs):.4f}"), "loss": float(f"{loss[e]:.4f}"),
+                     f"val_{acc}": float(f"{0.5 + e / (3 * epochs):.4f}"), "val_loss": float(f"{val:.4f}")})
     return "".join(out), csv_of(rows, "epoch")
 
 

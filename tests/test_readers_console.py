@@ -40,6 +40,8 @@ SHAPES = {
     "hf_trainer_g4": (lambda: C.hf_trainer(DIVERGING, g4=True), ["loss", "eval_loss", "grad_norm", "learning_rate"]),
     "keras_verbose1": (lambda: C.keras(C.curve(40, diverge_at=25)), ["loss", "val_loss", "accuracy"]),
     "keras_verbose2": (lambda: C.keras(C.curve(40, diverge_at=25), verbose=2), ["loss", "val_loss"]),
+    "keras1_verbose2": (lambda: C.keras(C.curve(40, diverge_at=25), verbose="keras1"), ["loss", "val_loss", "acc"]),
+    "keras2.0_verbose2": (lambda: C.keras(C.curve(40, diverge_at=25), verbose="keras2.0"), ["loss", "val_acc"]),
     "nanogpt": (lambda: C.nanogpt(DIVERGING), ["loss", "train loss", "val loss", "mfu"]),
     "llmc_console": (lambda: C.llmc_console(DIVERGING), ["loss", "val loss", "norm", "loss z", "% bf16 MFU", "tok/s"]),
     "llmc_console_no_mfu": (lambda: C.llmc_console(DIVERGING, mfu=False), ["loss", "val loss", "lr"]),
@@ -276,10 +278,15 @@ def test_reader_on_bytes_with_carriage_returns_and_backspaces():
     assert f[f["metric"] == "loss"]["step"].tolist() == [0, 1, 2, 3, 4]
 
 
-def test_sniff_sees_past_a_long_preamble(tmp_path):
+@pytest.mark.parametrize("preamble_kb", [10, 480])
+def test_sniff_sees_past_a_long_preamble(tmp_path, preamble_kb):
+    """A SLURM job's output opens with nvidia-smi, compilation logs and data-loading bars: a public
+    openpi fine-tune printed its first step 475 KB into eval.out. Found by a directory walk."""
     console, _ = C.nanogpt(C.curve(100))
-    p = tmp_path / "nohup.out"
-    p.write_text("".join(f"config key_{i} = value {i}\n" for i in range(400)) + console)
+    p = tmp_path / "eval.out"
+    filler = "".join(f"config key_{i} = value {i}\n" for i in range(400))
+    bar = "\r".join(f"Loading shards: {i:3d}%|{'#' * (i // 10):<10}| {i}/100" for i in range(101)) + "\n"
+    p.write_text(filler + bar * (preamble_kb * 1024 // len(bar)) + console)
     assert len(points(load_runs(tmp_path).runs[0], "loss")) == 100
     assert reader.format == "console"
 

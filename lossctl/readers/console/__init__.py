@@ -17,6 +17,7 @@ Several trainings in one log (the step falling back to the start) are labelled i
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,9 @@ from lossctl.readers.console.scanner import SHAPES, Scan, Scanner, scan
 from lossctl.storage import as_blob, cannot_read
 
 SUFFIXES = {"", ".log", ".out", ".txt", ".err", ".jsonl", ".ndjson", ".json", ".stdout", ".stderr"}
-SNIFF_MAX = 256 << 10
+SNIFF_MAX = 256 << 10  # scanned for metric lines
+SNIFF_FAR = 4 << 20  # a job's preamble (nvidia-smi, compilation, pip, data bars) can pass 256 KB
+LOSS = re.compile(rb"(?i)loss")
 HEAD = 65536  # bytes looked at to tell a text log from binary data
 
 
@@ -105,16 +108,21 @@ class ConsoleReader:
             return False
         if path.suffix.lower() == ".json" and not one_object_per_line(path, head):
             return False  # a JSON document (history, trainer_state.json): the JSON reader's
-        if len(head) >= 4096:
-            try:
-                head = path.head(SNIFF_MAX)
-            except (OSError, InputError):
-                return False
-        cut = head.rfind(b"\n") + 1
-        data = head[:cut] if cut else head
         try:
-            return len(scan(L.clean(data)).step) > 0
-        except Exception:  # noqa: BLE001 - sniffing must never fail a walk
+            if len(head) >= 4096:
+                head = path.head(SNIFF_MAX)
+            if _has_points(head):
+                return True
+            if len(head) < SNIFF_MAX:
+                return False
+            # past a long preamble: 256 KB from the line of the first "loss" within 4 MiB
+            far = path.head(SNIFF_FAR)
+            m = LOSS.search(far, SNIFF_MAX - 1024)
+            if m is None:
+                return False
+            start = far.rfind(b"\n", 0, m.start()) + 1
+            return _has_points(far[start:start + SNIFF_MAX])
+        except (OSError, InputError):
             return False
 
     def read(self, path) -> FileData:
@@ -157,6 +165,14 @@ class ConsoleReader:
             name = path.name
             data.frame["run"] = data.frame["run"].cat.rename_categories(lambda c: f"{name}:{c}")
         return data
+
+
+def _has_points(data: bytes) -> bool:
+    cut = data.rfind(b"\n") + 1
+    try:
+        return len(scan(L.clean(data[:cut] if cut else data)).step) > 0
+    except Exception:  # noqa: BLE001 - sniffing must never fail a walk
+        return False
 
 
 reader = ConsoleReader()
