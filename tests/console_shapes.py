@@ -8,6 +8,7 @@ returns ``(console text, csv text)``; the CSV names every metric as the console 
 
 from __future__ import annotations
 
+import json
 import math
 
 TQDM = "\r{p:3d}%|{bar:<10}| {n}/{t} [00:01<00:09, 9.80it/s]"
@@ -451,3 +452,39 @@ def ultralytics(losses: list[list[float]], maps: list[float], task: str = "detec
             out.append(("%22s" + "%11i" * 2 + "%11.3g" * len(keys)) % (c, 50, 61, *best) + "\n")
     out.append("Speed: 0.2ms preprocess, 1.8ms inference, 0.0ms loss, 0.9ms postprocess per image\n")
     return "".join(out), csv_of(rows)
+
+
+def fairseq_json(loss: list[float], every: int = 100, per_epoch: int = 400, hydra: bool = False):
+    """fairseq with ``--log-format json``: ``JsonProgressBar.log`` writes ``json.dumps`` of
+    ``_format_stats`` (``epoch``, ``update`` = ``round(epoch - 1 + (i + 1) / size, 3)``, then every
+    stat through ``format_stat``: a string, meters rounded as fairseq's metrics round them) through
+    a logger renamed to the tag (``train_inner``; ``valid`` from ``print`` with keys prefixed by the
+    tag), under fairseq_cli's ``%(asctime)s | %(levelname)s | %(name)s | %(message)s`` or Hydra's
+    ``[%(asctime)s][%(name)s][%(levelname)s] - %(message)s``."""
+    def line(tag, stats):
+        when = "2022-06-06 09:24:34"
+        head = f"[{when},604][{tag}][INFO] - " if hydra else f"{when} | INFO | {tag} | "
+        return head + json.dumps(stats) + "\n"
+
+    def g(v, nd=3):
+        return "{:g}".format(round(v, nd))
+
+    out, rows = [], []
+    for n in range(every, len(loss) + 1, every):
+        v = loss[n - 1]
+        epoch = (n - 1) // per_epoch + 1
+        out.append(line("train_inner", {"epoch": epoch, "update": round(epoch - 1 + ((n - 1) % per_epoch + 1) / per_epoch, 3),
+                                        "loss": g(v), "nll_loss": g(v * 0.9), "ppl": g(2 ** (v * 0.9), 2), "wps": "218.2",
+                                        "ups": "6.83", "wpb": "32", "bsz": "32", "num_updates": str(n),
+                                        "lr": "{:g}".format(1e-4 * n / len(loss)), "gnorm": g(0.5 + v / 10),
+                                        "train_wall": "29", "gb_free": "22.8", "wall": str(n // 7)}))
+        rows.append({"step": n, "loss": float(g(v)), "nll_loss": float(g(v * 0.9)), "ppl": float(g(2 ** (v * 0.9), 2)),
+                     "lr": float("{:g}".format(1e-4 * n / len(loss))), "gnorm": float(g(0.5 + v / 10))})
+        if n % per_epoch == 0:
+            val = v * 1.1
+            out.append(line("valid", {"epoch": epoch, "valid_loss": g(val), "valid_nll_loss": g(val * 0.9),
+                                      "valid_ppl": g(2 ** (val * 0.9), 2), "valid_wps": "636.6", "valid_wpb": "31.4",
+                                      "valid_bsz": "31.4", "valid_num_updates": str(n)}))
+            rows.append({"step": n, "valid_loss": float(g(val)), "valid_nll_loss": float(g(val * 0.9)),
+                         "valid_ppl": float(g(2 ** (val * 0.9), 2))})
+    return "2022-06-06 09:18:00 | INFO | fairseq_cli.train | task: TranslationTask\n" + "".join(out), csv_of(rows)

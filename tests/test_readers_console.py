@@ -75,6 +75,8 @@ SHAPES = {
     "ultralytics_bar_lines": (lambda: C.ultralytics([[v, v * 1.4, v * 0.9] for v in C.curve(30, diverge_at=20)],
                                                     [0.2 + 0.02 * e for e in range(30)], bar_lines=True),
                               ["train/box_loss", "metrics/mAP50-95(B)"]),
+    "fairseq_json": (lambda: C.fairseq_json(C.curve(2000, diverge_at=1400)), ["loss", "valid_loss", "lr", "gnorm"]),
+    "fairseq_json_hydra": (lambda: C.fairseq_json(C.curve(2000, diverge_at=1400), hydra=True), ["loss", "valid_ppl"]),
     "repeated_names": (lambda: C.repeated_names(C.curve(30), C.curve(30, diverge_at=20)),
                        ["Train Loss", "Val Loss", "Token Acc", "Val Token Acc"]),
 }

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lossctl.readers.console import (
+    fairseq,
     fastpath,
     generic,
     hf_trainer,
@@ -34,9 +35,9 @@ from lossctl.readers.console import (
 from lossctl.readers.console.base import Layout, named_columns, numbers
 from lossctl.readers.console.lines import strip_prefix
 
-FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, jsonlines]  # a tool's own shapes
+FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, fairseq, jsonlines]  # a tool's own shapes
 SHAPES = ("Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, OpenMMLab text logs, "
-          "Ultralytics YOLO tables, JSON lines, key=value lines with a step")
+          "Ultralytics YOLO tables, fairseq JSON logs, JSON lines, key=value lines with a step")
 
 
 def _table(keep: bytes) -> bytes:
