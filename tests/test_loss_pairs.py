@@ -264,3 +264,26 @@ def test_quality_metric_directions_from_their_names():
     assert [direction(n) for n in higher] == ["higher"] * len(higher)
     assert [direction(n) for n in lower] == ["lower"] * len(lower)
     assert [direction(n) for n in ("lr", "learning_rate", "epoch", "step_avg", "grad_norm")] == [None] * 5
+
+
+def _terms_with_a_jump(jumping: tuple[str, ...]):
+    """total_loss = the sum of four terms (logged every step); a bad batch at step 300 makes the
+    named terms jump 8x for that one step."""
+    terms = {f"loss_{k}": decay(600, start=2.0, floor=0.2, noise=0.03, seed=i) for i, k in enumerate("abcd")}
+    for name in jumping:
+        terms[name][300] *= 8
+    return {"total_loss": sum(terms.values()), **terms}
+
+
+def test_a_jump_in_most_terms_is_one_finding_on_the_total_that_counts_them():
+    """One bad batch jumps in most terms of a Mask2Former-style sum (31 terms, 24 jumping, in a
+    public log): one spike on the total, which says how many parts show it, not one per term."""
+    report = analyze_run(run_of(_terms_with_a_jump(("loss_a", "loss_b", "loss_c"))), Config())
+    (f,) = [f for f in report.findings if f.kind == "spike"]
+    assert f.metric == "total_loss" and f.evidence["parts_showing"] == "3 of 4 (loss_a, loss_b, loss_c)"
+
+
+def test_a_jump_in_one_term_is_named_beside_the_total():
+    report = analyze_run(run_of(_terms_with_a_jump(("loss_b",))), Config())
+    spikes = {f.metric: f for f in report.findings if f.kind == "spike"}
+    assert set(spikes) == {"total_loss", "loss_b"} and "parts_showing" not in spikes["total_loss"].evidence
