@@ -68,6 +68,16 @@ def test_json(reports):
     check("sample_logs.json", text)
 
 
+def test_json_report_is_the_same_without_msgspec(reports, monkeypatch):
+    """msgspec writes the report fast; without it (the readers run without it too, and ``make
+    bench`` measures them so) the json module writes the same document."""
+    from lossctl.renderers import json_text
+
+    text = RENDERERS["json"](*reports, color=False, width=100)
+    monkeypatch.setattr(json_text, "msgspec", None)
+    assert json.loads(RENDERERS["json"](*reports, color=False, width=100)) == json.loads(text)
+
+
 # what each sample run was made to show (scripts/make_sample_logs.py): one run per kind, each
 # flagged with that kind and nothing else, a healthy run flagged with nothing, and the sweep
 SAMPLE_KINDS = {

@@ -10,12 +10,17 @@ from __future__ import annotations
 import json
 import re
 
-import msgspec
+try:
+    import msgspec
+except ImportError:  # a dependency, but the readers run without it too (bench: "no msgspec")
+    msgspec = None
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def dumps(obj) -> str:
+    if msgspec is None:
+        return json.dumps(obj, indent=2, allow_nan=False)
     try:
         text = msgspec.json.format(msgspec.json.encode(obj), indent=2).decode()
     except (TypeError, ValueError, OverflowError):
