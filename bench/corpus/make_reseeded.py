@@ -17,10 +17,11 @@ import json
 import os
 import random
 import sys
+from pathlib import Path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import make_corpus as mc  # noqa: E402
+import make_corpus as mc
 
 OUT = os.path.join(HERE, "reseeded")
 SEED_OFFSET = 7919
@@ -43,9 +44,9 @@ def main(argv: list[str]) -> int:
             mc.sheet([(os.path.join(OUT, n), n) for n in names[i:i + 6]], os.path.join(out, f"sheet{i // 6:02d}.png"), cols=2)
         return 0
     path = os.path.join(OUT, "labels.json")
-    kept = json.load(open(path)) if os.path.exists(path) else {}
+    kept = json.loads(Path(path).read_text()) if os.path.exists(path) else {}
     rc = mc.main(["--out", OUT, "--jobs", "2"])
-    labels = json.load(open(path))
+    labels = json.loads(Path(path).read_text())
     for name, entry in labels.items():  # the eye's labels survive a regeneration
         for key in ("labels", "notes", "sure"):
             if key in kept.get(name, {}):
