@@ -305,6 +305,32 @@ def test_add_scalars_folders_are_one_run_named_by_their_key(tmp_path, writer):
     assert sorted(r.name for r in load_runs(sweep).runs) == ["loss_a", "loss_b"]
 
 
+def test_watch_follows_add_scalars_folders_as_one_run(tmp_path):
+    """`lossctl watch` renames add_scalars' folders as analyze does, while they grow, and judges
+    each folder once (its verdict is kept from one poll to the next)."""
+    from tensorboardX import SummaryWriter
+
+    from lossctl.config import Config
+    from lossctl.watch.session import Session
+
+    train, val = losses(40), [v + 0.1 + (0.03 * (s - 15) if s > 15 else 0) for s, v in enumerate(losses(40))]
+    (tmp_path / "runs").mkdir()
+    session = Session(tmp_path / "runs", Config())
+    with SummaryWriter(logdir=str(tmp_path / "runs" / "simple_lr")) as w:
+        for s in range(40):
+            w.add_scalars("loss", {"training": train[s], "validation": val[s]}, s)
+            w.flush()
+            for fw in w.all_writers.values():
+                fw.flush()
+            if s in (10, 39):
+                session.poll()
+    session.poll()
+    assert list(session.reports) == ["simple_lr"] and len(session.scalars) == 1
+    report = session.reports["simple_lr"]
+    assert (report.view.roles["loss"], report.view.roles["val_loss"]) == ("loss/training", "loss/validation")
+    assert "overfitting" in {f.kind for f in report.findings}
+
+
 def test_watch_follows_the_keras_layout_as_one_run(tmp_path):
     """`lossctl watch` reads logdir/train/ and logdir/validation/ as analyze does: one run whose
     validation loss is paired with its training loss (its overfitting is found while it grows)."""

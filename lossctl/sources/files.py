@@ -25,6 +25,8 @@ HPARAMS = "hparams.yaml"
 SPLIT_DIRS = ("train", "validation", "val", "eval")  # Keras' TensorBoard callback: a folder per split
 KERAS_EVAL_DIRS = SPLIT_DIRS[1:]
 SESSION_MAX_BYTES = 1 << 20  # an add_hparams session is a few KB: larger folders are not looked into
+ADD_SCALARS_DEPTH = 4  # add_scalars' folders: main_tag "a/b/c" and its key, below the run
+ADD_SCALARS_MAX_BYTES = 64 << 20
 
 
 def reader_for(blob: Blob):
@@ -100,17 +102,18 @@ class FilesSource:
         return ReadResult(_split(ref, parts, warnings, hparams), skipped, notes)
 
 
-def folder_tags(listing: Listing, events: set[Blob]) -> dict[Blob, tuple[str, str]]:
+def folder_tags(listing: Listing, events: set[Blob], seen: dict | None = None) -> dict[Blob, tuple[str, str]]:
     """Event files in folders whose names say what their tags are, each with how its tags are
     renamed (see :func:`renamed`); those folders leave the walk. Keras' split folders
     (``logdir/train/`` beside ``logdir/validation/``, or ``validation/`` named alone: its
     ``epoch_loss`` is the validation loss) and the folders ``add_scalars`` writes below a run.
-    ``events``: the listing's own event files."""
+    ``events``: the listing's own event files; ``seen`` (`lossctl watch`) keeps each folder's
+    add_scalars verdict from one poll to the next."""
     out = {b: ("split", s) for b, s in split_dirs(listing).items()}
     if not out and not listing.target_is_file and (split := listing.store.basename(listing.path)) in KERAS_EVAL_DIRS:
         out = {b: ("split", split) for b in events}
     if events:  # add_scalars writes through the run's own writer first: its event file is there
-        out.update((b, ("key", key)) for b, key in add_scalars_dirs(listing).items())
+        out.update((b, ("key", key)) for b, key in add_scalars_dirs(listing, seen).items())
     return out
 
 
@@ -124,7 +127,7 @@ def renamed(data, rule: tuple[str, str]):
     return replace(data, frame=data.frame.assign(metric=data.frame["metric"].cat.rename_categories(new)))
 
 
-def add_scalars_dirs(listing: Listing) -> dict[Blob, str]:
+def add_scalars_dirs(listing: Listing, seen: dict | None = None) -> dict[Blob, str]:
     """The folders ``add_scalars(main_tag, {key: value})`` writes below a run: each key's points
     through a writer of its own, under the one tag ``main_tag``: torch's ``<run>/<main_tag with /
     as _>_<key>/``, tensorboardX's ``<run>/<main_tag>/<key>/``. A folder below the run whose event
@@ -136,22 +139,30 @@ def add_scalars_dirs(listing: Listing) -> dict[Blob, str]:
         leaves = _event_folders(store, d, store.basename(d), ADD_SCALARS_DEPTH)
         if not leaves or sum(b.size_hint() for _, blobs in leaves for b in blobs) > ADD_SCALARS_MAX_BYTES:
             continue  # their tags are read here and again with the run: large folders stay runs
-        keys = {}
-        for rel, blobs in leaves:
-            tags = _tags(blobs)
-            key = _scalars_key(rel, next(iter(tags))) if len(tags) == 1 else None
-            if key is None:
-                break
-            keys.update((b, key) for b in blobs)
+        names = (d, tuple(sorted(f"{rel}/{b.name}" for rel, blobs in leaves for b in blobs)))
+        if seen is not None and names in seen:
+            verdict = seen[names]
         else:
-            if keys:
-                listing.dirs.remove(d)
-                out.update(keys)
+            verdict = _scalars_keys(leaves)
+            if seen is not None:
+                seen[names] = verdict
+        if verdict:
+            listing.dirs.remove(d)
+            out.update((b, verdict[f"{rel}/{b.name}"]) for rel, blobs in leaves for b in blobs)
     return out
 
 
-ADD_SCALARS_DEPTH = 4  # main_tag "a/b/c" and its key, below the run
-ADD_SCALARS_MAX_BYTES = 64 << 20
+def _scalars_keys(leaves: list) -> dict[str, str] | None:
+    """Each event file's add_scalars key (by its path below the run), or None when a folder is
+    not one."""
+    keys = {}
+    for rel, blobs in leaves:
+        tags = _tags(blobs)
+        key = _scalars_key(rel, next(iter(tags))) if len(tags) == 1 else None
+        if key is None:
+            return None
+        keys.update((f"{rel}/{b.name}", key) for b in blobs)
+    return keys
 
 
 def _event_folders(store, d, rel: str, depth: int) -> list | None:

@@ -64,6 +64,7 @@ class Session:
         # whole again on each change. run name -> (ref, last signature, points read)
         self.sourced: dict[str, tuple[RunRef, object, int]] = {}
         self.sessions: dict = {}  # add_hparams folders judged (part of their run, never followed)
+        self.scalars: dict = {}  # add_scalars folders judged (part of their run, renamed)
         self.rename_of: dict[Path, tuple[str, str]] = {}  # event files in folders that name their tags (folder_tags)
 
     @property
@@ -125,7 +126,7 @@ class Session:
             wanted = self.chosen is None or self.chosen.matches(RunRef(name, listing.path, "files", None))
             known = self.followers.get(name, {})
             events = {b for b in listing.files if "tfevents" in b.name}
-            renames = folder_tags(listing, events)  # one run, as analyze reads it (those folders leave the walk)
+            renames = folder_tags(listing, events, self.scalars)  # one run, as analyze reads it (those folders leave the walk)
             self.rename_of.update((Path(b.path), rule) for b, rule in renames.items())
             for blob in [*listing.files, *(b for b in renames if b not in listing.files)]:
                 p = Path(blob.path)
