@@ -2,7 +2,8 @@
 
 The file is read in chunks; a line longer than :data:`MAX_LINE` bytes (a dumped tensor, a
 100 MB line of garbage) is skipped while it streams past, so it never sits in memory whole nor
-reaches a regular expression. What a terminal would have shown is then restored: of a line
+reaches a regular expression; a long line rewritten with ``\r`` (a progress bar redrawn over
+a whole epoch) keeps only its last state as it streams. What a terminal would have shown is then restored: of a line
 rewritten with ``\\r`` (tqdm, Keras' progress bar) only its final state is kept, ``\\b``
 backspaces delete, ANSI colour codes go, and the prefixes loggers and launchers put before a
 message (``[rank0]:``, ``[1,0]<stdout>:``, timestamps, ``INFO``) are dropped.
@@ -65,17 +66,23 @@ class Blocks:
             else:
                 body, carry = b"", carry + chunk
             widest, ends = extent(body)
-            if len(carry) > MAX_LINE:  # a long line still streaming: drop it until its end
-                carry, skipping = b"", True
-                self.long_lines += 1
-                self.first_long = self.first_long or self.lines + ends + 1
+            if len(carry) > MAX_LINE:  # a long line still streaming: keep its last \r state, or drop it
+                tail = _last_state(carry)
+                if tail is None or len(tail) > MAX_LINE:  # one state past the limit: garbage, dropped
+                    carry, skipping = b"", True
+                    self.long_lines += 1
+                    self.first_long = self.first_long or self.lines + ends + 1
+                else:
+                    carry = tail
             if widest > MAX_LINE:
                 kept = []
                 for i, line in enumerate(body.split(b"\n")):
                     if len(line) > MAX_LINE:
-                        self.long_lines += 1
-                        self.first_long = self.first_long or self.lines + i + 1
-                        line = b""
+                        line = _last_state(line)
+                        if line is None or len(line) > MAX_LINE:
+                            self.long_lines += 1
+                            self.first_long = self.first_long or self.lines + i + 1
+                            line = b""
                     kept.append(line)
                 body = b"\n".join(kept)
             self.lines += ends
@@ -84,6 +91,14 @@ class Blocks:
         if carry and not skipping:
             self.lines += 1
             yield carry  # an unterminated last line (the reader decides what to do)
+
+
+def _last_state(line: bytes) -> bytes | None:
+    """A line rewritten in place with ``\\r`` (a progress bar redrawn for a whole epoch, 100 KB
+    and more): from its last ``\\r`` on, what the terminal ends up showing of it (None without
+    one). The bar's other states are not kept, as in :func:`clean`."""
+    cut = line.rfind(b"\r", 0, len(line) - 1)  # a final \r\n-style \r is no rewrite
+    return None if cut < 0 else line[cut:]
 
 
 def read_bounded(stream) -> Loaded:
