@@ -18,9 +18,10 @@ class Overfitting(Detector):
     best and over the tail, whichever is largest), and it must last: at least {min_stretch:.0%}
     of the run when the validation loss ends {min_ratio}x above its best, down to
     {short_stretch:.0%} when it ends {strong_ratio}x or more above it (in between on a log scale
-    of the ratio: the stronger the rise, the less of the run it needs). An ordinary noisy validation curve wobbling around its floor, a single
-    bump, or a rise at the end of a run that also shows in the training loss (divergence) is not
-    flagged. Runs that log only one of the two losses are not judged.
+    of the ratio: the stronger the rise, the less of the run it needs). An ordinary noisy
+    validation curve wobbling around its floor, a single bump, or a rise at the end of a run
+    that also shows in the training loss (divergence) is not flagged. Runs that log only one
+    of the two losses are not judged.
 
     Few evaluations ({min_evaluations:.0f} to {max_few_evaluations:.0f}, as trainers that
     evaluate a handful of times over a long run log): too few for a noise estimate, so the

@@ -2,11 +2,11 @@
 
 The file is read in chunks; a line longer than :data:`MAX_LINE` bytes (a dumped tensor, a
 100 MB line of garbage) is skipped while it streams past, so it never sits in memory whole nor
-reaches a regular expression; a long line rewritten with ``\r`` (a progress bar redrawn over
-a whole epoch) keeps only its last state as it streams. What a terminal would have shown is then restored: of a line
-rewritten with ``\\r`` (tqdm, Keras' progress bar) only its final state is kept, ``\\b``
-backspaces delete, ANSI colour codes go, and the prefixes loggers and launchers put before a
-message (``[rank0]:``, ``[1,0]<stdout>:``, timestamps, ``INFO``) are dropped.
+reaches a regular expression; a long line rewritten with ``\\r`` (a progress bar redrawn
+over a whole epoch) keeps only its last state as it streams. What a terminal would have shown
+is then restored: of a line rewritten with ``\\r`` (tqdm, Keras' progress bar) only its final
+state is kept, ``\\b`` backspaces delete, ANSI colour codes go, and the prefixes loggers and
+launchers put before a message (``[rank0]:``, ``[1,0]<stdout>:``, timestamps, ``INFO``) are dropped.
 """
 
 from __future__ import annotations
