@@ -10,7 +10,7 @@ from lossctl.config import Config
 from lossctl.detectors import BY_KIND, DETECTORS
 from lossctl.detectors.base import RunView, Series
 from lossctl.findings import Finding, severity_rank
-from lossctl.roles import assign_roles, loss_pairs
+from lossctl.roles import assign_roles, is_objective, logs_rewards, loss_pairs
 from lossctl.runs import Run
 
 
@@ -63,6 +63,17 @@ def view_of(run: Run, overrides: dict[str, str] | None = None) -> RunView:
     return RunView(run.name, series, roles, pairs, pair_of)
 
 
+def objectives(view: RunView) -> list[str]:
+    """The run's training losses that are reinforcement-learning objectives, not losses that
+    training drives down: all of them when the run logs an agent's rewards, else those named so
+    (``actor_loss``, ``value_loss``). Their level and trend say nothing about failure by
+    themselves (a value loss grows with the returns), so only NaN/Inf is judged there."""
+    losses = [p.loss for p in view.pairs if p.loss]
+    if logs_rewards(view.series):
+        return losses
+    return [m for m in losses if is_objective(m)]
+
+
 def _judge(view: RunView, detectors) -> list[Finding]:
     """Every detector on every loss pair of the run; a kind on a metric once (the NaN check
     scans all losses from any pair). A part of the overall training loss (a term of the sum,
@@ -71,12 +82,15 @@ def _judge(view: RunView, detectors) -> list[Finding]:
     question of weighting, not of training) and at most half the parts show it (else the
     total's finding says it all, and counts the parts that show it: naming a part only helps
     when it points at the few that carry it; one bad batch jumps in all 30 terms of a
-    Mask2Former loss)."""
+    Mask2Former loss). A reinforcement-learning objective is judged only by the detectors that
+    judge any objective (NaN/Inf): see :func:`objectives`."""
     findings, by_pair = [], []
+    rl = objectives(view)
     for i, pair_view in enumerate(view.pair_views()):
         seen = {(f.kind, f.metric) for f in findings}
+        judges = [d for d in detectors if d.any_objective] if view.pairs[i].loss in rl else detectors
         with np.errstate(all="ignore"):
-            new = [f for det in detectors for f in det.detect(pair_view) if (f.kind, f.metric) not in seen]
+            new = [f for det in judges for f in det.detect(pair_view) if (f.kind, f.metric) not in seen]
         findings += new
         by_pair += [i] * len(new)
     found = {(f.kind, f.metric) for f in findings}
@@ -104,13 +118,18 @@ def _judge(view: RunView, detectors) -> list[Finding]:
 
 def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = None) -> RunReport:
     view = view_of(run, overrides)
+    label = run.path if run.name == "." else run.name
     for role, metric in (overrides or {}).items():
         if metric and metric not in view.series:
-            run.warnings.append(f"{run.name}: --{role.replace('_', '-')} {metric!r} is not logged in this run "
+            run.warnings.append(f"{label}: --{role.replace('_', '-')} {metric!r} is not logged in this run "
                                 f"(metrics: {', '.join(sorted(view.series)) or 'none'})")
     if view.role("loss") is None and view.role("val_loss") is None:
-        run.warnings.append(f"{run.name}: no loss series recognised among {', '.join(sorted(view.series))}; "
+        run.warnings.append(f"{label}: no loss series recognised among {', '.join(sorted(view.series))}; "
                             "name one with --loss TAG")
+    if rl := objectives(view):
+        run.warnings.append(f"{label}: {', '.join(rl)} {'is a' if len(rl) == 1 else 'are'} reinforcement-learning "
+                            f"objective{'s' * (len(rl) > 1)}, judged for NaN/Inf only (a policy loss need not "
+                            "fall; a value loss grows with the returns)")
     detectors = [cls(config.thresholds.get(cls.kind), config.severities.get(cls.kind))
                  for cls in DETECTORS if config.enabled(cls.kind)]
     checked = [d.kind for d in detectors]

@@ -19,6 +19,15 @@ OVERALL_WORDS = {"total", "overall", "combined", "sum"}
 # settings named after the loss, not losses (fp16 loss scale, a loss's weight in a sum)
 SETTING_WORDS = {"scale", "scaler", "weight", "weights", "coef", "coeff", "lambda"}
 _SPLIT = re.compile(r"[/\s_.:\-()\[\]]+")
+# objectives that training does not simply drive down: reinforcement learning's policy-gradient
+# surrogate and entropy bonus (their level is set by the advantages' normalisation and the
+# bonus' weight), its value, Q and TD losses (they scale with the returns, which grow as the agent
+# improves), and an adversarial critic's estimate (WGAN); actor_loss, pg_loss, vf_loss, qf1_loss
+OBJECTIVE_WORDS = {"actor", "critic", "policy", "pg", "vf", "value", "q", "qf", "td", "entropy", "surrogate"}
+REWARD_WORDS = {"reward", "rewards", "rew", "return", "returns"}
+# DPO's implicit rewards (rewards/chosen, rewards/margins): preference optimisation, whose loss
+# is a supervised loss
+PREFERENCE_WORDS = {"chosen", "rejected", "margin", "margins"}
 
 
 def words(name: str) -> list[str]:
@@ -48,6 +57,25 @@ def _is_grad_norm(ws: list[str]) -> bool:
 def is_loss_like(name: str) -> bool:
     ws = words(name)
     return bool(LOSS_WORDS & set(ws)) or any(w.endswith("loss") for w in ws)
+
+
+def is_objective(name: str) -> bool:
+    """A loss-like series that is a reinforcement-learning (or adversarial critic) objective by
+    its name: ``actor_loss``, ``train/value_loss``, ``qf1_loss``, ``policy_gradient_loss``."""
+    return is_loss_like(name) and bool(OBJECTIVE_WORDS & {w.rstrip("0123456789") for w in words(name)})
+
+
+def logs_rewards(names) -> bool:
+    """The run logs an agent's rewards or returns (``rollout/ep_rew_mean``, ``episode_reward``,
+    ``env/reward_mean``): a reinforcement-learning run, whose losses are objectives. Not when the
+    rewards are a preference model's (DPO's ``rewards/chosen``)."""
+    found = False
+    for n in names:
+        ws = set(words(n))
+        if ws & PREFERENCE_WORDS:
+            return False
+        found = found or bool(ws & REWARD_WORDS)
+    return found
 
 
 HIGHER_WORDS = {"acc", "accuracy", "top1", "top5", "auc", "auroc", "f1", "precision", "recall",

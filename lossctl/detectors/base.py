@@ -83,6 +83,9 @@ class Detector:
     # kinds that, found on the same metric, explain this one away (e.g. a diverging loss also
     # swings; a saw-tooth also oscillates): the stronger diagnosis is reported alone
     suppressed_by: ClassVar[tuple[str, ...]] = ()
+    # whether it judges any logged objective, or only a loss that training drives down (a
+    # reinforcement-learning objective is judged by the first kind only: see roles.is_objective)
+    any_objective: ClassVar[bool] = False
 
     def __init__(self, thresholds: dict | None = None, severity: str | None = None):
         self.t = {**type(self).thresholds, **(thresholds or {})}

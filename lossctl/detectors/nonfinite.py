@@ -12,7 +12,10 @@ class NonFinite(Detector):
 
     What it flags: any NaN, +Inf or -Inf value in the training or validation loss (or in any
     other series whose name says it is a loss). Gradient norms are not checked: under
-    mixed-precision loss scaling an infinite gradient norm on a skipped step is normal.
+    mixed-precision loss scaling an infinite gradient norm on a skipped step is normal. It is
+    the one kind judged on a reinforcement-learning objective (a run that logs rewards, or a
+    loss named ``actor_loss``, ``value_loss``, ``qf1_loss``, ...): the others assume a loss that
+    training drives down, which a policy surrogate or a value loss growing with the returns is not.
 
     How: every logged value is checked; nothing is smoothed or sampled away. The evidence says
     where the first non-finite value is, how many there are, whether the loss recovered, and
@@ -36,6 +39,7 @@ class NonFinite(Detector):
     """
 
     kind = "nonfinite"
+    any_objective = True  # NaN is wrong whatever the series optimises
     severity = "error"
     summary = "NaN or Inf appears in a loss series"
     thresholds = {"rise_before": 10.0, "start_points": 3, "start_fraction": 0.01, "max_isolated_run": 3}

@@ -1,0 +1,116 @@
+"""Reinforcement-learning objectives are not losses that training drives down: a value loss grows
+with the returns, a policy-gradient surrogate hovers around zero. lossctl judges them for NaN/Inf
+only and says so; a preference-optimisation run (DPO's implicit rewards) keeps its loss judged.
+Runs are written as CleanRL's ppo.py writes them (tensorboardX's SummaryWriter, its tags) and as
+the Hugging Face Trainer writes trainer_state.json for TRL's DPO trainer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from writers import write_tensorboardx
+
+from lossctl.analysis import analyze_run
+from lossctl.config import Config
+from lossctl.roles import is_objective, logs_rewards
+from lossctl.runs import load_runs
+
+pytest.importorskip("tensorboardX")
+
+
+def analyze(path):
+    (run,) = load_runs(str(path)).runs
+    return analyze_run(run, Config())
+
+
+def test_objectives_by_name():
+    rl = ["actor_loss", "Critic loss", "train/value_loss", "train/policy_gradient_loss", "train/entropy_loss",
+          "qf1_loss", "td_loss", "losses/policy_loss", "pg_loss", "ppo/loss/value"]
+    supervised = ["loss", "train_loss", "val_loss", "train/CrossEntropyLoss", "cross_entropy_loss", "vq_loss",
+                  "loss_cls", "d_loss", "kl_loss"]
+    assert [n for n in rl if not is_objective(n)] == []
+    assert [n for n in supervised if is_objective(n)] == []
+
+
+def test_rewards_make_a_reinforcement_learning_run_but_not_dpo():
+    assert logs_rewards(["train/loss", "rollout/ep_rew_mean"])  # stable-baselines3
+    assert logs_rewards(["losses/value_loss", "charts/episodic_return"])  # CleanRL
+    assert logs_rewards(["Loss", "Avg Reward (100)"])
+    assert not logs_rewards(["loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies"])  # TRL DPO
+    assert not logs_rewards(["loss", "eval_accuracy"])
+
+
+def cleanrl_ppo(logdir, updates=150, nan_from=None, seed=0):
+    """CleanRL ppo.py's scalars: the agent improves, so the returns and with them the value loss
+    grow ~20x; the clipped surrogate wanders around zero."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, updates)
+    ret = 20 + 480 * t**1.5 + rng.normal(0, 15, updates)
+    value_loss = (5 + 95 * t**1.5) * np.exp(rng.normal(0, 0.25, updates))
+    if nan_from is not None:
+        value_loss[nan_from:] = np.nan
+    policy_loss = rng.normal(-0.01, 0.02, updates)
+    points = []
+    for i in range(updates):
+        step = (i + 1) * 2048
+        points += [("charts/learning_rate", step, 2.5e-4 * (1 - i / updates)),
+                   ("losses/value_loss", step, float(value_loss[i])),
+                   ("losses/policy_loss", step, float(policy_loss[i])),
+                   ("losses/entropy", step, float(1.4 - 0.6 * t[i])),
+                   ("losses/approx_kl", step, float(abs(rng.normal(0.01, 0.004)))),
+                   ("charts/episodic_return", step, float(ret[i]))]
+    write_tensorboardx(logdir, points)
+    return logdir
+
+
+def test_growing_value_loss_of_an_improving_agent_is_not_divergence(tmp_path):
+    report = analyze(cleanrl_ppo(tmp_path / "runs" / "CartPole-v1__ppo__1"))
+    assert report.findings == []
+    (note,) = [w for w in report.run.warnings if "reinforcement-learning" in w]
+    assert "losses/policy_loss, losses/value_loss are reinforcement-learning objectives, judged for NaN/Inf only" in note
+
+
+def test_a_value_loss_growing_alike_in_a_supervised_run_is_divergence(tmp_path):
+    # the same curve under a supervised name and without rewards: the rule is what changed it above
+    run = cleanrl_ppo(tmp_path / "run")
+    (run_dir,) = load_runs(str(run)).runs
+    frame = run_dir.frame
+    keep = frame["metric"].isin(["losses/value_loss"])
+    frame = frame[keep].copy()
+    frame["metric"] = frame["metric"].cat.rename_categories({"losses/value_loss": "train_loss"})
+    frame["metric"] = frame["metric"].cat.remove_unused_categories()
+    run_dir.frame = frame
+    assert "divergence" in {f.kind for f in analyze_run(run_dir, Config()).findings}
+
+
+def test_nan_in_an_objective_is_still_an_error(tmp_path):
+    report = analyze(cleanrl_ppo(tmp_path / "run", nan_from=120))
+    assert [(f.kind, f.severity, f.metric) for f in report.findings] == [("nonfinite", "error", "losses/value_loss")]
+
+
+def test_actor_and_critic_losses_are_objectives_without_rewards(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 120
+    critic = np.linspace(0.1, 3.0, n) * np.exp(rng.normal(0, 0.1, n))  # grows as values grow
+    actor = -0.2 + 0.1 * np.linspace(0, 1, n) + rng.normal(0, 0.02, n)
+    points = [(tag, i, float(v)) for i in range(n) for tag, v in (("actor_loss", actor[i]), ("critic_loss", critic[i]))]
+    report = analyze(write_tensorboardx(tmp_path / "sac", points).parent)
+    assert report.findings == []
+
+
+def test_dpo_loss_is_still_judged(tmp_path):
+    # TRL's DPOTrainer logs implicit rewards beside its loss; the loss is a supervised one
+    n = 60
+    loss = np.concatenate([np.linspace(0.69, 0.3, 30), np.linspace(0.3, 4.0, 30)])
+    history = [{"loss": round(float(loss[i]), 4), "grad_norm": 1.0, "learning_rate": 5e-7,
+                "rewards/chosen": 0.1 * i, "rewards/rejected": -0.1 * i, "rewards/accuracies": 0.6,
+                "rewards/margins": 0.2 * i, "logps/chosen": -120.0, "logps/rejected": -130.0,
+                "epoch": i / n, "step": (i + 1) * 10} for i in range(n)]
+    path = tmp_path / "checkpoint-600" / "trainer_state.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"global_step": 600, "epoch": 1.0, "log_history": history}, indent=2))
+    report = analyze(path.parent)
+    assert "divergence" in {f.kind for f in report.findings}
+    assert not any("reinforcement-learning" in w for w in report.run.warnings)
