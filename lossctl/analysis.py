@@ -10,7 +10,7 @@ from lossctl.config import Config
 from lossctl.detectors import BY_KIND, DETECTORS
 from lossctl.detectors.base import RunView, Series
 from lossctl.findings import Finding, severity_rank
-from lossctl.roles import assign_roles, is_objective, logs_rewards, loss_pairs
+from lossctl.roles import assign_roles, loss_pairs, objective_names
 from lossctl.runs import Run
 
 
@@ -65,13 +65,11 @@ def view_of(run: Run, overrides: dict[str, str] | None = None) -> RunView:
 
 def objectives(view: RunView) -> list[str]:
     """The run's training losses that are reinforcement-learning objectives, not losses that
-    training drives down: all of them when the run logs an agent's rewards, else those named so
-    (``actor_loss``, ``value_loss``). Their level and trend say nothing about failure by
-    themselves (a value loss grows with the returns), so only NaN/Inf is judged there."""
-    losses = [p.loss for p in view.pairs if p.loss]
-    if logs_rewards(view.series):
-        return losses
-    return [m for m in losses if is_objective(m)]
+    training drives down (:func:`lossctl.roles.objective_names`). Their level and trend say
+    nothing about failure by themselves (a value loss grows with the returns), so only NaN/Inf
+    is judged there."""
+    rl = set(objective_names(view.series))
+    return [p.loss for p in view.pairs if p.loss in rl]
 
 
 def _judge(view: RunView, detectors) -> list[Finding]:

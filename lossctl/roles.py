@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-ROLES = ("loss", "val_loss", "lr", "grad_norm")
+ROLES = ("loss", "val_loss", "lr", "grad_norm", "reward")
 VAL_WORDS = {"val", "valid", "validation", "eval", "evaluation", "dev", "test", "holdout"}
 TRAIN_WORDS = {"train", "training", "tr"}
 LOSS_WORDS = {"loss", "nll", "cost", "objective", "xent", "crossentropy"}
@@ -65,6 +65,18 @@ def is_objective(name: str) -> bool:
     return is_loss_like(name) and bool(OBJECTIVE_WORDS & {w.rstrip("0123456789") for w in words(name)})
 
 
+def _reward_words(name: str) -> set[str]:
+    ws = set(words(name))
+    return set() if ws & PREFERENCE_WORDS else ws & REWARD_WORDS
+
+
+def objective_names(names) -> list[str]:
+    """The loss-like series among ``names`` that are reinforcement-learning objectives: all of
+    them in a run that logs rewards, else those named as such (:func:`is_objective`)."""
+    rl = logs_rewards(names)
+    return [n for n in names if is_loss_like(n) and (rl or is_objective(n))]
+
+
 def logs_rewards(names) -> bool:
     """The run logs an agent's rewards or returns (``rollout/ep_rew_mean``, ``episode_reward``,
     ``env/reward_mean``): a reinforcement-learning run, whose losses are objectives. Not when the
@@ -91,6 +103,8 @@ def direction(name: str) -> str | None:
     ws |= {w.rstrip("0123456789@") for w in ws}  # mAP50, AP75, mAP@0.5, rouge1: the metric at a threshold
     if ws & LOWER_WORDS:
         return "lower"
+    if _reward_words(name):
+        return "higher"
     if ws & HIGHER_WORDS or any(w.endswith(("acc", "accuracy")) for w in ws):
         return "higher"
     return None
@@ -125,6 +139,9 @@ def assign_roles(points: dict[str, int], overrides: dict[str, str] | None = None
     norms = sorted((len(n), n) for n in points if _is_grad_norm(words(n)))
     if norms:
         roles["grad_norm"] = norms[0][1]
+    if logs_rewards(points):  # the agent's return: an evaluation's first, then a smoothed one
+        roles["reward"] = min((n for n in points if _reward_words(n)), key=lambda n: (
+            not VAL_WORDS & set(words(n)), not {"mean", "avg"} & set(words(n)), -points[n], n))
     for role, name in (overrides or {}).items():
         if name:
             roles[role] = name

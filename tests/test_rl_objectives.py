@@ -13,9 +13,12 @@ import pytest
 from writers import write_tensorboardx
 
 from lossctl.analysis import analyze_run
+from lossctl.compare import compare
 from lossctl.config import Config
+from lossctl.errors import InputError
 from lossctl.roles import is_objective, logs_rewards
 from lossctl.runs import load_runs
+from lossctl.sweep import sweep_dict
 
 pytest.importorskip("tensorboardX")
 
@@ -42,12 +45,12 @@ def test_rewards_make_a_reinforcement_learning_run_but_not_dpo():
     assert not logs_rewards(["loss", "eval_accuracy"])
 
 
-def cleanrl_ppo(logdir, updates=150, nan_from=None, seed=0):
-    """CleanRL ppo.py's scalars: the agent improves, so the returns and with them the value loss
-    grow ~20x; the clipped surrogate wanders around zero."""
+def cleanrl_ppo(logdir, updates=150, nan_from=None, seed=0, top=500.0):
+    """CleanRL ppo.py's scalars: the agent improves, so the returns (to ``top``) and with them
+    the value loss grow ~20x; the clipped surrogate wanders around zero."""
     rng = np.random.default_rng(seed)
     t = np.linspace(0, 1, updates)
-    ret = 20 + 480 * t**1.5 + rng.normal(0, 15, updates)
+    ret = 20 + (top - 20) * t**1.5 + rng.normal(0, 15, updates)
     value_loss = (5 + 95 * t**1.5) * np.exp(rng.normal(0, 0.25, updates))
     if nan_from is not None:
         value_loss[nan_from:] = np.nan
@@ -114,3 +117,36 @@ def test_dpo_loss_is_still_judged(tmp_path):
     report = analyze(path.parent)
     assert "divergence" in {f.kind for f in report.findings}
     assert not any("reinforcement-learning" in w for w in report.run.warnings)
+
+
+def test_agents_are_compared_by_their_return(tmp_path):
+    base = analyze(cleanrl_ppo(tmp_path / "a", seed=1, top=300))
+    better = analyze(cleanrl_ppo(tmp_path / "b", seed=2, top=500))
+    c = compare([base, better])
+    (v,) = c.verdicts
+    assert (v.metric, v.names, v.verdict) == ("reward", ("charts/episodic_return",) * 2, "better")
+    shown = {m.key: m.direction for m in c.metrics}
+    assert shown["reward"] == "higher"
+    assert not {"loss", "losses/value_loss"} & set(shown)  # objectives have no better direction
+    assert base.view.roles["reward"] == "charts/episodic_return"
+
+
+def test_agents_without_a_return_cannot_be_compared(tmp_path):
+    runs = []
+    for name, seed in (("a", 1), ("b", 2)):
+        rng = np.random.default_rng(seed)
+        points = [(tag, i, float(v)) for i in range(50)
+                  for tag, v in (("actor_loss", rng.normal(-0.2, 0.05)), ("critic_loss", 0.1 + 0.02 * i))]
+        runs.append(analyze(write_tensorboardx(tmp_path / name, points).parent))
+    with pytest.raises(InputError, match="reinforcement-learning objectives"):
+        compare(runs)
+
+
+def test_a_sweep_of_agents_ranks_the_highest_return_first(tmp_path):
+    reports = [analyze(cleanrl_ppo(tmp_path / f"ppo_lr{lr}", seed=i, top=top))
+               for i, (lr, top) in enumerate((("1e-4", 300), ("3e-4", 500), ("1e-3", 400)))]
+    sweep = sweep_dict(reports)
+    assert [row["run"][-10:] for row in sweep["table"]] == ["ppo_lr3e-4", "ppo_lr1e-3", "ppo_lr1e-4"]
+    assert sweep["ranked_by"]["roles"] == ["reward"]
+    assert sweep["best"]["metric"] == "charts/episodic_return"
+    assert [row["vs_best"] for row in sweep["table"][1:]] == ["worse", "worse"]

@@ -14,10 +14,13 @@ import numpy as np
 
 from lossctl.detectors.base import RunView, Series
 from lossctl.errors import InputError
-from lossctl.roles import direction
+from lossctl.roles import direction, objective_names
 
 PER_EPOCH_FORMATS = {"keras_csv", "keras_json"}
 LOSS_ROLES = (("val_loss", "validation loss"), ("loss", "training loss"))
+# the roles a comparison is judged on, first found first: a reinforcement-learning agent by its
+# return, since its losses are objectives with no better direction (roles.objective_names)
+JUDGED_ROLES = (("reward", "return", "higher"), *((r, label, "lower") for r, label in LOSS_ROLES))
 def is_per_epoch(report) -> bool:
     return all(f in PER_EPOCH_FORMATS for f in report.run.format.split("+"))
 
@@ -86,17 +89,18 @@ def matched_metrics(views: list[RunView]) -> list[tuple[str, str, str, list[str 
     """``(key, label, direction, [metric name per view or None])``, baseline's metrics only."""
     base = views[0]
     out, used = [], [set() for _ in views]
-    for role, label in LOSS_ROLES:
-        if base.role(role) is None:
+    objectives = set(objective_names(base.series))
+    for role, label, better in JUDGED_ROLES:
+        if base.role(role) is None or base.roles[role] in objectives:
             continue
         names = [v.roles.get(role) if v.role(role) is not None else None for v in views]
         for u, n in zip(used, names):
             u.add(n)
-        out.append((role, label, "lower", names))
+        out.append((role, label, better, names))
     skip = {base.roles.get("lr"), base.roles.get("grad_norm")}
     for name in sorted(base.series):
         d = direction(name)
-        if name in used[0] or name in skip or d is None:
+        if name in used[0] or name in skip or name in objectives or d is None:
             continue
         names = [name if name in v.series and name not in u else None for v, u in zip(views, used)]
         if any(n is not None for n in names[1:]):

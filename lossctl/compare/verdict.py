@@ -1,6 +1,8 @@
 """Better, same or worse than the baseline: one rule, used by ``compare`` and ``analyze --baseline``.
 
-The judged metric is the validation loss when both runs log one, else the training loss.
+The judged metric is the validation loss when both runs log one, else the training loss; for
+reinforcement-learning runs, whose losses are objectives with no better direction, the return
+(higher is better).
 A run with an error finding (divergence, NaN) that the baseline lacks is worse whatever its
 numbers. Otherwise the runs' final values (on the step range both cover) are compared: the
 difference counts only when it exceeds both the noise of the two curves near their ends,
@@ -14,22 +16,29 @@ import math
 
 import numpy as np
 
-from lossctl.compare.align import LOSS_ROLES, views_on_common_axis
+from lossctl.compare.align import JUDGED_ROLES, views_on_common_axis
 from lossctl.compare.metrics import compare_metric
 from lossctl.compare.model import MetricComparison, Verdict, delta, fmt_pct, fmt_signed
 from lossctl.detectors.stats import fmt
 from lossctl.errors import InputError
+from lossctl.roles import objective_names
 
-ROLE_LABEL = dict(LOSS_ROLES)
+ROLE_LABEL = {role: label for role, label, _ in JUDGED_ROLES}
+BETTER = {role: better for role, _, better in JUDGED_ROLES}
 
 
 def judged_role(base, run) -> str:
     """The role both runs are judged on, or InputError naming what the run lacks."""
-    for role in ("val_loss", "loss"):
-        if base.view.role(role) is not None and run.view.role(role) is not None:
+    objectives = set(objective_names(base.view.series))
+    have = [r for r in ROLE_LABEL if base.view.role(r) is not None and base.view.roles[r] not in objectives]
+    for role in have:
+        if run.view.role(role) is not None:
             return role
-    have = [r for r in ("val_loss", "loss") if base.view.role(r) is not None]
     if not have:
+        if objectives:
+            raise InputError(base.run.path, f"its losses ({', '.join(sorted(objectives))}) are reinforcement-learning "
+                             "objectives, which no direction makes better, and it logs no reward or return "
+                             "to compare instead")
         raise InputError(base.run.path, "the baseline has no training or validation loss to compare "
                          f"(metrics: {', '.join(sorted(base.view.series)) or 'none'}); name one with --loss")
     role = have[-1]
@@ -43,7 +52,7 @@ def pair_metric(base, run, target: float | None = None, memo: dict | None = None
     see :func:`lossctl.compare.metrics.compare_metric`)."""
     role = judged_role(base, run)
     axis, views = views_on_common_axis([base, run], role)
-    m = compare_metric(role, ROLE_LABEL[role], "lower", axis, [v.role(role) for v in views],
+    m = compare_metric(role, ROLE_LABEL[role], BETTER[role], axis, [v.role(role) for v in views],
                        [base.label, run.label], target, memo, brief)
     if m is None:
         raise InputError(run.run.path, f"its {ROLE_LABEL[role]} shares no {axis} range with the baseline's")

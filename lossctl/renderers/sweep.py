@@ -15,7 +15,7 @@ MAX_ROWS = 30
 MAX_HPARAMS = 6  # columns; JSON has them all
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 VERDICT_STYLE = {"better": "green", "same": "dim", "worse": "bold red"}
-ROLE_LABEL = {"val_loss": "validation loss", "loss": "training loss"}
+ROLE_LABEL = {"val_loss": "validation loss", "loss": "training loss", "reward": "return (highest first)"}
 
 
 def _final(x) -> str:

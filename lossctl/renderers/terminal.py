@@ -14,6 +14,7 @@ from lossctl.renderers.ci import pair_text
 from lossctl.renderers.plot import plot
 from lossctl.renderers.sweep import print_sweep
 from lossctl.report import summary_parts
+from lossctl.roles import objective_names
 from lossctl.sweep import sweep_dict
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
@@ -59,9 +60,11 @@ def _run(console: Console, r, width: int) -> None:
         t.append(f"{VERDICT_ICON[v.verdict]} {v.verdict}", style=VERDICT_STYLE[v.verdict])
         t.append(f"  {v.reason}")
         console.print(t)
-    series = [(lbl, s.steps, s.values, style) for lbl, s, style in
-              ((r.view.roles.get("loss"), r.view.role("loss"), "cyan"),
-               (r.view.roles.get("val_loss"), r.view.role("val_loss"), "magenta")) if s is not None]
+    drawn = (("loss", "cyan"), ("val_loss", "magenta"))
+    if r.view.role("reward") is not None and r.view.roles.get("loss") in objective_names(r.view.series):
+        drawn = (("reward", "green"),)  # an agent: its return says how training goes, not its objectives
+    series = [(r.view.roles[role], s.steps, s.values, style) for role, style in drawn
+              if (s := r.view.role(role)) is not None]
     main = r.findings[0] if r.findings else None
     mark = (main.start_step, main.end_step) if main and main.start_step is not None else None
     for line in plot(series, width=max(30, width - 12), height=8, mark=mark,

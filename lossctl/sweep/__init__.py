@@ -84,14 +84,16 @@ def sweep_of_rows(rows: list[Row]) -> dict:
             entry["sentence"] = sentences.no_split_sentence(entry)
         separations.append(entry)
 
-    assoc = [association(c, final, failed) for c in cols]
+    higher = any(r.higher for r in rows)  # a sweep of agents, judged by their return
+    what = "return" if higher else "loss"
+    assoc = [association(c, final, failed, higher) for c in cols]
     unexplained = any(s["reason"] == "no_split" for s in separations)
     lines = [s["sentence"] for s in separations if s["sentence"]]
     if too_few:
         lines.append(sentences.too_few_sentence(too_few, n))
     if unexplained and assoc:
-        lines.append("Association with the final loss: "
-                     + "; ".join(sentences.association_sentence(a) for a in assoc) + ".")
+        lines.append(f"Association with the final {what}: "
+                     + "; ".join(sentences.association_sentence(a, what) for a in assoc) + ".")
 
     ok = [i for i in order if not rows[i].failed and np.isfinite(rows[i].final)]
     best = None

@@ -1,10 +1,11 @@
-"""How each hyperparameter goes with the final loss, over the runs that did not fail.
+"""How each hyperparameter goes with the final loss (or return), over the runs that did not fail.
 
 Numeric hyperparameters: Spearman's rank correlation (average ranks for ties) between the value
-and the final loss, with the number of runs ``n`` it is computed on; ``None`` below
-``MIN_RUNS`` runs or when either side is constant. Categorical ones: the value with the lowest
-and the one with the highest median final loss (each with its ``n``). Runs that diverged or
-went NaN/Inf have no meaningful final loss and are left out; how many is reported.
+and the final value, with the number of runs ``n`` it is computed on; ``None`` below
+``MIN_RUNS`` runs or when either side is constant. Categorical ones: the value with the best
+median final value (the lowest loss, the highest return) and the one with the worst (each with
+its ``n``). Runs that diverged or went NaN/Inf have no meaningful final value and are left out;
+how many is reported.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.dot(rx, ry) / denom) if denom > 0 else None
 
 
-def association(col: Column, final: np.ndarray, failed: np.ndarray) -> dict:
-    """The JSON-ready association of one hyperparameter with the final loss."""
+def association(col: Column, final: np.ndarray, failed: np.ndarray, higher: bool = False) -> dict:
+    """The JSON-ready association of one hyperparameter with the final value (``higher``: higher
+    is better, a return)."""
     use = col.known & np.isfinite(final) & ~failed
     excluded = int((col.known & failed).sum())
     out = {"hparam": col.key, "type": "numeric" if col.numeric else "category", "n": int(use.sum()),
@@ -56,7 +58,7 @@ def association(col: Column, final: np.ndarray, failed: np.ndarray) -> dict:
     if len(meds) < 2:
         out["best"] = out["worst"] = None
         return out
-    meds.sort()
+    meds.sort(reverse=higher)
     out["best"] = {"value": meds[0][1], "median_final": meds[0][0], "n": meds[0][2]}
     out["worst"] = {"value": meds[-1][1], "median_final": meds[-1][0], "n": meds[-1][2]}
     return out

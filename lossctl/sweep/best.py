@@ -1,9 +1,9 @@
 """The best run of a sweep, and each other run judged against it by the ``compare`` rule.
 
-The best run is the first of the ranking (lowest final loss among runs that did not diverge
-or go NaN); with no such run there is none. Every other run is judged once against it with
+The best run is the first of the ranking (lowest final loss, or highest return for agents,
+among runs that did not diverge or go NaN); with no such run there is none. Every other run is judged once against it with
 :func:`lossctl.compare.judge` (so ``n - 1`` verdicts for ``n`` runs, never a comparison of
-every pair): ``worse`` when it has an error the best run lacks or its final loss is higher by
+every pair): ``worse`` when it has an error the best run lacks or its final value is worse by
 more than the two curves' noise. A run that cannot be judged against it (no common loss or
 step range) has no verdict and the reason is kept.
 """

@@ -73,17 +73,20 @@ def too_few_sentence(groups: list[dict], runs: int) -> str:
     return ("Too few runs on one side to look for what separates them: " + ", ".join(parts) + ".")
 
 
-def association_sentence(a: dict) -> str:
+def association_sentence(a: dict, what: str = "loss") -> str:
+    """``what``: the final value's name (loss, return); the best median is the lowest loss or the
+    highest return."""
     excl = f", {plural(a['excluded_failed'], 'failed run')} left out" if a["excluded_failed"] else ""
     if a["type"] == "numeric":
         if a["spearman"] is None:
             return f"{a['hparam']}: no rank correlation (n = {a['n']}{excl})"
-        return f"{a['hparam']}: Spearman {a['spearman']:+.2f} with the final loss (n = {a['n']}{excl})"
+        return f"{a['hparam']}: Spearman {a['spearman']:+.2f} with the final {what} (n = {a['n']}{excl})"
     if a.get("best") is None:
         return f"{a['hparam']}: fewer than two values among runs that did not fail (n = {a['n']}{excl})"
     b, w = a["best"], a["worst"]
-    return (f"{a['hparam']}: lowest median final loss with {b['value']} ({fmt(b['median_final'])}, "
-            f"n = {b['n']}), highest with {w['value']} ({fmt(w['median_final'])}, n = {w['n']}){excl}")
+    best, worst = ("highest", "lowest") if what == "return" else ("lowest", "highest")
+    return (f"{a['hparam']}: {best} median final {what} with {b['value']} ({fmt(b['median_final'])}, "
+            f"n = {b['n']}), {worst} with {w['value']} ({fmt(w['median_final'])}, n = {w['n']}){excl}")
 
 
 def best_sentence(best: dict, runs: int) -> str:

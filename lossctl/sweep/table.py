@@ -1,8 +1,9 @@
 """The sweep's runs as rows: final loss, status, finding kinds, hyperparameters; ranked.
 
 Each run's final value is the one ``compare`` computes (:func:`lossctl.compare.metrics.final_value`:
-the mean of the last 5 % of the run's steps) of its validation loss, or of its training loss
-when it logs no validation loss. A run that diverged or went NaN/Inf (a ``divergence`` or
+the mean of the last 5 % of the run's steps) of the series ``compare`` judges it on: its
+validation loss, or its training loss when it logs no validation loss, or a reinforcement-learning
+agent's return (higher is better; its losses are objectives with no better direction). A run that diverged or went NaN/Inf (a ``divergence`` or
 ``nonfinite`` finding) is *failed*: its final loss means nothing, so failed runs rank after
 every other run whatever their number, and statistics over final losses leave them out.
 """
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lossctl.compare.align import JUDGED_ROLES
 from lossctl.compare.metrics import final_value
+from lossctl.roles import objective_names
 from lossctl.sweep.hparams import hparams_of
 
 FAILED_KINDS = ("divergence", "nonfinite")
@@ -24,11 +27,12 @@ class Row:
     run: str  # the run's label, as the rest of the report names it
     final: float  # NaN when the run has no loss or no finite point near its end
     metric: str | None  # the series the final value is of, as logged
-    role: str | None  # "val_loss" or "loss"
+    role: str | None  # "val_loss", "loss" or "reward"
     status: str
     kinds: tuple[str, ...]
     hparams: dict = field(default_factory=dict)
     hparams_source: str = "none"  # "logged" | "name" | "none"
+    higher: bool = False  # higher is better (a return)
 
     @property
     def failed(self) -> bool:
@@ -37,19 +41,23 @@ class Row:
 
 def row_of(report) -> Row:
     """One run's row (O(points of its loss series))."""
-    role = "val_loss" if report.view.role("val_loss") is not None else (
-        "loss" if report.view.role("loss") is not None else None)
-    s = report.view.role(role) if role else None
-    final = final_value(s) if s is not None and len(s) else float("nan")
+    view = report.view
+    objectives = set(objective_names(view.series))
+    role, better = next(((r, b) for r, _, b in JUDGED_ROLES
+                         if view.role(r) is not None and view.roles[r] not in objectives), (None, "lower"))
+    s = view.role(role) if role else None
+    final = final_value(s, 1.0 if better == "lower" else -1.0) if s is not None and len(s) else float("nan")
     hp, source = hparams_of(report.run)
     kinds = tuple(dict.fromkeys(f.kind for f in report.findings))
-    return Row(report.label, final, s.metric if s is not None else None, role, report.status, kinds, hp, source)
+    return Row(report.label, final, s.metric if s is not None else None, role, report.status, kinds, hp, source,
+               better == "higher")
 
 
 def rank(rows: list[Row]) -> np.ndarray:
-    """Indices of ``rows`` best first: runs that did not fail by final loss (lowest first,
-    missing last), then failed runs the same way; ties by name. Vectorised (lexsort)."""
-    final = np.array([r.final for r in rows], dtype=np.float64)
+    """Indices of ``rows`` best first: runs that did not fail by final value (the lowest loss or
+    the highest return first, missing last), then failed runs the same way; ties by name.
+    Vectorised (lexsort)."""
+    final = np.array([-r.final if r.higher else r.final for r in rows], dtype=np.float64)
     failed = np.array([r.failed for r in rows], dtype=bool)
     missing = ~np.isfinite(final)
     names = np.array([r.run for r in rows], dtype=object)
