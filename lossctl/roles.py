@@ -77,6 +77,14 @@ def objective_names(names) -> list[str]:
     return [n for n in names if is_loss_like(n) and (rl or is_objective(n))]
 
 
+def shown_roles(roles: dict[str, str], names) -> tuple[str, ...]:
+    """The roles whose curves a report draws: the loss pair, or an agent's return when its
+    losses are objectives (they say little about how training goes)."""
+    if "reward" in roles and roles.get("loss") in objective_names(names):
+        return ("reward",)
+    return ("loss", "val_loss")
+
+
 def logs_rewards(names) -> bool:
     """The run logs an agent's rewards or returns (``rollout/ep_rew_mean``, ``episode_reward``,
     ``env/reward_mean``): a reinforcement-learning run, whose losses are objectives. Not when the

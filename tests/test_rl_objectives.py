@@ -16,6 +16,8 @@ from lossctl.analysis import analyze_run
 from lossctl.compare import compare
 from lossctl.config import Config
 from lossctl.errors import InputError
+from lossctl.renderers import RENDERERS
+from lossctl.renderers.html import _main_metrics
 from lossctl.roles import is_objective, logs_rewards
 from lossctl.runs import load_runs
 from lossctl.sweep import sweep_dict
@@ -150,3 +152,10 @@ def test_a_sweep_of_agents_ranks_the_highest_return_first(tmp_path):
     assert sweep["ranked_by"]["roles"] == ["reward"]
     assert sweep["best"]["metric"] == "charts/episodic_return"
     assert [row["vs_best"] for row in sweep["table"][1:]] == ["worse", "worse"]
+
+
+def test_reports_draw_an_agents_return(tmp_path):
+    report = analyze(cleanrl_ppo(tmp_path / "run"))
+    assert _main_metrics(report) == [("charts/episodic_return", "reward")]
+    text = RENDERERS["terminal"]([report], [], color=False, width=100)
+    assert "⣿ charts/episodic_return" in text and "⣿ losses/policy_loss" not in text

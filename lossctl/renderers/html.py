@@ -26,11 +26,13 @@ from lossctl.renderers.compare_terminal import _delta, _stability, letter
 from lossctl.renderers.terminal import MAX_SUGGESTIONS
 from lossctl.renderers.terminal import _evidence as evidence_text
 from lossctl.report import summary_line
+from lossctl.roles import shown_roles
 from lossctl.text import plural
 
 SMOOTHING = 0.6  # TensorBoard's default
-ROLE_COLOUR = {"loss": 0, "val_loss": 1, "lr": 3, "grad_norm": 4}
-ROLE_NAME = {"loss": "training loss", "val_loss": "validation loss", "lr": "learning rate", "grad_norm": "grad norm"}
+ROLE_COLOUR = {"loss": 0, "val_loss": 1, "reward": 2, "lr": 3, "grad_norm": 4}
+ROLE_NAME = {"loss": "training loss", "val_loss": "validation loss", "reward": "return", "lr": "learning rate",
+             "grad_norm": "grad norm"}
 MAX_OTHER = 6  # series drawn when no loss role is recognised
 ICON = {"error": "✖", "warning": "▲", "info": "●", "ok": "✔"}
 
@@ -69,9 +71,10 @@ def _series(page: _Page, label: str, s, colour: int, scale: str, keep=(), note: 
 
 
 def _main_metrics(r) -> list[tuple[str, str]]:
-    """``(metric, role)`` for the loss plot: the loss roles, and any metric a finding is about."""
+    """``(metric, role)`` for the loss plot: the loss roles (an agent's return), and any metric a
+    finding is about."""
     roles = r.view.roles
-    out = [(roles[k], k) for k in ("loss", "val_loss") if roles.get(k) in r.view.series]
+    out = [(roles[k], k) for k in shown_roles(roles, r.view.series) if roles.get(k) in r.view.series]
     seen = {m for m, _ in out}
     aux = {roles.get("lr"), roles.get("grad_norm")}
     for f in r.findings:

@@ -16,11 +16,12 @@ import numpy as np
 from lossctl.renderers.ci import steps as steps_text
 from lossctl.renderers.html_data import extremes
 from lossctl.renderers.plot import ema_debiased
+from lossctl.roles import shown_roles
 from lossctl.text import plural
 
 SEVERITY_COLOURS = {"error": "#d1242f", "warning": "#bf8700", "info": "#0969da", "ok": "#1a7f37"}
 SPAN_ALPHA = 0.18
-ROLE_COLOURS = {"loss": "#0a9396", "val_loss": "#c2185b", "lr": "#e07a1f", "grad_norm": "#2b7bb9"}
+ROLE_COLOURS = {"loss": "#0a9396", "val_loss": "#c2185b", "reward": "#2e7d32", "lr": "#e07a1f", "grad_norm": "#2b7bb9"}
 RUN_COLOURS = ["#0a9396", "#c2185b", "#6a4c93", "#e07a1f", "#2b7bb9", "#5a8f29", "#8c564b", "#7f7f7f",
                "#bcbd22", "#17becf"]
 MAX_GRID = 9
@@ -111,7 +112,7 @@ def _run_axes(ax, r, aux_ax=None):
     view = r.view
     numbered = list(enumerate(r.findings, 1))
     keep = [s for f in r.findings for s in (f.start_step, f.end_step) if s is not None]
-    losses = [(k, view.role(k)) for k in ("loss", "val_loss") if view.role(k) is not None]
+    losses = [(k, view.role(k)) for k in shown_roles(view.roles, view.series) if view.role(k) is not None]
     if not losses:
         losses = [("", s) for m, s in list(view.series.items())[:6]]
     for k, (role, s) in enumerate(losses):

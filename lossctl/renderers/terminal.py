@@ -14,7 +14,7 @@ from lossctl.renderers.ci import pair_text
 from lossctl.renderers.plot import plot
 from lossctl.renderers.sweep import print_sweep
 from lossctl.report import summary_parts
-from lossctl.roles import objective_names
+from lossctl.roles import shown_roles
 from lossctl.sweep import sweep_dict
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
@@ -23,6 +23,8 @@ MAX_SUGGESTIONS = 3
 MAX_EVIDENCE = 10  # the key numbers come first in each detector's evidence; JSON has them all
 VERDICT_ICON = {"better": "✔", "same": "=", "worse": "✖"}
 VERDICT_STYLE = {"better": "green", "same": "dim", "worse": "bold red"}
+
+ROLE_STYLE = {"loss": "cyan", "val_loss": "magenta", "reward": "green"}
 
 
 def _evidence(ev: dict) -> str:
@@ -60,11 +62,8 @@ def _run(console: Console, r, width: int) -> None:
         t.append(f"{VERDICT_ICON[v.verdict]} {v.verdict}", style=VERDICT_STYLE[v.verdict])
         t.append(f"  {v.reason}")
         console.print(t)
-    drawn = (("loss", "cyan"), ("val_loss", "magenta"))
-    if r.view.role("reward") is not None and r.view.roles.get("loss") in objective_names(r.view.series):
-        drawn = (("reward", "green"),)  # an agent: its return says how training goes, not its objectives
-    series = [(r.view.roles[role], s.steps, s.values, style) for role, style in drawn
-              if (s := r.view.role(role)) is not None]
+    series = [(r.view.roles[role], s.steps, s.values, ROLE_STYLE[role])
+              for role in shown_roles(r.view.roles, r.view.series) if (s := r.view.role(role)) is not None]
     main = r.findings[0] if r.findings else None
     mark = (main.start_step, main.end_step) if main and main.start_step is not None else None
     for line in plot(series, width=max(30, width - 12), height=8, mark=mark,
