@@ -54,9 +54,14 @@ def _is_grad_norm(ws: list[str]) -> bool:
     return ("grad" in joined or "gradient" in joined) and "norm" in joined
 
 
+# YOLOv10's terms, named without "loss": box_om, cls_oo, dfl_om (one-to-many, one-to-one heads)
+YOLO_TERMS, YOLO_HEADS = {"box", "cls", "dfl"}, {"om", "oo"}
+
+
 def is_loss_like(name: str) -> bool:
     ws = words(name)
-    return bool(LOSS_WORDS & set(ws)) or any(w.endswith("loss") for w in ws)
+    return (bool(LOSS_WORDS & set(ws)) or any(w.endswith("loss") for w in ws)
+            or bool(YOLO_TERMS & set(ws) and YOLO_HEADS & set(ws)))
 
 
 def is_objective(name: str) -> bool:

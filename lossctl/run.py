@@ -61,7 +61,7 @@ def assemble_run(name: str, path: str, parts: list[tuple[str, FileData]], warnin
     if replaced:
         left = np.bincount(frame["_file"].to_numpy(), minlength=len(frames)) if several else [len(frame)]
         where = [f"{os.path.basename(p)}: {len(f) - k:,}" for p, f, k in zip(files, frames, left) if len(f) > k]
-        warnings.append(f"{name}: {replaced:,} points replaced by data logged again at the same or an "
+        warnings.append(f"{path if name == '.' else name}: {replaced:,} points replaced by data logged again at the same or an "
                         "earlier step (a resumed run, or a metric logged twice per step; the later values "
                         f"are used; replaced in {', '.join(where)})")
     if several:

@@ -80,6 +80,16 @@ def test_cross_entropy_by_any_spelling_is_a_loss():
     assert assign_roles(dict.fromkeys(["loss", "categorical_crossentropy", "val_loss"], 30))["loss"] == "loss"
 
 
+def test_yolov10_terms_are_losses():
+    # Ultralytics' YOLOv10 results.csv names its terms per head, without "loss": box_om, cls_oo
+    names = ("epoch", "train/box_om", "train/cls_om", "train/box_oo", "metrics/mAP50(B)", "val/box_om",
+             "val/cls_om", "val/box_oo", "lr/pg0")
+    pairs = pairs_of(*names)
+    assert pairs[0] == LossPair("train/box_om", "val/box_om")
+    assert {p.loss for p in pairs} == {"train/box_om", "train/cls_om", "train/box_oo"}
+    assert pairs_of("boxes", "cls_token", "room") == [LossPair(None, None)]  # the words alone are not losses
+
+
 def test_settings_named_after_the_loss_are_not_losses():
     assert pairs_of("loss", "val_loss", "loss_scale", "loss_weight_aux") == [LossPair("loss", "val_loss")]
 
