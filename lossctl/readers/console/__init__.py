@@ -3,12 +3,16 @@ a CI job's log, a pipe). One small module per family of line shapes:
 
 - :mod:`.hf_trainer` Hugging Face ``Trainer`` dicts, :mod:`.keras` Keras ``fit`` output,
   :mod:`.nanogpt`, :mod:`.llmc` (console and ``-o`` log file), :mod:`.megatron`,
-  :mod:`.openmmlab` (mmengine and mmcv text logs), :mod:`.jsonlines` (detectron2, mmdetection,
-  mmengine's ``scalars.json``, any JSONL with a step key), and
+  :mod:`.openmmlab` (mmengine and mmcv text logs), :mod:`.ultralytics`, :mod:`.fairseq`,
+  :mod:`.olmo` (OLMo and OLMo-core step records), :mod:`.sb3` (stable-baselines3 and OpenAI
+  baselines tables), :mod:`.jsonlines` (detectron2, mmdetection, mmengine's ``scalars.json``,
+  any JSONL with a step key), and
   :mod:`.generic` (``key=value`` lines with a step, epoch/batch counters, ``STEP NAME VALUE``);
 - :mod:`.lines` reads the bytes (bounded: over-long lines are skipped as they stream past) and
   restores what a terminal showed (``\\r`` rewrites, backspaces, ANSI colours);
-- :mod:`.scanner` classifies each line shape once and parses the lines of a shape together.
+- :mod:`.scanner` classifies each line shape once and parses the lines of a shape together; a
+  family whose lines are read by what surrounds them (an SB3 table's section and step) places
+  them at the end, in its ``resolve``.
 
 Several trainings in one log (the step falling back to the start) are labelled in the frame's
 ``run`` column (``train.log:run1``, ...), which the files source turns into one run each.

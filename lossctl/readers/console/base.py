@@ -30,10 +30,16 @@ class Layout:
 
     family: str
     slots: tuple[str | None, ...]
-    kind: str = "record"  # "record", "keras_epoch" (an "Epoch 3/10" header), "keras_progress"
+    # "record", "keras_epoch" (an "Epoch 3/10" header), "keras_progress", "carry_step" (takes the
+    # step of the record before it), "skip" (read nothing), "mark" (only where it stands is kept:
+    # a table's frame and section rows, placed by the family's ``resolve`` at the end)
+    kind: str = "record"
     parse: Callable[[str], dict[str, float] | None] | None = None  # per-line reading instead of slots
     train: bool = True  # counts as a training log line (Hugging Face's running step count)
     names: dict = field(default_factory=dict)  # a table's header: {"table", "columns"}; its rows: {"table"}
+    # a shape too plain to tell which tool printed the log (``    name=value``, a row of a table):
+    # read only when a shape of its family that does tell is in the same log
+    activates: bool = True
 
 
 _BEFORE = re.compile(r"[:=\[({,|]\s*$")

@@ -6,7 +6,10 @@ reaches a regular expression; a long line rewritten with ``\\r`` (a progress bar
 over a whole epoch) keeps only its last state as it streams. What a terminal would have shown
 is then restored: of a line rewritten with ``\\r`` (tqdm, Keras' progress bar) only its final
 state is kept, ``\\b`` backspaces delete, ANSI colour codes go, and the prefixes loggers and
-launchers put before a message (``[rank0]:``, ``[1,0]<stdout>:``, timestamps, ``INFO``) are dropped.
+launchers put before a message (``[rank0]:``, ``[1,0]<stdout>:``, timestamps, ``INFO``) are dropped;
+after a timestamp, so are tab-separated ``host:rank`` and ``module:line`` fields (OLMo's
+``%(asctime)s\\t%(hostname)s:%(local_rank)s\\t%(name)s:%(lineno)s\\t%(levelname)s\\t``), which
+would otherwise read as metrics named after the host.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from lossctl.readers.console.fastpath import extent
 MAX_LINE = 64 << 10  # bytes; longer lines are skipped with a warning
 CHUNK = 8 << 20
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
+LEVEL = "(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|NOTICE)"
 PREFIX = re.compile(
     r"^[ \t]*(?:(?:\[rank\d+\]:|\[default\d+\]:|\[\d+,\d+\]<std(?:out|err)>:|"
-    r"\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?|"
-    r"\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|NOTICE)\]?(?::[\w.<>]+(?=:))?:?|[-|] )[ \t]*)*")
+    r"\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?"
+    r"(?:(?:\t[\w.\-<>]+:\d+)+(?=\t" + LEVEL + r"\b))?|"  # then host:rank, module:line (tabs)
+    r"\[?" + LEVEL + r"\]?(?::[\w.<>]+(?=:))?:?|[-|] )[ \t]*)*")
 RANKS = (b"[rank", b"]<stdout>:", b"]<stderr>:", b"[default")
 
 

@@ -29,15 +29,21 @@ from lossctl.readers.console import (
     llmc,
     megatron,
     nanogpt,
+    olmo,
     openmmlab,
+    sb3,
     ultralytics,
 )
 from lossctl.readers.console.base import Layout, named_columns, numbers
 from lossctl.readers.console.lines import strip_prefix
 
-FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, fairseq, jsonlines]  # a tool's own shapes
+FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, fairseq, olmo, sb3,
+            jsonlines]  # a tool's own shapes
 SHAPES = ("Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, OpenMMLab text logs, "
-          "Ultralytics YOLO tables, fairseq JSON logs, JSON lines, key=value lines with a step")
+          "Ultralytics YOLO tables, fairseq JSON logs, OLMo step records, stable-baselines3 tables, "
+          "JSON lines, key=value lines with a step")
+RESOLVE = [f for f in FAMILIES if hasattr(f, "resolve")]  # families that place their lines at the end
+SHOWN = [f for f in FAMILIES if hasattr(f, "shown")]  # families whose lines tell the tool only together
 
 
 def _table(keep: bytes) -> bytes:
@@ -90,7 +96,8 @@ def classify(line: bytes, families) -> tuple[Layout | None, int, list]:
     body = text[p:]
     nums = numbers(body)
     for fam in families:
-        layout = fam.detect(body, nums)
+        # a family that tells its shapes by indentation also sees the prefix stripped before the body
+        layout = fam.detect(body, nums, text[:p]) if getattr(fam, "SEES_PREFIX", False) else fam.detect(body, nums)
         if layout is not None:
             return layout, p, nums
     return None, p, nums
@@ -158,6 +165,9 @@ class Scanner:
             layout = sk.layout if sk.layout is not None else None if self.active else sk.generic
             if layout is None or layout.kind == "skip":
                 continue
+            if layout.kind == "mark":  # only where it stands is kept
+                self.groups.append(Group(layout, order[bounds[j]:bounds[j + 1]] + base))
+                continue
             if rep is None:  # seen in an earlier block: this block's first line shows where the numbers are
                 rep = _rep(layout, lines[i])
             rows = order[bounds[j]:bounds[j + 1]]
@@ -180,15 +190,15 @@ class Scanner:
         body = text[strip_prefix(text):]
         markers = frozenset(f.NAME for f in FAMILIES + [generic] if f.MARKER.search(body))
         sk = Skeleton(got[0], gen[0], line_no, _text(line[:80]), markers)
-        if got[0] is not None and got[0].kind != "skip":
+        if got[0] is not None and got[0].kind != "skip" and got[0].activates:
             self.active.add(got[0].family)
         return sk, got if got[0] is not None else gen
 
     def finish(self) -> Scan:
         out = self.out
-        active = self.active
-        if active:
-            groups = self.groups
+        active = self.active | {f.NAME for f in SHOWN if f.shown([g for g in self.groups if g.layout.family == f.NAME])}
+        if active:  # a family's plain shapes (activates=False) count only beside its telling ones
+            groups = [g for g in self.groups if g.layout.family in active]
             families = [f.NAME for f in FAMILIES if f.NAME in active]
             unread = [sk for sk in self.skeletons.values() if sk.layout is None]
         else:  # no tool's shape anywhere: the hand-written ones
@@ -334,7 +344,18 @@ def _slow(g: Group, lines, out: Scan, base: int = 0) -> Group | None:
 KINDS = ["record", "keras_epoch", "keras_progress", "carry_step"]
 
 
+def _resolve(groups: list[Group]) -> list[Group]:
+    """Lines whose reading depends on the lines around them (a table's section and step), read by
+    their family once all are in: its ``resolve`` takes its groups and gives plain records."""
+    for fam in RESOLVE:
+        own = [g for g in groups if g.layout.family == fam.NAME]
+        if own:
+            groups = [g for g in groups if g.layout.family != fam.NAME] + fam.resolve(own)
+    return [g for g in groups if g.layout.kind != "mark"]
+
+
 def _finish(out: Scan, groups: list[Group]) -> Scan:
+    groups = _resolve(groups)
     if not groups:
         out.metric = np.zeros(0, dtype=object)
         out.step = np.zeros(0, dtype=np.int64)
@@ -539,7 +560,10 @@ def _split_runs(rec, order, step, keep):
     labels[starts] = 1
     run_of = np.zeros(len(step), dtype=np.int64)
     run_of[r_order] = np.cumsum(labels)
-    return run_of[rec], len(starts) + 1
+    used = np.unique(run_of[rec])  # a "training" of step lines alone (OLMo's) holds no point: no run
+    if len(used) < 2:
+        return None, 1
+    return np.searchsorted(used, run_of[rec]), len(used)
 
 
 def _dedup(out: Scan) -> None:
