@@ -67,7 +67,8 @@ def is_loss_like(name: str) -> bool:
 def is_objective(name: str) -> bool:
     """A loss-like series that is a reinforcement-learning (or adversarial critic) objective by
     its name: ``actor_loss``, ``train/value_loss``, ``qf1_loss``, ``policy_gradient_loss``."""
-    return is_loss_like(name) and bool(OBJECTIVE_WORDS & {w.rstrip("0123456789") for w in words(name)})
+    ws = words(name)  # qf1, qf2: the critics of SAC and TD3 (not q0..q3: a diffusion loss by quartile)
+    return is_loss_like(name) and bool(OBJECTIVE_WORDS & {*ws, *(w.rstrip("0123456789") for w in ws if w[:2] == "qf")})
 
 
 def _reward_words(name: str) -> set[str]:
