@@ -316,3 +316,34 @@ def test_evaluation_lines_alone_do_not_fail(tmp_path, line):
     p = tmp_path / "x.log.json"
     p.write_text(json.dumps(META) + "\n" + line * 3)
     load_runs(tmp_path)  # readable or not a run; never a traceback
+
+
+def llamafactory_log(losses, eval_every=100, total=None):
+    """LLaMA-Factory's trainer_log.jsonl as ``LogCallback.on_log`` writes it (``json.dumps`` of
+    its dict with the None values dropped): a training line every 10 steps, an evaluation line
+    beside every ``eval_every``-th."""
+    total = total or 10 * len(losses)
+    out = []
+    for i, loss in enumerate(losses, 1):
+        step = 10 * i
+        row = {"current_steps": step, "total_steps": total, "loss": loss, "lr": 5e-5 * (1 - step / total),
+               "epoch": round(step / total * 3, 2), "percentage": round(step / total * 100, 2),
+               "elapsed_time": "0:00:38", "remaining_time": "12:38:11"}
+        out.append(json.dumps(row) + "\n")
+        if step % eval_every == 0:
+            out.append(json.dumps({"current_steps": step, "total_steps": total, "eval_loss": 1.5 * loss,
+                                   "epoch": row["epoch"], "percentage": row["percentage"],
+                                   "elapsed_time": "0:01:00", "remaining_time": "12:00:00"}) + "\n")
+    return "".join(out)
+
+
+def test_llamafactory_trainer_log(tmp_path):
+    p = tmp_path / "saves" / "qwen-sft" / "trainer_log.jsonl"
+    p.parent.mkdir(parents=True)
+    p.write_text(llamafactory_log([2.0 / (1 + 0.05 * i) for i in range(200)]))
+    (run,) = load_runs(tmp_path).runs
+    got = points(run, "loss")
+    assert [s for s, _ in got] == list(range(10, 2001, 10)) and got[0][1] == 2.0
+    assert [s for s, _ in points(run, "eval_loss")] == list(range(100, 2001, 100))
+    assert set(run.frame["metric"].unique()) == {"loss", "eval_loss", "lr", "epoch"}  # no progress counters
+    assert not run.warnings

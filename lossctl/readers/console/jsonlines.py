@@ -3,10 +3,13 @@
 mmcv's ``*.log.json`` (mmdetection 2: ``{"mode": "train", "epoch": 1, "iter": 50, "lr": 0.02,
 "memory": 3843, "data_time": 0.05, "loss": 1.2, "time": 0.5}``), mmengine's ``scalars.json``
 (``{"lr": 0.02, "data_time": 0.01, "loss": 1.2, "time": 0.3, "epoch": 1, "iter": 50,
-"memory": 3349, "step": 50}``) and any JSONL history.
+"memory": 3349, "step": 50}``), LLaMA-Factory's ``trainer_log.jsonl`` (``LogCallback``:
+``{"current_steps": 10, "total_steps": 500, "loss": 2.9, "lr": 5e-05, "epoch": 0.04, "percentage":
+2.0, "elapsed_time": "0:00:38", ...}``, whose ``total_steps`` and ``percentage`` are progress, not
+metrics) and any JSONL history.
 
-The step is the first present of ``step``, ``global_step``, ``iteration``, ``iter``, ``it``,
-``epoch``. mmcv counts ``iter`` within the ``epoch`` (a line with a ``mode``): the global step is
+The step is the first present of ``step``, ``global_step``, ``current_steps``, ``iteration``,
+``iter``, ``it``, ``epoch``. mmcv counts ``iter`` within the ``epoch`` (a line with a ``mode``): the global step is
 derived as for other epoch counters, the iterations per epoch being the largest ``iter`` logged
 (when mmcv's ``ignore_last`` leaves an epoch's last iterations unlogged, later epochs' steps are
 short by those; mmcv's ``IterBasedRunner``, mmsegmentation 0.x, logs a global ``iter`` in the same
@@ -31,7 +34,8 @@ from lossctl.readers.console.base import Layout
 from lossctl.roles import VAL_WORDS, is_loss_like, words
 
 NAME = "jsonlines"
-ORDER = ["step", "global_step", "iteration", "iter", "it", "epoch"]
+ORDER = ["step", "global_step", "current_steps", "iteration", "iter", "it", "epoch"]
+PROGRESS = {"current_steps": ("total_steps", "percentage")}  # a counter's companions: not metrics
 MARKER = re.compile(r'^\{\s*"[^"]+"\s*:')
 EVAL_MODES = ("val", "eval", "test")
 MMENGINE_EVAL_TAIL = ["data_time", "time", "step"]  # LogProcessor.get_log_after_epoch + add_scalars
@@ -67,13 +71,18 @@ def _names(doc: dict) -> tuple[dict[str, str | None], bool] | None:
         return {k: None if k in ORDER or k == "lr" else val_name(k) for k, _ in _numeric(doc)}, True
     within = counters[0] == "iter" and "epoch" in counters and isinstance(doc.get("mode"), str)  # mmcv
     out: dict[str, str | None] = {}
+    progress = PROGRESS.get(counters[0], ())
+    losses = [k for k in doc if is_loss_like(k)]
+    held_out = losses and all(VAL_WORDS & set(words(k)) for k in losses)  # its epoch is the training line's
     for k, _ in _numeric(doc):
-        if within and k in ("epoch", "iter"):
+        if k in progress:
+            out[k] = None
+        elif within and k in ("epoch", "iter"):
             out[k] = "@epoch" if k == "epoch" else "@batch"
         elif k == counters[0]:
             out[k] = "@step"
         elif k in ORDER:
-            out[k] = "epoch" if k == "epoch" else None
+            out[k] = "epoch" if k == "epoch" and not held_out else None
         else:
             out[k] = k
     return out, False
