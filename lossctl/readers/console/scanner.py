@@ -31,6 +31,7 @@ from lossctl.readers.console import (
     nanogpt,
     olmo,
     openmmlab,
+    pix2pix,
     sb3,
     ultralytics,
 )
@@ -38,10 +39,10 @@ from lossctl.readers.console.base import Layout, named_columns, numbers
 from lossctl.readers.console.lines import strip_prefix
 
 FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, fairseq, olmo, sb3,
-            jsonlines]  # a tool's own shapes
+            pix2pix, jsonlines]  # a tool's own shapes
 SHAPES = ("Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, OpenMMLab text logs, "
           "Ultralytics YOLO tables, fairseq JSON logs, OLMo step records, stable-baselines3 tables, "
-          "JSON lines, key=value lines with a step")
+          "pix2pix/CycleGAN loss logs, JSON lines, key=value lines with a step")
 RESOLVE = [f for f in FAMILIES if hasattr(f, "resolve")]  # families that place their lines at the end
 SHOWN = [f for f in FAMILIES if hasattr(f, "shown")]  # families whose lines tell the tool only together
 
