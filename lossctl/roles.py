@@ -17,6 +17,8 @@ AGGREGATE_WORDS = {"step", "epoch", "avg", "mean", "batch", "iter", "ema", "smoo
 # the words of an overall loss, of which the run's other training losses are parts
 OVERALL_WORDS = {"total", "overall", "combined", "sum"}
 # settings named after the loss, not losses (fp16 loss scale, a loss's weight in a sum)
+# lower-is-better error metrics (XGBoost's and LightGBM's names among them)
+ERROR_WORDS = {"rmse", "mse", "mae", "rmsle", "mape", "error", "merror", "l1", "l2", "nloglik", "huber", "mphe"}
 SETTING_WORDS = {"scale", "scaler", "weight", "weights", "coef", "coeff", "lambda"}
 _SPLIT = re.compile(r"[/\s_.:\-()\[\]]+")
 # objectives that training does not simply drive down: reinforcement learning's policy-gradient
@@ -124,10 +126,16 @@ def direction(name: str) -> str | None:
     return None
 
 
-def _loss_rank(name: str, points: int, want_val: bool):
+def is_error_like(name: str) -> bool:
+    """An error metric that stands in for the loss of a run that logs none: what gradient
+    boosting prints per round (XGBoost's ``train-rmse``, ``eval-merror``, LightGBM's ``valid_0's l2``)."""
+    return bool(ERROR_WORDS & set(words(name)))
+
+
+def _loss_rank(name: str, points: int, want_val: bool, like=is_loss_like):
     """Sort key for loss candidates (smaller is better), or None when not a candidate."""
     ws = words(name)
-    if not is_loss_like(name) or _is_lr(ws, name) or _is_grad_norm(ws):
+    if not like(name) or _is_lr(ws, name) or _is_grad_norm(ws):
         return None
     is_val = bool(VAL_WORDS & set(ws))
     if is_val != want_val:
@@ -143,10 +151,13 @@ def _loss_rank(name: str, points: int, want_val: bool):
 def assign_roles(points: dict[str, int], overrides: dict[str, str] | None = None) -> dict[str, str]:
     """Map role -> metric name for the metrics of one run (``points``: name -> point count)."""
     roles: dict[str, str] = {}
-    for role, want_val in (("loss", False), ("val_loss", True)):
-        ranked = sorted((k, n) for n, c in points.items() if (k := _loss_rank(n, c, want_val)))
-        if ranked:
-            roles[role] = ranked[0][1]
+    for like in (is_loss_like, is_error_like):  # error metrics only where no loss is logged
+        for role, want_val in (("loss", False), ("val_loss", True)):
+            ranked = sorted((k, n) for n, c in points.items() if (k := _loss_rank(n, c, want_val, like)))
+            if ranked:
+                roles[role] = ranked[0][1]
+        if roles:
+            break
     lrs = sorted(n for n in points if _is_lr(words(n), n))
     if lrs:
         roles["lr"] = lrs[0]

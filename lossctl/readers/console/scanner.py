@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lossctl.readers.console import (
+    boosting,
     fairseq,
     fastpath,
     generic,
@@ -39,10 +40,10 @@ from lossctl.readers.console.base import Layout, named_columns, numbers
 from lossctl.readers.console.lines import strip_prefix
 
 FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, fairseq, olmo, sb3,
-            pix2pix, jsonlines]  # a tool's own shapes
+            pix2pix, boosting, jsonlines]  # a tool's own shapes
 SHAPES = ("Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, OpenMMLab text logs, "
           "Ultralytics YOLO tables, fairseq JSON logs, OLMo step records, stable-baselines3 tables, "
-          "pix2pix/CycleGAN loss logs, JSON lines, key=value lines with a step")
+          "pix2pix/CycleGAN loss logs, XGBoost and LightGBM evaluation lines, JSON lines, key=value lines with a step")
 RESOLVE = [f for f in FAMILIES if hasattr(f, "resolve")]  # families that place their lines at the end
 SHOWN = [f for f in FAMILIES if hasattr(f, "shown")]  # families whose lines tell the tool only together
 
@@ -57,7 +58,7 @@ TABLES = {(False, False): _table(b"0123456789.+-"), (True, False): _table(b"0123
           (True, True): _table(b"0123456789.+-eEnNaAiIfFtTyY")}
 TABLES[(False, True)] = TABLES[(True, True)]
 FAST_MIN = 32  # groups smaller than this are read line by line
-SPECIAL = ("@step", "@epoch", "@epochs", "@batch", "@batches", "@epoch_step")
+SPECIAL = ("@step", "@epoch", "@epochs", "@batch", "@batches", "@epoch_step", "@mark")  # @mark: the next line repeats
 
 
 @dataclass
@@ -504,6 +505,9 @@ def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
             st = np.where(counted, (e - base) * total + b, st)
     if spec["@epoch_step"] is not None:
         st = _epoch_steps(slot("@epoch_step"), st)
+    if spec["@mark"] is not None:  # a heading whose next line repeats an earlier one (the best round)
+        mark = ~np.isnan(slot("@mark"))
+        keep[idx] &= ~(mark | np.append(False, mark[:-1]))
     carry = kinds == KINDS.index("carry_step")
     if carry.any():
         filled = pd.Series(np.where(carry, np.nan, st)).ffill().fillna(0).to_numpy()
