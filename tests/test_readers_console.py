@@ -375,3 +375,29 @@ def test_sample_console_run_finds_what_its_csv_twin_finds(tmp_path):
     assert sample.format == "console"
     same_points(sample, twin, ["loss", "train loss", "val loss"])
     assert findings(sample) == findings(twin) and {f[0] for f in findings(sample)} == {"nonfinite"}
+
+
+# --- a step within the epoch, and "name is value" ------------------------------------------------
+
+PADDLE = __import__("pathlib").Path(__file__).parent / "data" / "console" / "paddle_prednet_excerpt.log"
+
+
+def test_a_step_that_restarts_with_each_epoch_runs_on_and_is_pairs_are_read(tmp_path):
+    """A PaddlePaddle script's ``Epoch 1, Step 25, ..., avg loss so far is 0.0396`` (a real
+    excerpt): the step counts within the epoch (125 an epoch), so the run is one run at
+    125 x epoch + step, not one run per epoch; ``val loss is ...`` after each epoch sits at its end."""
+    (run,) = load_runs(PADDLE).runs
+    train = points(run, "avg loss so far")
+    assert [s for s, _ in train] == [125 * e + s for e in range(5) for s in (25, 50, 75, 100, 125)]
+    assert train[5][1] == 0.039579056203365326
+    assert points(run, "val loss")[:2] == [(125, 0.0477195605635643), (250, 0.04526732861995697)]
+    assert points(run, "current lr")[0] == (0, 0.001)
+    report = analyze_run(run, Config())
+    assert report.view.roles == {"loss": "avg loss so far", "val_loss": "val loss", "lr": "current lr"}
+
+
+def test_an_epoch_and_a_global_step_stay_global(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("".join(f"epoch {s // 100} step {s} loss={1 / s:.4f}\n" for s in range(10, 1000, 10)))
+    (run,) = load_runs(p).runs
+    assert [s for s, _ in points(run, "loss")] == list(range(10, 1000, 10))

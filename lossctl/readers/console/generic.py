@@ -1,6 +1,6 @@
 """Shapes written by hand in training loops, tried only when no tool's own shape is in the file:
 
-    step=100 loss=2.3 lr=1e-4              key=value or key: value pairs, | , ; or spaces between
+    step=100 loss=2.3 lr=1e-4              key=value, key: value or key is value pairs, | , ; or spaces between
     INFO step: 100, train_loss: 2.3        them, keys in any language, with a step-like key
     Epoch [2/5], Step [120/12942], Loss: 2.3     counters within an epoch: the global step is
     Epoch: 16 | Batch: 920/1330 | Loss: 4.6      derived from the epoch and the batch counter
@@ -28,7 +28,7 @@ from lossctl.readers.console.base import BATCH_KEYS, EPOCH_KEYS, NUMBER, STEP_KE
 NAME = "generic"
 N = "(" + NUMBER + ")"
 WORD = r"[^\W\d][\w./\-]*(?:@[\d.]*\d)?"  # Acc@1, mAP@0.5: a metric at a threshold
-PAIR = re.compile(rf"(?<![\w.])({WORD}(?: {WORD}){{0,3}})\s*(?:=|:|：)\s*\[?\s*{N}(?:\s*/\s*{N})?\s*\]?")
+PAIR = re.compile(rf"(?<![\w.])({WORD}(?: {WORD}){{0,3}})(?:\s*(?:=|:|：)| is)\s*\[?\s*{N}(?:\s*/\s*{N})?\s*\]?")
 BRACKET = re.compile(rf"({WORD})\s*\[\s*{N}\s*/\s*{N}\s*\]")
 LONG = re.compile(rf"^\s*{N}\s+({WORD})\s+{N}\s*$")
 MARKER = re.compile(r"(?i)\b(?:step|iter|iteration|epoch)\b\s*[=:\[]|^Train: \d")
@@ -82,6 +82,10 @@ def detect(line: str, nums) -> Layout | None:
         if epoch[2] is not None:
             slots[epoch[2]] = "@epochs"
         slots[batch[1]], slots[batch[2]] = "@batch", "@batches"
+    elif step and epoch and step[2] is None and epoch[2] is None:
+        # "Epoch 3, Step 25" / "(epoch: 3, iters: 400)": a step that may count within the epoch;
+        # the scanner tells from the whole file (global when it never falls back as the epoch rises)
+        slots[epoch[1]], slots[step[1]] = "@epoch", "@batch"
     elif step:
         slots[step[1]] = "@step"
         if epoch:
