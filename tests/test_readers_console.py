@@ -270,6 +270,30 @@ def test_yolov5_results_csv_is_csv(tmp_path):
     assert len(points(run, "train/box_loss")) == 30 and points(run, "val/box_loss")[0] == (0, 0.12)
 
 
+def yolov7_results_row(epoch: int, epochs: int, mloss, labels: int, size: int, results) -> str:
+    """A row of YOLOv7's (and YOLOv5 < v6's) results.txt, formatted as train.py does."""
+    mem = "%.3gG" % 12.8  # noqa: UP031 - train.py's format strings, as they are
+    s = ("%10s" * 2 + "%10.4g" * 6) % ("%g/%g" % (epoch, epochs - 1), mem, *mloss, labels, size)  # noqa: UP031
+    return s + "%10.4g" * 7 % tuple(results) + "\n"
+
+
+def test_yolov7_results_txt(tmp_path):
+    rows = []
+    for e in range(40):
+        box, obj, cls = 0.04 / (1 + e / 5), 0.2 / (1 + e), 0.0
+        vbox = 0.035 / (1 + e / 5) if e < 15 else 0.012 * (1 + (e - 15) / 10)  # overfits from epoch 15
+        rows.append(yolov7_results_row(e, 40, (box, obj, cls, box + obj + cls), 19, 640,
+                                       (0.3 + e / 100, 0.4, 0.3, 0.14, vbox, 0.003, 0.0)))
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp" / "results.txt").write_text("".join(rows))
+    (run,) = load_runs(tmp_path / "exp").runs
+    assert points(run, "train/box_loss")[:2] == [(0, 0.04), (1, 0.03333)]
+    assert points(run, "metrics/mAP_0.5:0.95")[0] == (0, 0.14) and len(points(run, "val/box_loss")) == 40
+    report = analyze_run(run, Config())
+    assert (report.view.roles["loss"], report.view.roles["val_loss"]) == ("train/box_loss", "val/box_loss")
+    assert "overfitting" in {f.kind for f in report.findings}
+
+
 def test_reader_on_bytes_with_carriage_returns_and_backspaces():
     from lossctl.readers.console import read_bytes
 

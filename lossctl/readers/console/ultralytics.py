@@ -13,6 +13,14 @@ The step is the epoch as printed (``1/100``: 1, as ``results.csv`` numbers it; Y
 ``metrics/accuracy_top1``. The columns of a row are named by the header seen last (the scanner
 keeps it: see :func:`.base.named_columns`); a row without a header before it is not read. Of several
 progress lines printed for one epoch, the last (the epoch's mean) is its result.
+
+YOLOv5 before v6 and YOLOv7 wrote ``results.txt`` instead, a row per epoch with no header, its
+columns fixed by ``train.py`` (the progress line's ``'%10s' * 2 + '%10.4g' * 6``, then ``'%10.4g' * 7``
+of the validation results; ``utils/plots.py`` reads them by position):
+
+      2/54       14G   0.01742  0.001594         0   0.01901        18       640    0.6718    0.5404      0.61    0.2602   0.01777  0.003208         0
+
+named as the later ``results.csv`` names them (the total and the label and image counts are not curves).
 """
 
 from __future__ import annotations
@@ -28,6 +36,11 @@ TRAIN_ROW = re.compile(r"^\s*\d+/\d+\s+(?:\d[\d.]*[KMGT]?|N/A)\s+\S")
 VAL_ROW = re.compile(r"^\s*all\s+\d")
 MARKER = re.compile(r"^\s*(?:Epoch\s+GPU_mem\s|\d+/\d+\s+\d[\d.]*G\s)")
 GROUPS = {"box": "B", "mask": "M", "pose": "P"}
+# results.txt's 16 numbers: epoch, epochs, GPU memory, box, obj, cls, total, labels, size, then P, R,
+# mAP@.5, mAP@.5:.95 and the validation box, obj and cls losses
+LEGACY = ("@step", None, None, "train/box_loss", "train/obj_loss", "train/cls_loss", None, None, None,
+          "metrics/precision", "metrics/recall", "metrics/mAP_0.5", "metrics/mAP_0.5:0.95",
+          "val/box_loss", "val/obj_loss", "val/cls_loss")
 PLAIN = {"p": "precision", "r": "recall", "top1_acc": "accuracy_top1", "top5_acc": "accuracy_top5"}
 
 
@@ -37,6 +50,8 @@ def detect(line: str, nums) -> Layout | None:
                                                      "columns": [f"train/{c}" for c in m.group(1).split()]})
     if m := VAL_HEAD.match(line):
         return Layout(NAME, (), kind="skip", names={"table": "val", "columns": metric_names(m.group(1).split())})
+    if TRAIN_ROW.match(line) and len(nums) == len(LEGACY) and ":" not in line:  # a results.txt row
+        return Layout(NAME, LEGACY)
     if TRAIN_ROW.match(line) and len(nums) >= 4:
         # epoch, epochs, GPU memory, then the header's losses (and Instances, Size, the bar)
         slots = ("@step", None, None, *(f"#{i}" for i in range(len(nums) - 3)))
