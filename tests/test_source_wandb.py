@@ -19,6 +19,7 @@ from wandb_runs import history_points, need_wandb, write_run
 
 import lossctl
 from lossctl.cli import app
+from lossctl.runs import load_runs
 from lossctl.sources import wandb as wandb_source
 from lossctl.sources.base import RunRef
 
@@ -205,6 +206,36 @@ def test_legacy_history_jsonl(tmp_path):
     steps, values = _series(frame, "old00001", "loss")
     assert steps == list(range(20)) and math.isnan(values[5]) and values[4] == 0.2
     assert set(frame["metric"].astype(str)) == {"loss", "val.loss"}
+
+
+CAPTURED = """
+import os, sys
+sys.path.insert(0, {tests!r})
+from pathlib import Path
+from wandb_runs import offline
+import wandb
+root = Path({root!r})
+with offline(root):
+    os.environ["WANDB_CONSOLE"] = "wrap"
+    run = wandb.init(mode="offline", dir=str(root), project="lossctl-tests", settings=wandb.Settings(
+        console="wrap", disable_git=True, save_code=False, x_disable_stats=True))
+    for i in range(0, 300, 10):  # nanoGPT's train.py prints; nothing goes to wandb.log
+        print(f"iter {{i}}: loss {{3.0 / (1 + i / 50):.4f}}, time 12.34ms, mfu 30.12%", flush=True)
+    run.finish()
+"""
+
+
+def test_a_run_without_history_is_read_from_the_console_wandb_captured(tmp_path):
+    """The client's console capture (files/output.log) holds the training log a script printed
+    when nothing went to wandb.log (or when the .wandb file was not kept)."""
+    need_wandb()
+    code = CAPTURED.format(tests=str(Path(__file__).parent), root=str(tmp_path))
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
+    (out,) = tmp_path.glob("wandb/offline-run-*/files/output.log")
+    (run,) = load_runs(tmp_path / "wandb").runs
+    loss = run.frame[run.frame["metric"] == "loss"]
+    assert loss["step"].tolist() == list(range(0, 300, 10)) and loss["value"].iloc[1] == 2.5
+    assert any("no W&B history; read the console output W&B captured" in w and str(out) in w for w in run.warnings)
 
 
 EXPORT = ('"Step","run-a - train/loss","run-a - train/loss__MIN","run-a - train/loss__MAX",'

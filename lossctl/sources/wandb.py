@@ -11,7 +11,9 @@ directories of one id are one run, read in time order with the restart rule.
 History: every ``wandb.log`` item, ``_step`` as the step, ``_timestamp`` as the wall time
 (``_runtime`` is not a metric); nested dicts are named as W&B names them (``val.loss``).
 Config (``files/config.yaml`` over the log's config records, ``_wandb`` left out) becomes the
-run's hparams. The run's name is its W&B display name, or its id when the name is missing or
+run's hparams. A run folder without history (its ``.wandb`` file not kept, or nothing logged
+with ``wandb.log``) is read from the console W&B captured, ``files/output.log``, when that holds
+a training log, and a warning says so. The run's name is its W&B display name, or its id when the name is missing or
 used by another run of the same folder.
 """
 
@@ -81,14 +83,14 @@ class WandbSource:
             shown = names[rid] if names[rid] and counts[names[rid]] == 1 and names[rid] not in groups else rid
             path = listing.store.display(dirs[0].path)
             path = os.path.normpath(path) if listing.store.local else path
-            locator = [(d.log, d.history, d.config) for d in dirs]
+            locator = [(d.log, d.history, d.config, d.output) for d in dirs]
             refs.append(RunRef(listing.run_name(shown), path, self.name, locator,
                                sum(b.size_hint() for d in dirs for b in (d.log, d.history) if b)))
         return refs
 
     def read(self, ref: RunRef, verify: bool) -> ReadResult:
         parts, warnings, config = [], [], {}
-        for log, history, config_yaml in ref.locator:
+        for log, history, config_yaml, _ in ref.locator:
             try:
                 if log is not None:
                     data, cfg = _read_log(log, verify)
@@ -105,19 +107,41 @@ class WandbSource:
                     warnings.append(str(exc))
         if not any(len(d.frame) for _, d in parts) and not any(d.warnings for _, d in parts) and not warnings:
             where = parts[0][0] if parts else ref.path
-            warnings.append(f"{where}: no history (nothing was logged with wandb.log)")
+            console = _console(ref.locator)
+            if console is not None:
+                parts = [console]
+                warnings.append(f"{where}: no W&B history; read the console output W&B captured ({console[0]})")
+            else:
+                warnings.append(f"{where}: no history (nothing was logged with wandb.log)")
         run = assemble_run(ref.name, ref.path, parts, warnings, typed_hparams(config))
         run.format = FORMAT
         return ReadResult([run])
 
     def signature(self, ref: RunRef):
-        return tuple((b.signature() if b is not None else None) for log, hist, _ in ref.locator
-                     for b in (log or hist,))
+        return tuple((b.signature() if b is not None else None) for log, hist, _, out in ref.locator
+                     for b in (log or hist or out,))
+
+
+def _console(locator) -> tuple[str, FileData] | None:
+    """The training log in the console output W&B captured (``files/output.log``), if any."""
+    from lossctl.readers.console import reader as console
+
+    for *_, output in locator:
+        if output is None:
+            continue
+        try:
+            data = console.read(output)
+        except InputError:
+            continue
+        if len(data.frame):
+            return str(output), data
+    return None
 
 
 class _RunDir:
-    def __init__(self, path: str, log: Blob | None, history: Blob | None, config: Blob | None):
-        self.path, self.log, self.history, self.config = path, log, history, config
+    def __init__(self, path: str, log: Blob | None, history: Blob | None, config: Blob | None,
+                 output: Blob | None = None):
+        self.path, self.log, self.history, self.config, self.output = path, log, history, config, output
         self._name: str | None = None
 
     def run_id(self, store, fallback: str = "") -> str:
@@ -151,7 +175,7 @@ def _run_dir(store, path: str) -> _RunDir | None:
     files_dir = next((d for d in dirs if store.basename(d) == "files"), None)
     if log is None and files_dir is None:
         return None
-    history = config = None
+    history = config = output = None
     if files_dir is not None:
         try:
             inner, _ = store.listdir(files_dir)
@@ -163,7 +187,9 @@ def _run_dir(store, path: str) -> _RunDir | None:
                 history = Blob(store, p, size)
             elif name == "config.yaml":
                 config = Blob(store, p, size)
-    return _RunDir(path, log, history, config)
+            elif name == "output.log":
+                output = Blob(store, p, size)
+    return _RunDir(path, log, history, config, output)
 
 
 def _log_in(store, blobs: list[Blob], named: bool = False) -> Blob | None:
