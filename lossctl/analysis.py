@@ -81,7 +81,8 @@ def _judge(view: RunView, detectors) -> list[Finding]:
     total's finding says it all, and counts the parts that show it: naming a part only helps
     when it points at the few that carry it; one bad batch jumps in all 30 terms of a
     Mask2Former loss). A reinforcement-learning objective is judged only by the detectors that
-    judge any objective (NaN/Inf): see :func:`objectives`."""
+    judge any objective (NaN/Inf): see :func:`objectives`; the agent's return by those that
+    judge one (``detect_return``)."""
     findings, by_pair = [], []
     rl = objectives(view)
     for i, pair_view in enumerate(view.pair_views()):
@@ -91,6 +92,13 @@ def _judge(view: RunView, detectors) -> list[Finding]:
             new = [f for det in judges for f in det.detect(pair_view) if (f.kind, f.metric) not in seen]
         findings += new
         by_pair += [i] * len(new)
+    if rl and view.role("reward") is not None:  # an agent: its return says whether training failed
+        with np.errstate(all="ignore"):
+            for det in detectors:
+                if hasattr(det, "detect_return"):
+                    new = det.detect_return(view)
+                    findings += new
+                    by_pair += [0] * len(new)
     found = {(f.kind, f.metric) for f in findings}
     parts: dict[str, list[str]] = {}
     for p in view.pairs:

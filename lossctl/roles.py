@@ -74,8 +74,10 @@ def is_objective(name: str) -> bool:
 
 
 def _reward_words(name: str) -> set[str]:
+    """The reward words of an agent's return's name (not a preference model's reward, nor a loss
+    of predicting rewards: a world model's reward_loss)."""
     ws = set(words(name))
-    return set() if ws & PREFERENCE_WORDS else ws & REWARD_WORDS
+    return set() if ws & PREFERENCE_WORDS or is_loss_like(name) else ws & REWARD_WORDS
 
 
 def objective_names(names) -> list[str]:
@@ -99,10 +101,9 @@ def logs_rewards(names) -> bool:
     rewards are a preference model's (DPO's ``rewards/chosen``)."""
     found = False
     for n in names:
-        ws = set(words(n))
-        if ws & PREFERENCE_WORDS:
+        if PREFERENCE_WORDS & set(words(n)):
             return False
-        found = found or bool(ws & REWARD_WORDS)
+        found = found or bool(_reward_words(n))
     return found
 
 

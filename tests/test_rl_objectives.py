@@ -7,6 +7,7 @@ the Hugging Face Trainer writes trainer_state.json for TRL's DPO trainer."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,3 +160,67 @@ def test_reports_draw_an_agents_return(tmp_path):
     assert _main_metrics(report) == [("charts/episodic_return", "reward")]
     text = RENDERERS["terminal"]([report], [], color=False, width=100)
     assert "⣿ charts/episodic_return" in text and "⣿ losses/policy_loss" not in text
+
+
+# --- an agent's return that collapses is divergence ----------------------------------------------
+
+FIGHTER = Path(__file__).parent / "data" / "rl" / "street_fighter_ppo.csv"
+
+
+def sb3_tensorboard(logdir, rows: dict[str, np.ndarray], steps: np.ndarray):
+    """A stable-baselines3 PPO run's scalars as its TensorBoard logger writes them (tensorboardX)."""
+    points = [(tag, int(s), float(v)) for i, s in enumerate(steps) for tag, vals in rows.items() for v in (vals[i],)]
+    write_tensorboardx(logdir, points)
+    return logdir
+
+
+def test_a_real_ppo_run_whose_return_collapses(tmp_path):
+    """A public SB3 PPO run (tests/data/rl/PROVENANCE.md): ep_rew_mean falls from 15,000 to ~1,700
+    after an update with approx_kl 24.3, and stays there for 5M steps."""
+    data = np.genfromtxt(FIGHTER, delimiter=",", names=True)
+    tags = ["rollout/ep_rew_mean", "train/approx_kl", "train/clip_fraction", "train/loss", "train/value_loss"]
+    cols = dict(zip(tags, [data[n] for n in data.dtype.names[1:]]))
+    report = analyze(sb3_tensorboard(tmp_path / "PPO_1", cols, data["step"].astype(int)))
+    (f,) = report.findings
+    assert (f.kind, f.severity, f.metric) == ("divergence", "error", "rollout/ep_rew_mean")
+    assert f.evidence["approx_kl_max_after_best"] == pytest.approx(24.2676, rel=1e-4)
+    assert f.evidence["last"] < 2000 and f.evidence["start_level"] > 9000
+    assert "train/approx_kl reached 24.3" in f.suggestions[0]
+
+
+def ppo_run(seed: int, collapse_at: float | None, n: int = 300, wander: bool = False):
+    """rollout/ep_rew_mean of a PPO agent (a 100-episode moving average, so smooth) that learns to
+    ~400, and after ``collapse_at`` (share of the run) falls back to ~30 after one oversized update."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, n)
+    ret = 20 + 380 * (1 - np.exp(-6 * t))
+    kl = np.abs(rng.normal(0.012, 0.004, n))
+    if collapse_at is not None:
+        i = int(collapse_at * n)
+        ret[i:] = 30 + (ret[i] - 30) * np.exp(-np.arange(n - i) / 3.0)
+        kl[i] = 0.6
+    if wander:  # no learning: ep_rew_mean, the mean of the last 100 episodes (5 a rollout) of a
+        # policy whose episode returns scatter around -6,300 (sd 1,500): it wanders slowly
+        episodes = rng.normal(-6300, 1500, 5 * n)
+        ret = np.array([episodes[max(0, 5 * j - 95): 5 * j + 5].mean() for j in range(n)])
+    noise = np.convolve(rng.normal(0, 8, n + 9), np.ones(10) / 10, mode="valid")  # smoothed over episodes
+    return {"rollout/ep_rew_mean": ret + noise, "train/approx_kl": kl,
+            "train/value_loss": np.abs(rng.normal(50, 10, n)), "train/policy_gradient_loss": rng.normal(-0.01, 0.01, n)}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_collapse_after_an_oversized_update(tmp_path, seed):
+    rows = ppo_run(seed, collapse_at=0.7)
+    report = analyze(sb3_tensorboard(tmp_path / "run", rows, np.arange(1, 301) * 2048))
+    (f,) = report.findings
+    assert f.metric == "rollout/ep_rew_mean" and f.evidence["progress_lost"] > 0.8
+    assert f.evidence["approx_kl_max_after_best"] == pytest.approx(0.6)
+    assert "collapses from step" in f.message and "gain since the start" in f.message
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("wander", [False, True])
+def test_a_learning_or_wandering_return_is_not_a_collapse(tmp_path, seed, wander):
+    rows = ppo_run(seed, collapse_at=None, wander=wander)
+    report = analyze(sb3_tensorboard(tmp_path / "run", rows, np.arange(1, 301) * 2048))
+    assert report.findings == []

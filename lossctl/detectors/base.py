@@ -132,6 +132,8 @@ class Detector:
 
 def _plain(v):
     """JSON-friendly scalar: numpy numbers to Python, non-finite floats to strings."""
+    if isinstance(v, np.bool_):
+        return bool(v)
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (float, np.floating)):

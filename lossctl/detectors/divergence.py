@@ -3,6 +3,9 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
+from lossctl.detectors.collapse import DOC as RETURN_DOC
+from lossctl.detectors.collapse import THRESHOLDS as RETURN_THRESHOLDS
+from lossctl.detectors.collapse import collapse
 from lossctl.detectors.nonfinite import iteration_counters
 from lossctl.detectors.schedule import grad_growth, lr_context
 from lossctl.detectors.stats import diff_noise, fmt, median, rolling_median
@@ -64,6 +67,11 @@ class Divergence(Detector):
                f"{best_step:,}, ending at {fmt(end_level)} ({how} above the best)"
                + (" and then non-finite" if ended_nan else "") + ".")
         return [self.finding(run, s, onset, int(s.steps[-1]), msg, ev, _suggest(ev))]
+
+    def detect_return(self, run: RunView):
+        """An agent's return that collapses (see collapse.py): a reinforcement-learning run's
+        divergence, its losses being objectives with no better direction."""
+        return collapse(self, run)
 
     def _trend(self, s, f):
         """A sustained rise of the binned trend: ``(onset, best, best_step, tail level, ratio,
@@ -142,3 +150,8 @@ def _suggest(ev: dict) -> list[str]:
         out += [lr10, clip]
     out += [warm, data, "Resume from the checkpoint at the best step rather than the last one"]
     return list(dict.fromkeys(out))
+
+
+# an agent's return is judged too, higher being better (collapse.py)
+Divergence.__doc__ += RETURN_DOC
+Divergence.thresholds = {**Divergence.thresholds, **RETURN_THRESHOLDS}
