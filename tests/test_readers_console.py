@@ -317,6 +317,45 @@ def test_sniff_sees_past_a_long_preamble(tmp_path, preamble_kb):
     assert reader.format == "console"
 
 
+def paddleocr_log(launches: int, iters: int) -> str:
+    """A PaddleOCR training log as ppocr's logger writes it (``[%(asctime)s] %(name)s
+    %(levelname)s: %(message)s``, dates as ``%Y/%m/%d %H:%M:%S``; tools/program.py's iteration
+    line): launches that died on missing images, each dumping its config (which names the loss),
+    then one that trains."""
+    import logging
+
+    fmt = logging.Formatter("[%(asctime)s] %(name)s %(levelname)s: %(message)s", datefmt="%Y/%m/%d %H:%M:%S")
+
+    def line(msg: str, level=logging.INFO) -> str:
+        rec = logging.LogRecord("root", level, __file__, 0, msg, None, None)
+        rec.created = 1_670_000_000.0
+        return fmt.format(rec) + "\n"
+
+    config = "".join(line(f"    {k} : {v}") for k, v in (("Loss", ""), ("name", "CTCLoss"), ("epoch_num", 500)))
+    missing = "".join(line(f"When parsing line ./img/{i:06d}.jpg, error happened with msg: does not exist!",
+                           logging.ERROR) for i in range(2600))
+    out = "".join(config + missing for _ in range(launches)) + config
+    for it in range(10, 10 * iters + 1, 10):
+        logs = f"lr: 0.001000, loss: {250 / it:.6f}, acc: {min(1.0, it / 5000):.6f}, norm_edit_dis: 0.000000"
+        out += line(f"epoch: [1/500], iter: {it}, {logs}, reader_cost: 2.98897 s, batch_cost: 5.33197 s, "
+                    f"samples: 704, ips: 13.20337")
+    return out
+
+
+def test_a_job_relaunched_several_times_is_found_past_its_preambles(tmp_path):
+    """A public PaddleOCR log's first iteration comes 876 KB in, after ten failed launches that
+    each dumped a config naming the loss: the sniff tries a few places past the first 256 KB.
+    Times printed in seconds (``batch_cost: 5.33 s``) are not losses."""
+    p = tmp_path / "output" / "rec" / "train.log"
+    p.parent.mkdir(parents=True)
+    p.write_text(paddleocr_log(launches=4, iters=200))
+    assert p.stat().st_size > 1_000_000
+    (run,) = load_runs(tmp_path).runs
+    assert [s for s, _ in points(run, "loss")][:3] == [10, 20, 30] and len(points(run, "loss")) == 200
+    assert not {"reader_cost", "batch_cost"} & set(run.frame["metric"].unique())
+    assert analyze_run(run, Config()).view.roles["loss"] == "loss"
+
+
 @pytest.mark.parametrize("chunk", [None, 64 << 10])
 def test_a_progress_bar_redrawn_over_a_whole_epoch_keeps_its_last_state(tmp_path, monkeypatch, chunk):
     """PyTorch Lightning's bar captured by nohup: one physical line per epoch, redrawn with \\r at

@@ -37,6 +37,7 @@ from lossctl.storage import as_blob, cannot_read
 SUFFIXES = {"", ".log", ".out", ".txt", ".err", ".jsonl", ".ndjson", ".json", ".stdout", ".stderr"}
 SNIFF_MAX = 256 << 10  # scanned for metric lines
 SNIFF_FAR = 4 << 20  # a job's preamble (nvidia-smi, compilation, pip, data bars) can pass 256 KB
+FAR_WINDOWS = 4  # places past it tried (each a 256 KB scan)
 LOSS = re.compile(rb"(?i)loss")
 HEAD = 65536  # bytes looked at to tell a text log from binary data
 
@@ -119,13 +120,19 @@ class ConsoleReader:
                 return True
             if len(head) < SNIFF_MAX:
                 return False
-            # past a long preamble: 256 KB from the line of the first "loss" within 4 MiB
+            # past a long preamble: 256 KB from the line of a "loss" within 4 MiB, for the first few
+            # such places (a job relaunched several times dumps its config, naming the loss, each time)
             far = path.head(SNIFF_FAR)
-            m = LOSS.search(far, SNIFF_MAX - 1024)
-            if m is None:
-                return False
-            start = far.rfind(b"\n", 0, m.start()) + 1
-            return _has_points(far[start:start + SNIFF_MAX])
+            at = SNIFF_MAX - 1024
+            for _ in range(FAR_WINDOWS):
+                m = LOSS.search(far, at)
+                if m is None:
+                    return False
+                start = far.rfind(b"\n", 0, m.start()) + 1
+                if _has_points(far[start:start + SNIFF_MAX]):
+                    return True
+                at = start + SNIFF_MAX - 1024
+            return False
         except (OSError, InputError):
             return False
 

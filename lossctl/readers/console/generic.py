@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from lossctl.readers.console.base import BATCH_KEYS, EPOCH_KEYS, NUMBER, STEP_KEYS, Layout, norm_key
+from lossctl.roles import is_loss_like
 
 NAME = "generic"
 N = "(" + NUMBER + ")"
@@ -40,6 +41,7 @@ EPOCH_BATCH = re.compile(rf"(?i)(?<![\w.])(?:epoch\s*:\s*\[\s*{N}\s*\]|train\s*:
 _COUNTER_WORDS = sorted({k for k in STEP_KEYS | EPOCH_KEYS | BATCH_KEYS if " " not in k}, key=len, reverse=True)
 COUNTER = re.compile(rf"(?i)(?<![\w.])({'|'.join(map(re.escape, _COUNTER_WORDS))})\s+{N}(?:\s*/\s*{N})?(?![\w.])")
 SPACED = re.compile(rf"(?<![\w.\-])({WORD})\s+{N}(?![\w.%/])")
+DURATION = re.compile(r" ?(?:s|sec|secs|ms|min)\b")  # a value printed with a time unit
 SPLIT_WORDS = ("train", "training", "val", "valid", "validation", "eval", "test", "dev")
 
 
@@ -58,6 +60,9 @@ def detect(line: str, nums) -> Layout | None:
     for rx in (BRACKET, PAIR, COUNTER):
         for p in rx.finditer(line):
             if p.start(2) in found:
+                continue
+            if rx is PAIR and DURATION.match(line, p.end(2)) and is_loss_like(p.group(1)):
+                found[p.start(2)] = None  # PaddlePaddle's "batch_cost: 5.33 s": a time, not a loss
                 continue
             key = p.group(1).strip()
             total = p.start(3) if p.group(3) is not None else None

@@ -24,7 +24,7 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
 LEVEL = "(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|NOTICE)"
 PREFIX = re.compile(
     r"^[ \t]*(?:(?:\[rank\d+\]:|\[default\d+\]:|\[\d+,\d+\]<std(?:out|err)>:|"
-    r"\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?"
+    r"\[?\d{4}([-/])\d\d\1\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?"  # 2022-12-12, 2022/12/12
     r"(?:(?:\t[\w.\-<>]+:\d+)+(?=\t" + LEVEL + r"\b))?|"  # then host:rank, module:line (tabs)
     r"\[?" + LEVEL + r"\]?(?::[\w.<>]+(?=:))?:?|[-|] )[ \t]*)*")
 RANKS = (b"[rank", b"]<stdout>:", b"]<stderr>:", b"[default")
