@@ -282,3 +282,23 @@ def test_training_log_that_is_plain_text_is_not_a_log(tmp_path):
     W.write_text(tmp_path / "training.log", "Starting training\nloading data...\ndone in 2 s\n")
     result = load_runs(tmp_path)
     assert result.runs == [] and len(result.errors) == 1 and "no training logs" in result.errors[0]
+
+
+def test_stable_baselines3_progress_csv_is_indexed_by_timesteps(tmp_path):
+    """stable-baselines3's CSVOutputFormat: one row per dump, keys as first seen (the first dump
+    has no train/ statistics yet, so its cells are empty once the header grows); the step axis is
+    time/total_timesteps."""
+    keys = ["time/fps", "time/iterations", "time/time_elapsed", "time/total_timesteps", "rollout/ep_rew_mean",
+            "train/approx_kl", "train/loss", "train/value_loss"]
+    rows = []
+    for i in range(1, 31):
+        row = [300, i, 7 * i, 2048 * i, 20 + 10 * i]
+        row += ["", "", ""] if i == 1 else [0.01, -0.01 * i, 5.0 + i]
+        rows.append(row)
+    (tmp_path / "PPO_1").mkdir()
+    W.write_csv(tmp_path / "PPO_1" / "progress.csv", keys, rows)
+    (run,) = load_runs(tmp_path / "PPO_1").runs
+    f = run.frame[run.frame["metric"] == "rollout/ep_rew_mean"]
+    assert f["step"].tolist() == [2048 * i for i in range(1, 31)]
+    assert "time/total_timesteps" not in set(run.frame["metric"].unique())
+    assert not any("no step column" in w for w in run.warnings)

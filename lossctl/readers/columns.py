@@ -18,8 +18,10 @@ import pandas as pd
 from lossctl.frame import category_dtype, from_codes
 
 # in order of preference: the first present is the step axis
-STEP_COLUMNS = ["step", "global_step", "Step", "trainer/global_step", "_step", "iteration", "iter",
-                "Iteration", "epoch", "Epoch"]
+STEP_COLUMNS = ["step", "global_step", "Step", "trainer/global_step", "_step",
+                # an agent's progress: stable-baselines3's and OpenAI baselines' progress.csv, RLlib's
+                "time/total_timesteps", "total_timesteps", "misc/total_timesteps", "timesteps_total",
+                "iteration", "iter", "Iteration", "epoch", "Epoch"]
 WALL_COLUMNS = ["wall_time", "Wall time", "timestamp", "_timestamp", "time", "created_at"]
 MISSING = {"", "na", "n/a", "null", "none", "nat", "<na>"}
 NONFINITE = {"nan", "-nan", "+nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
