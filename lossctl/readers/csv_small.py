@@ -31,12 +31,18 @@ except ImportError:  # pragma: no cover - a pandas without it: read_csv for ever
 MAX_BYTES = 1 << 20  # above this read_csv's own overhead is a small part of the parse
 
 
-def _read(data: bytes, sep: str, skipinitialspace: bool, na_values: set[str]) -> list | None:
-    """The columns (by position) of one more read with these NA spellings, or None."""
+def _read(data: bytes, sep: str, skipinitialspace: bool, na_values: set[str], floats: list[int]) -> list | None:
+    """The columns (by position) of one more read with these NA spellings, the columns
+    ``floats`` parsed as the tolerant path reads such a column, each cell with ``float()``
+    (``-0`` in a column with ``nan`` cells is -0.0 there, where an integer parse gives 0, and 20
+    digits round as Python rounds them), or None."""
+    options = _options(sep, skipinitialspace, na_values)
+    options["dtype"] = dict.fromkeys(floats, np.dtype(np.float64))
+    options["float_precision"] = "round_trip"  # Python's own parse, as float() gives it
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            chunks = TextReader(io.BytesIO(data), **_options(sep, skipinitialspace, na_values)).read_low_memory(None)
+            chunks = TextReader(io.BytesIO(data), **options).read_low_memory(None)
     except Exception:  # noqa: BLE001 - as in numeric_table
         return None
     if len(chunks) != 1 or sorted(chunks[0]) != list(range(len(chunks[0]))):
@@ -89,13 +95,16 @@ def numeric_table(data: bytes, sep: str, skipinitialspace: bool) -> tuple[list[s
         # ``nan`` cells (a diverged run) leave a column text: read again with them as NA (the
         # empty cells, NA the first time, are the missing ones); any other text, the tolerant
         # path judges cell by cell
-        nans = set()
+        nans, with_nan = set(), []
         for i in text:
-            nans |= {w for w in pd.unique(columns[i]) if isinstance(w, str) and w.lower() == "nan"}
-            gaps[i] = np.asarray(pd.isna(columns[i]), dtype=bool)
+            words = {w for w in pd.unique(columns[i]) if isinstance(w, str) and w.lower() == "nan"}
+            nans |= words
+            with_nan += [i] * bool(words)
+            cells = np.asarray(columns[i], dtype=object)
+            gaps[i] = np.asarray(pd.isna(cells), dtype=bool) | (cells == "")  # a string array keeps "" as ""
         if not nans:
             return None
-        again = _read(data, sep, skipinitialspace, {"", *nans})
+        again = _read(data, sep, skipinitialspace, {"", *nans}, with_nan)
         if again is None or len(again) != len(columns) or not all(_numeric(again[i]) and len(again[i]) == n for i in text):
             return None
         for i in text:
