@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 ROLES = ("loss", "val_loss", "lr", "grad_norm", "reward")
 VAL_WORDS = {"val", "valid", "validation", "eval", "evaluation", "dev", "test", "holdout"}
-TRAIN_WORDS = {"train", "training", "tr"}
+TRAIN_WORDS = {"train", "training", "tr", "learn"}  # learn: CatBoost's training set
 LOSS_WORDS = {"loss", "nll", "cost", "objective", "xent", "crossentropy"}
 # how a loss was aggregated or smoothed for logging: the same loss under another name
 AGGREGATE_WORDS = {"step", "epoch", "avg", "mean", "batch", "iter", "ema", "smooth", "smoothed", "running",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import writers as W
 
+from lossctl.analysis import analyze_run
+from lossctl.config import Config
 from lossctl.errors import InputError, NotALog
 from lossctl.readers.json_reader import reader
 from lossctl.runs import load_runs
@@ -207,3 +210,24 @@ def test_invalid_utf8_json(tmp_path):
     with pytest.raises(InputError) as exc:
         reader.read(path)
     assert exc.value.path == str(path)
+
+
+CATBOOST = Path(__file__).parent / "data" / "catboost" / "catboost_training.json"
+
+
+def test_catboost_training_json(tmp_path):
+    """CatBoost's catboost_info/catboost_training.json (a real one, tests/data/catboost): each
+    iteration's values per metric of each set, named set/metric; learn and test pair up."""
+    d = tmp_path / "catboost_info"
+    d.mkdir()
+    (d / "catboost_training.json").write_bytes(CATBOOST.read_bytes())
+    (run,) = load_runs(d).runs
+    assert run.format == "catboost"
+    assert set(run.frame["metric"].unique()) == {"learn/Logloss", "test/AUC", "test/Logloss"}
+    loss = run.frame[run.frame["metric"] == "learn/Logloss"]
+    assert loss["step"].tolist() == list(range(300)) and loss["value"].iloc[0] == 0.5862293424
+    report = analyze_run(run, Config())
+    assert (report.view.roles["loss"], report.view.roles["val_loss"]) == ("learn/Logloss", "test/Logloss")
+    # train and test logloss converge to one flat level, but the test AUC of 0.9 says the model
+    # ranks its inputs: not a model that gives every input the same output
+    assert report.findings == []

@@ -1,5 +1,7 @@
 """JSON logs: Keras ``history.history`` (plain, wrapped as ``{"history": ...}`` or a list of
-per-epoch dicts) and Hugging Face ``trainer_state.json`` (``log_history``)."""
+per-epoch dicts), Hugging Face ``trainer_state.json`` (``log_history``) and CatBoost's
+``catboost_info/catboost_training.json`` (``meta`` names the sets and metrics; each entry of
+``iterations`` holds one value per metric of each set: ``learn/Logloss``, ``test/AUC``)."""
 
 from __future__ import annotations
 
@@ -58,6 +60,8 @@ class JsonReader:
         fmt = self.format
         if isinstance(doc, dict) and isinstance(doc.get("log_history"), list):
             fmt, doc = "hf_trainer", doc["log_history"]
+        elif isinstance(doc, dict) and isinstance(doc.get("meta"), dict) and isinstance(doc.get("iterations"), list):
+            fmt, doc = "catboost", _catboost_rows(doc["meta"], doc["iterations"])
         elif isinstance(doc, dict) and isinstance(doc.get("history"), dict):
             doc = doc["history"]
         if isinstance(doc, dict):
@@ -80,6 +84,25 @@ class JsonReader:
             raise NotALog(path, "not a training history (no numeric values)")
         metric, step, wall, value = arrays
         return FileData(make_frame(metric, step, wall, value), fmt, warnings)
+
+
+def _catboost_rows(meta: dict, iterations: list) -> list[dict]:
+    """CatBoost's iterations as rows: ``{"iteration": 3, "learn/Logloss": .., "test/AUC": ..}``."""
+    sets = []
+    for kind in ("learn", "test"):
+        names = [m.get("name") for m in meta.get(f"{kind}_metrics") or [] if isinstance(m, dict)]
+        sets += [(s, names) for s in meta.get(f"{kind}_sets") or [] if isinstance(s, str)]
+    rows = []
+    for it in iterations:
+        if not isinstance(it, dict):
+            continue
+        row = {"iteration": it.get("iteration")}
+        for s, names in sets:
+            values = it.get(s)
+            if isinstance(values, list):
+                row.update((f"{s}/{n}", v) for n, v in zip(names, values) if isinstance(n, str))
+        rows.append(row)
+    return rows
 
 
 def _parse(path):
