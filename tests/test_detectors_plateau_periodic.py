@@ -116,6 +116,20 @@ def test_plateau_model_with_one_output_for_every_input():
     assert f.suggestions[0].startswith("Reduce regularisation")
 
 
+@pytest.mark.parametrize("auc, flagged_", [(0.5, True), (0.52, True), (0.9, False)])
+def test_a_logged_auc_above_chance_says_the_outputs_differ(auc, flagged_):
+    """A constant prediction ranks no input above another: its AUC is 0.5. A flat loss at the
+    validation loss's level beside an AUC of 0.9 (a boosted model converged, a regularised net)
+    is not one output for every input."""
+    train, val = collapsed()
+    rng = np.random.default_rng(1)
+    vauc = auc + rng.normal(0, 0.002, len(val))
+    found = detect("plateau", {"loss": train, "val_loss": val, "val_auc": vauc})
+    assert bool(found) == flagged_
+    if found:
+        assert found[0].evidence["auc_level"] == pytest.approx(auc, abs=0.01)
+
+
 def test_a_loss_term_at_its_floor_beside_a_rising_map_is_not_one_output_for_every_input():
     """YOLO's results.csv: the distribution focal loss settles at its floor (~0.96) on both
     splits while the mAP, precision and recall the run logs keep rising: the model is learning."""

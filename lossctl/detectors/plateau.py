@@ -5,6 +5,7 @@ import numpy as np
 from lossctl.detectors.base import Detector, RunView, Series
 from lossctl.detectors.quality import quality_trend
 from lossctl.detectors.stats import fmt, line_fit, median, nanmedian_window
+from lossctl.roles import VAL_WORDS, is_loss_like, words
 
 
 class Plateau(Detector):
@@ -27,7 +28,8 @@ class Plateau(Detector):
     over which the validation loss, or a logged quality metric (accuracy, IoU, F1, AUC, BLEU,
     perplexity, mAP: its direction read from its name), still improves by more than
     {flat_band:.0%} ({constant_quality_gain:.0%} for (d): a model that gives every input the
-    same output cannot raise it at all); a late flat stretch where a schedule anneals the
+    same output cannot raise it at all), nor (d) beside a logged AUC of {max_constant_auc} or more
+    over the flat stretch (a constant prediction ranks at chance, 0.5); a late flat stretch where a schedule anneals the
     learning rate is too short to count.
 
     How: "far from good" is judged from the curve itself: the first logged loss stands in for
@@ -62,7 +64,7 @@ class Plateau(Detector):
                   "min_flat_fraction": 0.5, "stall_max_drop": 3.0, "stall_flat_fraction": 0.85,
                   "chance_band": 0.01, "chance_flat_fraction": 0.5, "chance_tolerance": 0.003,
                   "max_classes": 1000, "same_level": 0.02, "lr_decayed": 0.05, "tiny_lr": 1e-5,
-                  "constant_quality_gain": 0.03}
+                  "constant_quality_gain": 0.03, "max_constant_auc": 0.6}
 
     def detect(self, run: RunView):
         if (judged := self.judged(run, "loss")) is None:
@@ -137,6 +139,10 @@ class Plateau(Detector):
             limit = t["constant_quality_gain"] if pattern == "constant_output" else t["flat_band"]
             if q["quality_gain"] > limit:
                 return []
+        if pattern == "constant_output" and (auc := _auc_level(run, flat_start, flat_end)) is not None:
+            ev.update(auc)
+            if auc["auc_level"] >= t["max_constant_auc"]:
+                return []  # a model that gives every input the same output ranks at chance: AUC 0.5
         ev["per_epoch_log"] = per_epoch
         ev["flat_deviation"] = _deviation(zs[fi:], z_end)
         if pattern == "stalled":
@@ -207,6 +213,19 @@ def _constant_output(run: RunView, zs, z, first, last, span, t) -> dict | None:
         return None
     return {"level": level, "val_level": val_level, "flat_fraction": round(frac, 3), "flat_index": fi,
             "dead_flat_from_step": int(first[-q]), "dead_flat_range": round(float(np.expm1(np.ptp(zs[-q:]))), 4)}
+
+
+def _auc_level(run: RunView, start: int, end: int) -> dict | None:
+    """The median of a logged AUC over the flat stretch (the held-out one first): a constant
+    prediction ranks no example above another, an AUC of 0.5."""
+    names = sorted((n for n in run.series if {"auc", "auroc", "roc_auc"} & set(words(n)) and not is_loss_like(n)),
+                   key=lambda n: not VAL_WORDS & set(words(n)))
+    for name in names:
+        s = run.series[name]
+        v = s.values[(s.steps >= start) & (s.steps <= end) & np.isfinite(s.values)]
+        if len(v) >= 3 and 0.0 <= float(np.min(v)) and float(np.max(v)) <= 1.0:
+            return {"auc_metric": name, "auc_level": round(float(median(v)), 4)}
+    return None
 
 
 def _per_epoch(run: RunView, steps: np.ndarray) -> bool:
