@@ -41,6 +41,9 @@ EPOCH_BATCH = re.compile(rf"(?i)(?<![\w.])(?:epoch\s*:\s*\[\s*{N}\s*\]|train\s*:
 _COUNTER_WORDS = sorted({k for k in STEP_KEYS | EPOCH_KEYS | BATCH_KEYS if " " not in k}, key=len, reverse=True)
 COUNTER = re.compile(rf"(?i)(?<![\w.])({'|'.join(map(re.escape, _COUNTER_WORDS))})\s+{N}(?:\s*/\s*{N})?(?![\w.])")
 SPACED = re.compile(rf"(?<![\w.\-])({WORD})\s+{N}(?![\w.%/])")
+# tqdm's bar: "{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [...]" (diffusers' "Steps:  10%|#  | 500/5000")
+BAR = re.compile(rf"(?:({WORD}(?: {WORD}){{0,3}})\s*:\s*)?(\d{{1,3}})%\|[^|\n]*\|\s*(\d+)/(\d+)")
+POSTFIX = re.compile(r"\s*\[([^\]]*)\]")  # the bar's "[elapsed<remaining, rate, postfix]"
 DURATION = re.compile(r" ?(?:s|sec|secs|ms|min)\b")  # a value printed with a time unit
 SPLIT_WORDS = ("train", "training", "val", "valid", "validation", "eval", "test", "dev")
 
@@ -57,6 +60,14 @@ def detect(line: str, nums) -> Layout | None:
         if p.group(5) is not None:
             found[p.start(5)] = None  # the percentage done
         counters += [("epoch", e, None), ("batch", p.start(3), p.start(4))]
+    bars = list(BAR.finditer(line))
+    for p in bars:  # a tqdm bar: its percentage is progress, its n/total the count
+        desc = norm_key(p.group(1) or "")
+        found[p.start(2)] = None
+        if p.start(3) not in found:
+            key = "epoch" if desc in EPOCH_KEYS else "step"  # within an epoch when one is printed too
+            found[p.start(3)], found[p.start(4)] = key, None
+            counters.append((key, p.start(3), p.start(4)))
     for rx in (BRACKET, PAIR, COUNTER):
         for p in rx.finditer(line):
             if p.start(2) in found:
@@ -71,7 +82,11 @@ def detect(line: str, nums) -> Layout | None:
                 found[total] = None
             counters.append((norm_key(key), p.start(2), total))
     if any(c[0] in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS for c in counters):
-        for p in SPACED.finditer(line):  # "loss 0.0079" after a counter ("iter 20/500")
+        # "name value" after a counter ("iter 20/500 eps 0.84"); on a bar's line only in its postfix
+        # ("[55:03<00:00, 9.25s/it, loss 0.0000]"): the words before it are prose ("Fetching 2 files")
+        post = POSTFIX.match(line, bars[-1].end()) if bars else None
+        span = (post.start(1), post.end(1)) if post else (0, 0) if bars else (0, len(line))
+        for p in SPACED.finditer(line, *span):  # "loss 0.0079" after a counter ("iter 20/500")
             if p.start(2) not in found and norm_key(p.group(1)) not in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS:
                 found[p.start(2)] = p.group(1)
                 counters.append((norm_key(p.group(1)), p.start(2), None))
