@@ -59,7 +59,7 @@ class Overfitting(Detector):
     summary = "validation loss rises for a sustained stretch while training loss keeps falling"
     thresholds = {"min_ratio": 1.2, "strong_ratio": 1.5, "min_stretch": 0.6,
                   "short_stretch": 0.35, "tail_fraction": 0.2, "noise_k": 4.0, "min_sustained": 0.8,
-                  "max_train_change": 0.9, "min_points": 6, "min_evaluations": 4, "max_few_evaluations": 12,
+                  "max_train_change": 0.95, "min_points": 6, "min_evaluations": 4, "max_few_evaluations": 12,
                   "few_min_moves": 4, "few_min_ratio": 1.1, "quality_band": 0.01}
 
     def detect(self, run: RunView):
