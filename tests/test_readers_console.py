@@ -317,6 +317,35 @@ def test_sniff_sees_past_a_long_preamble(tmp_path, preamble_kb):
     assert reader.format == "console"
 
 
+def test_tqdm_bars_give_their_count_as_the_step(tmp_path):
+    """Lines tqdm formats (tqdm.format_meter, each bar ended by a log line as a captured console
+    shows it): diffusers' 'Steps:  10%|...| 500/5000 [..., loss=0.77, lr=2e-05]' is step 500; a
+    percentage is progress, not a value; the prose of a download bar is no metric."""
+    tqdm = pytest.importorskip("tqdm").tqdm
+
+    lines = [tqdm.format_meter(2, 2, 0.1, prefix="Fetching 2 files") + " from 84 parquet files"]
+    for step in range(10, 1001, 10):
+        lines.append(tqdm.format_meter(step, 1000, step * 0.3, prefix="Steps", postfix=f"loss={1 / step:.4g}, lr=2e-05"))
+    p = tmp_path / "train.log"
+    p.write_text("\n".join(lines) + "\n")
+    (run,) = load_runs(p).runs
+    assert set(run.frame["metric"].unique()) == {"loss", "lr"}
+    assert [s for s, _ in points(run, "loss")] == list(range(10, 1001, 10))
+
+
+def test_lightning_bars_count_within_the_epoch(tmp_path):
+    """Lightning's bar ('Epoch 3:  45%|...| 361/802 [..., loss=0.0431, v_num=0]'): the count runs
+    within the epoch, so the step is epoch x 802 + count."""
+    tqdm = pytest.importorskip("tqdm").tqdm
+
+    lines = [tqdm.format_meter(b, 802, b * 0.4, prefix=f"Epoch {e}", postfix=f"loss={1 / (e * 802 + b):.4g}, v_num=0")
+             for e in range(3) for b in (200, 400, 600, 802)]
+    p = tmp_path / "nohup.out"
+    p.write_text("\n".join(lines) + "\n")
+    (run,) = load_runs(p).runs
+    assert [s for s, _ in points(run, "loss")] == [e * 802 + b for e in range(3) for b in (200, 400, 600, 802)]
+
+
 def paddleocr_log(launches: int, iters: int) -> str:
     """A PaddleOCR training log as ppocr's logger writes it (``[%(asctime)s] %(name)s
     %(levelname)s: %(message)s``, dates as ``%Y/%m/%d %H:%M:%S``; tools/program.py's iteration
