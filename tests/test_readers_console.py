@@ -386,39 +386,40 @@ def test_a_job_relaunched_several_times_is_found_past_its_preambles(tmp_path):
 
 
 @pytest.mark.parametrize("chunk", [None, 64 << 10])
-def test_a_progress_bar_redrawn_over_a_whole_epoch_keeps_its_last_state(tmp_path, monkeypatch, chunk):
+def test_every_state_of_a_progress_bar_redrawn_over_a_whole_epoch_is_a_point(tmp_path, monkeypatch, chunk):
     """PyTorch Lightning's bar captured by nohup: one physical line per epoch, redrawn with \\r at
-    every refresh (600 states, 120 KB: past the 64 KiB line limit). The terminal shows its last
-    state, and so does lossctl, read whole or streaming in chunks; before, the line was skipped
-    and the run not read."""
+    every refresh (600 states, 120 KB: past the 64 KiB line limit). Each state is what the bar
+    showed at that step: a point, read whole or streaming in chunks (before, only the last state
+    of each line was kept: 4 points for 2,400 steps, and before that the line was skipped)."""
     from lossctl.readers.console import lines as L
 
     if chunk:
         monkeypatch.setattr(L, "CHUNK", chunk)
-    out, last = [], {}
+    out, want = [], {}
     for e in range(4):
         states = []
         for b in range(1, 601):
             v = 0.5 / (1 + e + b / 600)
             states.append(f"Epoch {e}:  {b * 100 // 600:3d}%|{'#' * (b // 60):<10}| {b}/600 [00:10<00:00, 3.3it/s, "
                           f"loss={v:.4g}, v_num=23, train/loss_step={v * 1.1:.4g}, global_step={e * 600 + b}.00]")
+            want[e * 600 + b] = float(f"{v:.4g}")
         out.append("\r".join(states) + "\n")
-        last[e * 600 + 600] = float(f"{0.5 / (2 + e):.4g}")
     text = "".join(out)
     assert min(len(x) for x in text.split("\n") if x) > L.MAX_LINE
     (tmp_path / "nohup.out").write_text(text)
     (run,) = load_runs(tmp_path).runs
-    assert dict(points(run, "loss")) == last and not [w for w in run.warnings if "longer than" in w]
+    assert dict(points(run, "loss")) == want and not run.warnings
+    assert set(run.frame["metric"].unique()) == {"loss", "v_num", "train/loss_step"}
 
 
-def test_a_long_line_whose_last_state_is_itself_too_long_is_dropped():
-    """A \\r early in a 20 MB line of garbage does not make the garbage a state to keep."""
+def test_a_long_line_after_a_redraw_is_dropped():
+    """A \\r early in a 20 MB line of garbage ends a state; the garbage after it is one long line."""
     import io
 
     from lossctl.readers.console import lines as L
 
     blocks = L.Blocks(io.BytesIO(b"step=1 loss=0.5\n" + b"abc\r" + b"x" * (20 << 20) + b"\nstep=2 loss=0.4\n"))
-    assert b"".join(blocks) == b"step=1 loss=0.5\n\nstep=2 loss=0.4\n" and blocks.long_lines == 1
+    assert b"".join(blocks) == b"step=1 loss=0.5\nabc\n\nstep=2 loss=0.4\n" and blocks.long_lines == 1
 
 
 def test_a_100_mb_line_keeps_memory_bounded(tmp_path):

@@ -92,7 +92,8 @@ def to_filedata(res: Scan, where: str, warnings: list[str], run_prefix: str = ""
     if res.rank_duplicates:
         names = ", ".join(res.duplicated[:3]) + (", ..." if len(res.duplicated) > 3 else "")
         warnings.append(f"{where}: {res.rank_duplicates:,} points of {names} printed again for the same step "
-                        "(several ranks printing the same lines, or two lines of one step both printing it); "
+                        "(a progress bar redrawn, several ranks printing the same lines, or two lines of one step "
+                        "both printing it); "
                         "the first of each was kept")
     if not len(res.step):
         raise NotALog(where, f"no training-log lines found (console shapes read: {SHAPES})")

@@ -68,9 +68,14 @@ def detect(line: str, nums) -> Layout | None:
             key = "epoch" if desc in EPOCH_KEYS else "step"  # within an epoch when one is printed too
             found[p.start(3)], found[p.start(4)] = key, None
             counters.append((key, p.start(3), p.start(4)))
+    # on a bar's line, name=value pairs count only in a bar's postfix: the rest is prose (a warning
+    # printed onto the bar's line: "data.py:56: UserWarning: ... The batch size we found is 2")
+    posts = [(m.start(1), m.end(1)) for b in bars if (m := POSTFIX.match(line, b.end()))]
     for rx in (BRACKET, PAIR, COUNTER):
         for p in rx.finditer(line):
             if p.start(2) in found:
+                continue
+            if bars and rx is not COUNTER and not any(a <= p.start() and p.start(2) < b for a, b in posts):
                 continue
             if rx is PAIR and DURATION.match(line, p.end(2)) and is_loss_like(p.group(1)):
                 found[p.start(2)] = None  # PaddlePaddle's "batch_cost: 5.33 s": a time, not a loss
@@ -84,9 +89,7 @@ def detect(line: str, nums) -> Layout | None:
     if any(c[0] in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS for c in counters):
         # "name value" after a counter ("iter 20/500 eps 0.84"); on a bar's line only in its postfix
         # ("[55:03<00:00, 9.25s/it, loss 0.0000]"): the words before it are prose ("Fetching 2 files")
-        post = POSTFIX.match(line, bars[-1].end()) if bars else None
-        span = (post.start(1), post.end(1)) if post else (0, 0) if bars else (0, len(line))
-        for p in SPACED.finditer(line, *span):  # "loss 0.0079" after a counter ("iter 20/500")
+        for p in (m for a, b in (posts if bars else [(0, len(line))]) for m in SPACED.finditer(line, a, b)):  # "loss 0.0079" after a counter ("iter 20/500")
             if p.start(2) not in found and norm_key(p.group(1)) not in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS:
                 found[p.start(2)] = p.group(1)
                 counters.append((norm_key(p.group(1)), p.start(2), None))
@@ -116,6 +119,9 @@ def detect(line: str, nums) -> Layout | None:
         slots[epoch[1]] = "@epoch_step"  # the scanner places it among the other lines' steps
     else:
         return None
+    for p in bars:  # a bar's count that another counter stood in for is no metric
+        if not str(slots.get(p.start(3))).startswith("@"):
+            slots[p.start(3)] = None
     if not any(v and not v.startswith("@") and v != "epoch" for v in slots.values()):
         return None
     return Layout(NAME, tuple(slots.get(x.start()) for x in nums))

@@ -1,11 +1,12 @@
 """The line scanner's first stage: the bytes of a console log, bounded and cleaned.
 
-The file is read in chunks; a line longer than :data:`MAX_LINE` bytes (a dumped tensor, a
-100 MB line of garbage) is skipped while it streams past, so it never sits in memory whole nor
-reaches a regular expression; a long line rewritten with ``\\r`` (a progress bar redrawn
-over a whole epoch) keeps only its last state as it streams. What a terminal would have shown
-is then restored: of a line rewritten with ``\\r`` (tqdm, Keras' progress bar) only its final
-state is kept, ``\\b`` backspaces delete, ANSI colour codes go, and the prefixes loggers and
+The file is read in chunks. A line rewritten in place with ``\\r`` (tqdm's bar, Keras' and
+Lightning's, redrawn at every batch) is one line per state: each state is what the program
+printed at that moment, a point in time (a captured Lightning bar holds every step's loss); the
+families that want one line per epoch keep its last. A line longer than :data:`MAX_LINE` bytes
+(a dumped tensor, a 100 MB line of garbage) is skipped while it streams past, so it never sits
+in memory whole nor reaches a regular expression. Then ``\\b`` backspaces delete, ANSI colour
+codes go, and the prefixes loggers and
 launchers put before a message (``[rank0]:``, ``[1,0]<stdout>:``, timestamps, ``INFO``) are dropped;
 after a timestamp, so are tab-separated ``host:rank`` and ``module:line`` fields (OLMo's
 ``%(asctime)s\\t%(hostname)s:%(local_rank)s\\t%(name)s:%(lineno)s\\t%(levelname)s\\t``), which
@@ -27,6 +28,7 @@ PREFIX = re.compile(
     r"\[?\d{4}([-/])\d\d\1\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?"  # 2022-12-12, 2022/12/12
     r"(?:(?:\t[\w.\-<>]+:\d+)+(?=\t" + LEVEL + r"\b))?|"  # then host:rank, module:line (tabs)
     r"\[?" + LEVEL + r"\]?(?::[\w.<>]+(?=:))?:?|[-|] )[ \t]*)*")
+BARE_CR = re.compile(rb"\r(?!\n)")
 RANKS = (b"[rank", b"]<stdout>:", b"]<stderr>:", b"[default")
 
 
@@ -58,6 +60,8 @@ class Blocks:
             chunk = self.stream.read(CHUNK)
             if not chunk:
                 break
+            if b"\r" in chunk:  # each state of a redrawn line is a line (same length: byte offsets stay)
+                chunk = BARE_CR.sub(b"\n", chunk)
             if skipping:
                 nl = chunk.find(b"\n")
                 if nl < 0:
@@ -71,23 +75,17 @@ class Blocks:
             else:
                 body, carry = b"", carry + chunk
             widest, ends = extent(body)
-            if len(carry) > MAX_LINE:  # a long line still streaming: keep its last \r state, or drop it
-                tail = _last_state(carry)
-                if tail is None or len(tail) > MAX_LINE:  # one state past the limit: garbage, dropped
-                    carry, skipping = b"", True
-                    self.long_lines += 1
-                    self.first_long = self.first_long or self.lines + ends + 1
-                else:
-                    carry = tail
+            if len(carry) > MAX_LINE:  # a long line still streaming: dropped as it passes
+                carry, skipping = b"", True
+                self.long_lines += 1
+                self.first_long = self.first_long or self.lines + ends + 1
             if widest > MAX_LINE:
                 kept = []
                 for i, line in enumerate(body.split(b"\n")):
                     if len(line) > MAX_LINE:
-                        line = _last_state(line)
-                        if line is None or len(line) > MAX_LINE:
-                            self.long_lines += 1
-                            self.first_long = self.first_long or self.lines + i + 1
-                            line = b""
+                        self.long_lines += 1
+                        self.first_long = self.first_long or self.lines + i + 1
+                        line = b""
                     kept.append(line)
                 body = b"\n".join(kept)
             self.lines += ends
@@ -98,14 +96,6 @@ class Blocks:
             yield carry  # an unterminated last line (the reader decides what to do)
 
 
-def _last_state(line: bytes) -> bytes | None:
-    """A line rewritten in place with ``\\r`` (a progress bar redrawn for a whole epoch, 100 KB
-    and more): from its last ``\\r`` on, what the terminal ends up showing of it (None without
-    one). The bar's other states are not kept, as in :func:`clean`."""
-    cut = line.rfind(b"\r", 0, len(line) - 1)  # a final \r\n-style \r is no rewrite
-    return None if cut < 0 else line[cut:]
-
-
 def read_bounded(stream) -> Loaded:
     """Read ``stream`` in chunks, dropping lines longer than MAX_LINE as they pass."""
     blocks = Blocks(stream)
@@ -114,31 +104,27 @@ def read_bounded(stream) -> Loaded:
 
 
 def clean(data: bytes) -> bytes:
-    """What a terminal would show, minus colour codes (log prefixes go later, per line shape)."""
+    """Each state of a line redrawn with ``\\r`` a line, backspaces applied, colour codes gone
+    (log prefixes go later, per line shape)."""
     if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")
-    if b"\r" in data or b"\x08" in data:
-        data = b"\n".join(_final_state(line) if b"\r" in line or b"\x08" in line else line
-                           for line in data.split(b"\n"))
+        data = BARE_CR.sub(b"\n", data.replace(b"\r\n", b"\n"))
+    if b"\x08" in data:
+        data = b"\n".join(_backspaced(line) if b"\x08" in line else line for line in data.split(b"\n"))
     if b"\x1b" in data:
         data = ANSI.sub(b"", data)
     return data
 
 
-def _final_state(line: bytes) -> bytes:
-    """A line rewritten in place: its last non-blank ``\\r`` segment, backspaces applied."""
-    segments = [s for s in line.split(b"\r") if s.strip()]
-    line = segments[-1] if segments else b""
-    if b"\x08" in line:
-        out = bytearray()
-        for c in line:
-            if c == 8:
-                if out:
-                    out.pop()
-            else:
-                out.append(c)
-        line = bytes(out)
-    return line
+def _backspaced(line: bytes) -> bytes:
+    """A line with ``\\b`` backspaces applied (Keras' bar erases itself with them)."""
+    out = bytearray()
+    for c in line:
+        if c == 8:
+            if out:
+                out.pop()
+        else:
+            out.append(c)
+    return bytes(out)
 
 
 def strip_prefix(line: str) -> int:
