@@ -92,7 +92,7 @@ def _judge(view: RunView, detectors) -> list[Finding]:
             new = [f for det in judges for f in det.detect(pair_view) if (f.kind, f.metric) not in seen]
         findings += new
         by_pair += [i] * len(new)
-    if rl and view.role("reward") is not None:  # an agent: its return says whether training failed
+    if view.role("reward") is not None:  # an agent: its return says whether training failed
         with np.errstate(all="ignore"):
             for det in detectors:
                 if hasattr(det, "detect_return"):
@@ -129,7 +129,7 @@ def analyze_run(run: Run, config: Config, overrides: dict[str, str] | None = Non
         if metric and metric not in view.series:
             run.warnings.append(f"{label}: --{role.replace('_', '-')} {metric!r} is not logged in this run "
                                 f"(metrics: {', '.join(sorted(view.series)) or 'none'})")
-    if view.role("loss") is None and view.role("val_loss") is None:
+    if view.role("loss") is None and view.role("val_loss") is None and view.role("reward") is None:
         run.warnings.append(f"{label}: no loss series recognised among {', '.join(sorted(view.series))}; "
                             "name one with --loss TAG")
     if rl := objectives(view):

@@ -294,6 +294,29 @@ def test_yolov7_results_txt(tmp_path):
     assert "overfitting" in {f.kind for f in report.findings}
 
 
+def test_yolov5_before_v6_console(tmp_path):
+    """YOLOv5 v4/v5's train.py and test.py: the header "Epoch gpu_mem box obj cls total labels
+    img_size" ('%10s' * 8), each epoch's bar described by its row ('%10s' * 2 + '%10.4g' * 6), the
+    validation bar's ('%20s' + '%12s' * 6) header with Labels, P, R, mAP@.5 and its 'all' row
+    ('%20s' + '%12.3g' * 6). Rows are named as results.csv names them since v6."""
+    out = []
+    for e in range(30):
+        box, obj, cls = 0.05 / (1 + e / 4), 0.01 / (1 + e / 8), 0.0
+        out.append(("\n" + "%10s" * 8) % ("Epoch", "gpu_mem", "box", "obj", "cls", "total", "labels", "img_size") + "\n")
+        row = ("%10s" * 2 + "%10.4g" * 6) % ("%g/%g" % (e, 29), "2.92G", box, obj, cls, box + obj + cls, 12, 640)  # noqa: UP031
+        out.append("\r".join(f"{row}: {p:3d}%|{'#' * (p // 10):<10}| {n}/54 [01:25<00:01,  1.54s/it]"
+                              for n, p in ((27, 50), (54, 100))) + "\n")
+        out.append(("%20s" + "%12s" * 6) % ("Class", "Images", "Labels", "P", "R", "mAP@.5", "mAP@.5:.95")
+                   + ": 100%|##########| 27/27 [00:09<00:00,  2.9it/s]\n")
+        out.append(("%20s" + "%12.3g" * 6) % ("all", 857, 857, 0.9, 0.8, 0.5 + e / 100, 0.3 + e / 100) + "\n")
+    p = tmp_path / "train.log"
+    p.write_text("".join(out))
+    (run,) = load_runs(p).runs
+    assert points(run, "train/box_loss")[:2] == [(0, 0.05), (1, 0.04)]
+    assert points(run, "metrics/mAP@.5")[1] == (1, 0.51)
+    assert {"train/total_loss", "train/obj_loss", "train/cls_loss", "metrics/precision"} <= set(run.frame["metric"].unique())
+
+
 def test_reader_on_bytes_with_carriage_returns_and_backspaces():
     from lossctl.readers.console import read_bytes
 

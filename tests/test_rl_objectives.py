@@ -224,3 +224,19 @@ def test_a_learning_or_wandering_return_is_not_a_collapse(tmp_path, seed, wander
     rows = ppo_run(seed, collapse_at=None, wander=wander)
     report = analyze(sb3_tensorboard(tmp_path / "run", rows, np.arange(1, 301) * 2048))
     assert report.findings == []
+
+
+def test_an_agent_that_logs_only_its_return_is_judged_by_it(tmp_path):
+    """A script printing 'Episode N | Avg Reward: R | Epsilon: E' (no loss): the return is judged,
+    and no 'no loss series' warning asks for a --loss."""
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(0, 3000, 10):
+        r = (20 + 300 * min(1.0, i / 1500)) if i < 2000 else 25.0
+        lines.append(f"INFO:root:Episode {i} | Avg Reward: {r + rng.normal(0, 3):.2f} | Epsilon: {max(0.05, 1 - i / 2000):.3f}")
+    p = tmp_path / "training.log"
+    p.write_text("\n".join(lines) + "\n")
+    report = analyze(p)
+    assert report.view.roles == {"reward": "Avg Reward"}
+    assert [(f.kind, f.metric) for f in report.findings] == [("divergence", "Avg Reward")]
+    assert not any("no loss series" in w for w in report.run.warnings)

@@ -30,24 +30,28 @@ import re
 from lossctl.readers.console.base import Layout
 
 NAME = "ultralytics"
-TRAIN_HEAD = re.compile(r"^\s*Epoch\s+GPU_mem\s+((?:\S+\s+)*?)Instances\s+Size\b")
-VAL_HEAD = re.compile(r"^\s*(?:Class\s+Images\s+(?:Instances|Labels)|classes)\s+((?:[^\s:]+\s+)*[^\s:]+):?(?:\s|$)")
+# YOLOv5 before v6 printed "Epoch gpu_mem box obj cls total labels img_size" (v3: GIoU, targets)
+TRAIN_HEAD = re.compile(r"^\s*Epoch\s+(?:GPU_mem|gpu_mem)\s+((?:\S+\s+)*?)(?:Instances\s+Size|labels\s+img_size|targets\s+img_size)\b")
+# the columns run to the bar's ": " (YOLOv5's "mAP@.5:.95" holds a colon of its own)
+VAL_HEAD = re.compile(r"^\s*(?:Class\s+Images\s+(?:Instances|Labels|Targets)|classes)\s+(.*?)(?::\s|:?\s*$)")
 TRAIN_ROW = re.compile(r"^\s*\d+/\d+\s+(?:\d[\d.]*[KMGT]?|N/A)\s+\S")
 VAL_ROW = re.compile(r"^\s*all\s+\d")
-MARKER = re.compile(r"^\s*(?:Epoch\s+GPU_mem\s|\d+/\d+\s+\d[\d.]*G\s)")
+MARKER = re.compile(r"^\s*(?:Epoch\s+(?:GPU_mem|gpu_mem)\s|\d+/\d+\s+\d[\d.]*G\s)")
 GROUPS = {"box": "B", "mask": "M", "pose": "P"}
 # results.txt's 16 numbers: epoch, epochs, GPU memory, box, obj, cls, total, labels, size, then P, R,
 # mAP@.5, mAP@.5:.95 and the validation box, obj and cls losses
 LEGACY = ("@step", None, None, "train/box_loss", "train/obj_loss", "train/cls_loss", None, None, None,
           "metrics/precision", "metrics/recall", "metrics/mAP_0.5", "metrics/mAP_0.5:0.95",
           "val/box_loss", "val/obj_loss", "val/cls_loss")
+# the old header's short names, as results.csv names them since v6 (GIoU was v3's box loss)
+OLD_TERMS = {"box": "box_loss", "GIoU": "box_loss", "obj": "obj_loss", "cls": "cls_loss", "total": "total_loss"}
 PLAIN = {"p": "precision", "r": "recall", "top1_acc": "accuracy_top1", "top5_acc": "accuracy_top5"}
 
 
 def detect(line: str, nums) -> Layout | None:
     if m := TRAIN_HEAD.match(line):
         return Layout(NAME, (), kind="skip", names={"table": "train",
-                                                     "columns": [f"train/{c}" for c in m.group(1).split()]})
+                                                     "columns": [f"train/{OLD_TERMS.get(c, c)}" for c in m.group(1).split()]})
     if m := VAL_HEAD.match(line):
         return Layout(NAME, (), kind="skip", names={"table": "val", "columns": metric_names(m.group(1).split())})
     if TRAIN_ROW.match(line) and len(nums) == len(LEGACY) and ":" not in line:  # a results.txt row
