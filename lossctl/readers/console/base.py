@@ -18,8 +18,9 @@ NUMBER = (r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\d.])"
           r"|(?:nan|NaN|NAN|inf|Inf|INF|infinity|Infinity)(?![A-Za-z_]))")
 VALUE = re.compile(r"(?<![\w.])" + NUMBER)
 STEP_KEYS = {"step", "steps", "global_step", "globalstep", "global step", "iter", "iters", "iteration",
-             "iterations", "it", "update", "updates", "num_updates", "episode",  # an agent's episodes "шаг", "итерация", "步", "步数",
-             "迭代", "schritt", "étape", "etape", "paso", "passo", "ステップ"}
+             "iterations", "it", "update", "updates", "num_updates", "шаг", "итерация", "步", "步数",
+             "迭代", "schritt", "étape", "etape", "paso", "passo", "ステップ",
+             "episode"}  # an agent's episodes
 EPOCH_KEYS = {"epoch", "epochs", "эпоха", "轮", "epoche", "época", "epoca", "époque", "エポック"}
 BATCH_KEYS = {"batch", "step", "iter", "iteration", "it", "batches", "шаг", "批次"}
 
