@@ -197,13 +197,19 @@ def _judge_all(base, reports, max_regression: float) -> None:
     from lossctl.compare import judge
     from lossctl.runs import same_run
 
+    failed, judged = [], 0
     for r in reports:
         if same_run(r.run, base.run):
             continue
         try:
             r.baseline = judge(base, r, max_regression=max_regression)
+            judged += 1
         except InputError as exc:
-            _fail(str(exc))
+            failed.append((r, exc))
+    if failed and not judged:  # nothing could be judged: bad input
+        _fail(str(failed[0][1]))
+    for r, exc in failed:  # a tree's run of another kind (an agent beside networks): said, not fatal
+        r.run.warnings.append(f"not judged against the baseline: {exc}")
 
 
 def _emit(renderers, name: str, output: Path | None, width: int, *data) -> None:

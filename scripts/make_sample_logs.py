@@ -156,6 +156,18 @@ kind, plus a healthy run that must raise nothing):
     columns Keras logs for two outputs (``loss``, ``price_loss``, ``segment_loss`` and their
     ``val_`` twins, sorted).
 
+``rl_collapse_tensorboard/PPO_1/``
+    An agent learns CartPole (the classic cart-pole equations in numpy, 500-step episodes): a
+    linear softmax policy trained by a PPO-style update without clipping (10 epochs over each
+    2,048-step rollout, normalised advantages, a least-squares value baseline), whose learning
+    rate grows 5% per update (a scheduler stepped the wrong way). The return climbs from ~24 to
+    ~240 in 35 updates; as the rate grows, updates overshoot (approx_kl far above PPO's 0.01-0.02),
+    the return swings, and at update ~120 the policy turns deterministic on a losing action:
+    9-step episodes, zero gradient, and the return stays at 9 for the rest of the run. Written as
+    stable-baselines3's TensorBoard logger writes PPO (``rollout/ep_rew_mean``,
+    ``train/approx_kl``, ``train/policy_gradient_loss``, ``train/value_loss``, ...) at each
+    update's timesteps.
+
 Regenerate with ``make samples`` (which runs
 ``.venv/bin/python scripts/make_sample_logs.py sample_logs``). The output is deterministic
 apart from the TensorBoard file name and its header record, which TensorBoard's writer stamps
@@ -713,6 +725,94 @@ def long_spikes():
     return rows
 
 
+# ---------------------------------------------------------------------------------------------
+# reinforcement learning: an agent whose return collapses
+
+RL = {"rollout": 2048, "updates": 200, "epochs": 10, "lr": 1.0, "lr_growth": 1.05, "gamma": 0.99, "seed": 0}
+
+
+def cartpole_step(s: np.ndarray, a: int) -> tuple[np.ndarray, bool]:
+    """The classic cart-pole equations (gym's CartPole-v1: Euler steps of 0.02 s, a 10 N push)."""
+    g, m_cart, m_pole, half, force, tau = 9.8, 1.0, 0.1, 0.5, 10.0, 0.02
+    x, x_dot, th, th_dot = s
+    f = force if a == 1 else -force
+    c, sn = math.cos(th), math.sin(th)
+    tmp = (f + m_pole * half * th_dot**2 * sn) / (m_cart + m_pole)
+    th_acc = (g * sn - c * tmp) / (half * (4 / 3 - m_pole * c**2 / (m_cart + m_pole)))
+    x_acc = tmp - m_pole * half * th_acc * c / (m_cart + m_pole)
+    s = np.array([x + tau * x_dot, x_dot + tau * x_acc, th + tau * th_dot, th_dot + tau * th_acc])
+    return s, bool(abs(s[0]) > 2.4 or abs(s[2]) > 0.2095)
+
+
+def rl_collapse():
+    """Per update: ``(timesteps, ep_rew_mean, ep_len_mean, approx_kl, entropy_loss,
+    policy_gradient_loss, value_loss, learning_rate)``, as stable-baselines3 logs PPO."""
+    rng = np.random.default_rng(RL["seed"])
+    w, b = np.zeros((4, 2)), np.zeros(2)
+    n = RL["rollout"]
+    episodes, s, length, rows = [], rng.uniform(-0.05, 0.05, 4), 0, []
+    for update in range(RL["updates"]):
+        states, actions, done_at, logp = np.zeros((n, 4)), np.zeros(n, dtype=int), np.zeros(n, dtype=bool), np.zeros(n)
+        for t in range(n):
+            z = s @ w + b
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            a = int(rng.choice(2, p=p))
+            states[t], actions[t], logp[t] = s, a, math.log(p[a])
+            s, fell = cartpole_step(s, a)
+            length += 1
+            if fell or length >= 500:
+                episodes.append(length)
+                done_at[t], s, length = True, rng.uniform(-0.05, 0.05, 4), 0
+        ret, g = np.zeros(n), 0.0
+        for t in range(n - 1, -1, -1):  # discounted returns, cut at each episode's end
+            g = 1.0 + RL["gamma"] * g * (not done_at[t])
+            ret[t] = g
+        x = np.c_[states, np.ones(n)]
+        v = np.linalg.lstsq(x, ret, rcond=None)[0]
+        adv = ret - x @ v
+        value_loss = float(np.mean(adv**2))
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        lr = RL["lr"] * RL["lr_growth"] ** update
+        onehot = np.eye(2)[actions]
+        for _ in range(RL["epochs"]):  # PPO's epochs over the rollout, without its clipping
+            z = states @ w + b
+            p = np.exp(z - z.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            ratio = np.exp(np.log(np.maximum(p[np.arange(n), actions], 1e-300)) - logp)
+            grad = (onehot - p) * (ratio * adv)[:, None]
+            w += lr * states.T @ grad / n
+            b += lr * grad.mean(0)
+        z = states @ w + b
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        new_logp = np.log(np.maximum(p[np.arange(n), actions], 1e-300))
+        ratio = np.exp(new_logp - logp)
+        recent = episodes[-100:]  # SB3's ep_info_buffer: the last 100 episodes
+        rows.append(((update + 1) * n, float(np.mean(recent)) if recent else 0.0,
+                     float(np.mean(recent)) if recent else 0.0, float(np.mean(logp - new_logp)),
+                     float(np.mean((p * np.log(np.maximum(p, 1e-300))).sum(1))), float(-np.mean(ratio * adv)),
+                     value_loss, lr))
+    return rows
+
+
+def write_sb3_tensorboard(run_dir: Path, rows) -> Path:
+    """stable-baselines3's TensorBoard output for PPO: one event per logged key at the update's
+    ``num_timesteps``."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    tags = ["rollout/ep_rew_mean", "rollout/ep_len_mean", "train/approx_kl", "train/entropy_loss",
+            "train/policy_gradient_loss", "train/value_loss", "train/learning_rate"]
+    writer = EventFileWriter(str(run_dir))
+    for row in rows:
+        step, values = row[0], row[1:]
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=t, simple_value=v) for t, v in zip(tags, values)])
+        writer.add_event(event_pb2.Event(summary=summary, step=step, wall_time=WALL_START + step / 2000))
+    writer.close()
+    return next(run_dir.glob("events.out.tfevents.*"))
+
+
 def write_lightning_columns(run_dir: Path, header: list[str], rows, hparams) -> Path:
     """Lightning's ``metrics.csv`` with the given columns (one row per logged step)."""
     path = run_dir / "metrics.csv"
@@ -918,6 +1018,9 @@ def main(argv: list[str]) -> int:
             d = fresh_dir(sweep / f"lr={lr},seed={seed}")
             report_steps(write_lightning(d, steps, epochs, None), steps)
     two_heads_sample(out)
+    rows = rl_collapse()
+    path = write_sb3_tensorboard(fresh_dir(out / "rl_collapse_tensorboard" / "PPO_1"), rows)
+    print(f"{path}: {len(rows)} updates to {rows[-1][0]:,} timesteps, ep_rew_mean {describe([r[1] for r in rows])}")
     return 0
 
 

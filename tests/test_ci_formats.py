@@ -120,14 +120,15 @@ def test_junit_schema_levels_skips_and_baseline(tmp_path):
                            "plateau_keras", "train_val_mismatch_keras_json", "noisy_lightning",
                            "epoch_periodic_tensorboard", "nonfinite_console", "loss_imbalance_lightning",
                            "long_spikes_lightning", "two_heads_keras", "overfitting_hf_trainer/checkpoint-600",
-                           "val_labels_permuted_keras", "val_oscillating_keras_json"} | {
+                           "val_labels_permuted_keras", "val_oscillating_keras_json", "rl_collapse_tensorboard/PPO_1"} | {
         f"lr_sweep/lr={lr},seed={seed}" for lr in ("1e-3", "3e-3", "1e-2", "3e-2", "1e-1", "3e-1") for seed in (1, 2)}
     for name, s in suites.items():
         cases = {c.get("name"): c for c in s.findall("testcase")}
         kinds = [d.kind for d in DETECTORS]
         assert list(cases)[:len(kinds)] == kinds
         assert cases["noisy"].find("skipped") is not None and cases["spike"].find("skipped") is not None
-        assert ("baseline" in cases) == (name != "healthy_tensorboard")
+        # the agent logs objectives and a return: nothing to set beside the baseline's loss (a warning says so)
+        assert ("baseline" in cases) == (name not in ("healthy_tensorboard", "rl_collapse_tensorboard/PPO_1"))
     div = suites["diverging_lightning"]
     assert div.find("testcase[@name='divergence']/failure").get("type") == "divergence"
     assert div.find("testcase[@name='baseline']/failure") is not None
@@ -248,3 +249,13 @@ def test_action_step_annotates_summarises_and_propagates_the_exit_code(tmp_path)
     assert p.returncode == 0 and "✅ passed" in summary and output.endswith("exit-code=0\n")
     p, summary, output = action_step(tmp_path, "sample_logs/nope")
     assert p.returncode == 2 and "could not analyse" in summary and output.endswith("exit-code=2\n")
+
+
+def test_a_run_that_cannot_be_judged_against_the_baseline_is_said_not_fatal(tmp_path):
+    r = invoke("analyze", ROOT / "sample_logs", "--baseline", ROOT / "sample_logs" / "healthy_tensorboard",
+               "--format", "json")
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    (agent,) = [x for x in doc["runs"] if x["run"] == "rl_collapse_tensorboard/PPO_1"]
+    assert any(w.startswith("not judged against the baseline:") and "reinforcement-learning objectives" in w
+               for w in agent["warnings"])

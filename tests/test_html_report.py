@@ -120,7 +120,8 @@ def test_sample_report_draws_every_run_with_its_findings(browser, sample_report)
         assert len([c for c in charts if c.endswith("-loss")]) == len(expected["runs"]) >= 10
         for i, run in enumerate(expected["runs"]):
             c = charts[f"run-{i}-loss"]
-            losses = {run["roles"].get("loss"), run["roles"].get("val_loss")} - {None}
+            roles = run["roles"]  # an agent's plot is its return, its losses being objectives
+            losses = {roles["reward"]} if "reward" in roles else {roles.get("loss"), roles.get("val_loss")} - {None}
             shown = losses | {f["metric"] for f in run["findings"]} - {run["roles"].get("lr")}
             assert set(c["series"]) == shown, run["run"]
             assert c["uplotSeries"] == 1 + 2 * len(shown)  # x, then raw and smoothed per series

@@ -34,7 +34,8 @@ def test_load_returns_the_common_frame():
                               "plateau_keras", "train_val_mismatch_keras_json", "noisy_lightning",
                               "epoch_periodic_tensorboard", "nonfinite_console", "loss_imbalance_lightning",
                               "long_spikes_lightning", "two_heads_keras", "overfitting_hf_trainer/checkpoint-600",
-                              "val_labels_permuted_keras", "val_oscillating_keras_json"} | {
+                              "val_labels_permuted_keras", "val_oscillating_keras_json",
+                              "rl_collapse_tensorboard/PPO_1"} | {
         f"lr_sweep/lr={lr},seed={seed}" for lr in ("1e-3", "3e-3", "1e-2", "3e-2", "1e-1", "3e-1") for seed in (1, 2)}
     assert df["value"].isna().any()  # the NaN of nonfinite_tensorboard are kept
 

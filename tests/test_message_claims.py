@@ -65,6 +65,14 @@ CLAIMS: dict[str, list[tuple[str, object]]] = {
         (r"above the best", lambda e, t: e["last"] > e["best"]),
         (r"and then non-finite", lambda e, t: e["ends_nonfinite"]),
         (r"its progress", lambda e, t: e.get("ratio") is None),
+        # an agent's return (collapse.py)
+        (r"collapses", lambda e, t: e.get("objective") == "return" and e["last"] < e["best"]),
+        (r"of its gain since the start, [^ ]+, lost", lambda e, t: e.get("gained_on_start")
+         and t["min_progress_lost"] <= e["progress_lost"] < 1 and e["start_level"] < e["best"]),
+        (r"all its gain since the start, [^ ]+, lost: it ends below it",
+         lambda e, t: e.get("gained_on_start") and e["progress_lost"] >= 1 and e["last"] < e["start_level"]),
+        ((r"its level never rose above its start, [^ ]+, and ends at [^ :]+: training left the agent worse "
+          r"than it began"), lambda e, t: e.get("gained_on_start") is False and e["last"] * t["min_ratio"] <= e["start_level"]),
     ],
     "nonfinite": [
         (r"from the start of training",

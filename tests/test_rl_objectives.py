@@ -240,3 +240,13 @@ def test_an_agent_that_logs_only_its_return_is_judged_by_it(tmp_path):
     assert report.view.roles == {"reward": "Avg Reward"}
     assert [(f.kind, f.metric) for f in report.findings] == [("divergence", "Avg Reward")]
     assert not any("no loss series" in w for w in report.run.warnings)
+
+
+def test_an_agent_is_not_judged_against_a_supervised_baseline(tmp_path):
+    rows = ppo_run(0, collapse_at=None)
+    agent = analyze(sb3_tensorboard(tmp_path / "agent", rows, np.arange(1, 301) * 2048))
+    n = 200
+    points = [(tag, i, float(v)) for i in range(n) for tag, v in (("train/loss", 2.0 / (1 + i / 20)),)]
+    supervised = analyze(write_tensorboardx(tmp_path / "net", points).parent)
+    with pytest.raises(InputError, match="reinforcement-learning objectives, not a training loss"):
+        compare([supervised, agent])

@@ -30,9 +30,10 @@ BETTER = {role: better for role, _, better in JUDGED_ROLES}
 def judged_role(base, run) -> str:
     """The role both runs are judged on, or InputError naming what the run lacks."""
     objectives = set(objective_names(base.view.series))
+    theirs = set(objective_names(run.view.series))
     have = [r for r in ROLE_LABEL if base.view.role(r) is not None and base.view.roles[r] not in objectives]
     for role in have:
-        if run.view.role(role) is not None:
+        if run.view.role(role) is not None and run.view.roles[role] not in theirs:
             return role
     if not have:
         if objectives:
@@ -42,6 +43,10 @@ def judged_role(base, run) -> str:
         raise InputError(base.run.path, "the baseline has no training or validation loss to compare "
                          f"(metrics: {', '.join(sorted(base.view.series)) or 'none'}); name one with --loss")
     role = have[-1]
+    if theirs and run.view.role(role) is not None:
+        raise InputError(run.run.path, f"its losses ({', '.join(sorted(theirs))}) are reinforcement-learning "
+                         f"objectives, not a {ROLE_LABEL[role]} to compare with the baseline's "
+                         f"{base.view.roles[role]!r}")
     raise InputError(run.run.path, f"no {ROLE_LABEL[role]} to compare with the baseline's "
                      f"{base.view.roles[role]!r} (metrics: {', '.join(sorted(run.view.series)) or 'none'})")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import RunView, Series
+from lossctl.detectors.schedule import lr_context
 from lossctl.detectors.stats import diff_noise, fmt, median, percentile, robust_sigma, rolling_median
 from lossctl.roles import words
 
@@ -21,7 +22,9 @@ DOC = """
 An agent's return (a reinforcement-learning run, whose losses are judged for NaN/Inf only) is
 judged the same way with higher being better, on a linear scale: over the last
 {tail_fraction:.0%} of the run it has given back at least {min_progress_lost:.0%} of what it
-gained from its start (the first twentieth) to its best, and stayed down (severity error). The
+gained from its start (the first twentieth) to its best, and has stayed down for at least a
+tenth of the run since it last stood within a quarter of the fall of its best (a return swings
+before it falls for good; severity error). The
 gain and the fall must each exceed {noise_k} times its own noise (the largest of its
 point-to-point noise, that of its start, and its changes over a tenth of the run: a moving
 average of episodes wanders slowly, by far more than it moves from one point to the next), and
@@ -86,14 +89,12 @@ def collapse(det, run: RunView) -> list:
         return []
     if not learned and not (float(np.min(f.values)) > 0 and end * t["min_ratio"] <= start):
         return []
-    below = z[i_best:] < peak - 0.25 * drop
-    if not below.any():
+    # the collapse starts where the return last stood near its top (a return swings before it
+    # falls for good), and it must have stayed down since for at least a tenth of the run
+    top = np.flatnonzero(z[i_best:] >= peak - 0.25 * drop)
+    i_on = i_best + int(top[-1])
+    if n - 1 - i_on < max(k, 3):
         return []
-    exceed = i_best + int(np.argmax(below))
-    if float(np.mean(z[exceed:] < peak - 0.25 * drop)) < t["min_sustained"]:
-        return []
-    near = np.flatnonzero(z[i_best:exceed] >= peak - 0.05 * drop)
-    i_on = i_best + (int(near[-1]) if len(near) else 0)
     onset = int(last[i_on])
     # a collapse is sudden: three quarters of the fall within a tenth of the run (a slow wander of a
     # moving average that happens to end low takes far longer)
@@ -104,6 +105,9 @@ def collapse(det, run: RunView) -> list:
     ev = {"best": peak, "best_step": int(first[i_best]), "last": end, "start_level": start, "drop": drop,
           "onset_step": onset, "ends_nonfinite": False, "objective": "return", "gained_on_start": learned}
     ev.update(_ppo(run, ev["best_step"]))
+    lr = lr_context(run, onset)
+    if lr.get("lr_growth", 1.0) >= 2.0 and "warmup_end_step" not in lr:
+        ev["lr_growth"] = round(lr["lr_growth"], 2)
     if learned:
         ev["progress_lost"] = round(drop / (peak - start), 2)
         how = (f"{ev['progress_lost']:.0%} of its gain since the start, {fmt(start)}, lost" if ev["progress_lost"] < 1
@@ -153,16 +157,24 @@ def _ppo(run: RunView, since: int) -> dict:
 
 
 def _suggest(ev: dict, t: dict) -> list[str]:
+    """Fixes, most likely first: a learning rate that grew (the scheduler), PPO updates far too
+    large (approx_kl), then the checkpoint to keep and the usual remedies."""
     keep = (f"Keep the checkpoint from step {ev['best_step']:,} (return {fmt(ev['best'])}) and evaluate it: "
             "later checkpoints are worse" if ev["gained_on_start"] else
             "Check the reward and the environment first: an agent that only gets worse may be optimising a "
             "reward with the wrong sign or scale")
     lr = "Lower the learning rate (2-10x), or anneal it to zero over the run"
-    kl = "Limit each update: PPO's target_kl (e.g. 0.02) stops an update's epochs early; fewer epochs or a smaller clip range do the same"
-    if ev.get("approx_kl_max_after_best", 0.0) > t["ppo_kl_high"]:
-        kl = (f"{ev['approx_kl_metric']} reached {fmt(ev['approx_kl_max_after_best'])} from step {ev['best_step']:,} on, far above the "
-              "0.01-0.02 PPO keeps to: set target_kl (e.g. 0.02), lower the learning rate, or use fewer epochs per update")
-        return [kl, keep, lr]
+    kl = ("Limit each update: PPO's target_kl (e.g. 0.02) stops an update's epochs early; fewer epochs or a "
+          "smaller clip range do the same")
     value = ("With a value-based agent (DQN, SAC), update the target network more slowly and clip gradients: "
              "Q-values that blow up drag the return down")
-    return [lr, keep, kl, value]
+    out = []
+    if ev.get("lr_growth"):
+        out.append(f"The logged learning rate grew {fmt(ev['lr_growth'])}x from the start to the collapse: check the "
+                   "scheduler (a factor above 1, a schedule stepped the wrong way)")
+    if ev.get("approx_kl_max_after_best", 0.0) > t["ppo_kl_high"]:
+        out.append(f"{ev['approx_kl_metric']} reached {fmt(ev['approx_kl_max_after_best'])} from step "
+                   f"{ev['best_step']:,} on, far above the 0.01-0.02 PPO keeps to: set target_kl (e.g. 0.02), "
+                   "lower the learning rate, or use fewer epochs per update")
+    out += [keep, lr, kl, value]
+    return list(dict.fromkeys(out))[:5]

@@ -84,9 +84,13 @@ def sweep_of_rows(rows: list[Row]) -> dict:
             entry["sentence"] = sentences.no_split_sentence(entry)
         separations.append(entry)
 
-    higher = any(r.higher for r in rows)  # a sweep of agents, judged by their return
+    # a sweep of agents is judged by their return; a mixed tree's associations use the runs of
+    # its kind only (a return and a loss are not one scale)
+    judged = [r.higher for r in rows if r.role]
+    higher = bool(judged) and all(judged)
     what = "return" if higher else "loss"
-    assoc = [association(c, final, failed, higher) for c in cols]
+    same = np.array([r.higher == higher for r in rows], dtype=bool)
+    assoc = [association(c, np.where(same, final, np.nan), failed, higher) for c in cols]
     unexplained = any(s["reason"] == "no_split" for s in separations)
     lines = [s["sentence"] for s in separations if s["sentence"]]
     if too_few:
@@ -95,13 +99,13 @@ def sweep_of_rows(rows: list[Row]) -> dict:
         lines.append(f"Association with the final {what}: "
                      + "; ".join(sentences.association_sentence(a, what) for a in assoc) + ".")
 
-    ok = [i for i in order if not rows[i].failed and np.isfinite(rows[i].final)]
+    ok = [i for i in order if not rows[i].failed and np.isfinite(rows[i].final) and rows[i].higher == higher]
     best = None
     if ok:
         b = rows[ok[0]]
         best = {"run": b.run, "final": num(b.final), "metric": b.metric, "role": b.role,
                 "judged": 0, "worse": [], "sentence": None, "_index": int(ok[0])}
-    roles = {r.role for r in rows if r.role}
+    roles = {r.role for r in rows if r.role and r.higher == higher}
     return {
         "runs": n,
         "ranked_by": {"roles": sorted(roles), "final": "mean of the last 5% of the run's steps"},

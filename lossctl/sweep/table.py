@@ -59,7 +59,11 @@ def rank(rows: list[Row]) -> np.ndarray:
     Vectorised (lexsort)."""
     final = np.array([-r.final if r.higher else r.final for r in rows], dtype=np.float64)
     failed = np.array([r.failed for r in rows], dtype=bool)
-    missing = ~np.isfinite(final)
+    # a tree mixing agents with other runs ranks the others by loss, the agents after them (a
+    # return and a loss are not one scale)
+    judged = [r.higher for r in rows if r.role]
+    agents = bool(judged) and all(judged)
+    missing = ~np.isfinite(final) | np.array([r.higher != agents for r in rows], dtype=bool)
     names = np.array([r.run for r in rows], dtype=object)
     name_order = np.empty(len(rows), dtype=np.int64)
     name_order[np.argsort(names, kind="stable")] = np.arange(len(rows))
