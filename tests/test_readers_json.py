@@ -231,3 +231,30 @@ def test_catboost_training_json(tmp_path):
     # train and test logloss converge to one flat level, but the test AUC of 0.9 says the model
     # ranks its inputs: not a model that gives every input the same output
     assert report.findings == []
+
+
+def test_catboost_info_tsv_and_event_folders(tmp_path):
+    """catboost_info/ as fit() leaves it: learn_error.tsv and test_error.tsv (the same columns,
+    'iter' then each metric), time_left.tsv (not a curve), and learn/ and test/ event folders:
+    one run, each set's metrics prefixed with the set, learn/ paired with test/."""
+    d = tmp_path / "catboost_info"
+    d.mkdir()
+    n = 60
+    learn = [0.69 * (1 - i / 200) for i in range(n)]
+    test = [0.69 * (1 - i / 300) if i < 20 else 0.69 * (1 - 20 / 300) * (1 + (i - 20) / 200) for i in range(n)]
+    for name, vals in (("learn_error.tsv", learn), ("test_error.tsv", test)):
+        (d / name).write_text("iter\tLogloss\n" + "".join(f"{i}\t{v:.10g}\n" for i, v in enumerate(vals)))
+    (d / "time_left.tsv").write_text("iter\tPassed\tRemaining\n" + "".join(f"{i}\t{i * 3}\t{(n - i) * 3}\n" for i in range(n)))
+    (run,) = load_runs(d).runs
+    assert set(run.frame["metric"].unique()) == {"learn/Logloss", "test/Logloss"}
+    view = analyze_run(run, Config()).view
+    assert (view.roles["loss"], view.roles["val_loss"]) == ("learn/Logloss", "test/Logloss")
+    tbx = pytest.importorskip("tensorboardX")
+    e = tmp_path / "tb" / "catboost_info"
+    for split, vals in (("learn", learn), ("test", test)):
+        w = tbx.SummaryWriter(str(e / split))
+        for i, v in enumerate(vals):
+            w.add_scalar("RMSE", v, i)
+        w.close()
+    (run,) = load_runs(e).runs
+    assert set(run.frame["metric"].unique()) == {"learn/RMSE", "test/RMSE"}

@@ -22,8 +22,13 @@ from lossctl.storage import Blob
 
 SNIFF_BYTES = 4096
 HPARAMS = "hparams.yaml"
-SPLIT_DIRS = ("train", "validation", "val", "eval")  # Keras' TensorBoard callback: a folder per split
-KERAS_EVAL_DIRS = SPLIT_DIRS[1:]
+# a folder per split: Keras' TensorBoard callback (train/, validation/), CatBoost's (learn/, test/)
+SPLIT_DIRS = ("train", "learn", "validation", "val", "eval", "test")
+TRAIN_SPLITS = ("train", "learn")
+KERAS_EVAL_DIRS = ("validation", "val", "eval")
+# CatBoost's catboost_info/: the same metric columns per set, and the time a run took
+CATBOOST_FILES = {"learn_error.tsv": "learn", "test_error.tsv": "test"}
+NOT_CURVES = {"time_left.tsv"}
 SESSION_MAX_BYTES = 1 << 20  # an add_hparams session is a few KB: larger folders are not looked into
 ADD_SCALARS_DEPTH = 4  # add_scalars' folders: main_tag "a/b/c" and its key, below the run
 ADD_SCALARS_MAX_BYTES = 64 << 20
@@ -45,8 +50,9 @@ class FilesSource:
 
     def claim(self, listing: Listing) -> list[RunRef]:
         vis = vis_data(listing)
-        logs = [(b, r.format) for b in listing.files if (r := reader_for(b)) is not None]
+        logs = [(b, r.format) for b in listing.files if b.name not in NOT_CURVES and (r := reader_for(b)) is not None]
         renames = folder_tags(listing, {b for b, fmt in logs if fmt == "tensorboard"})
+        renames.update((b, ("split", CATBOOST_FILES[b.name])) for b, _ in logs if b.name in CATBOOST_FILES)
         logs += [(b, "tensorboard") for b in renames if b not in listing.files] + [(b, "console") for b in vis]
         if not logs and listing.target_is_file and listing.files:
             # named explicitly but no shape recognised: the console reader says which it reads
@@ -221,7 +227,7 @@ def split_dirs(listing: Listing) -> dict[Blob, str]:
         return {}
     names = {listing.store.basename(d): d for d in listing.dirs}
     chosen = [n for n in SPLIT_DIRS if n in names]
-    if "train" not in chosen or len(chosen) < 2:
+    if not set(chosen) & set(TRAIN_SPLITS) or len(chosen) < 2:
         return {}
     out = {}
     for name in chosen:
