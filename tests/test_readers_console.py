@@ -317,6 +317,20 @@ def test_yolov5_before_v6_console(tmp_path):
     assert {"train/total_loss", "train/obj_loss", "train/cls_loss", "metrics/precision"} <= set(run.frame["metric"].unique())
 
 
+def test_a_log_that_starts_with_a_hole_of_zeros_is_read(tmp_path):
+    """A log truncated (`> train.log`) while its writer kept its offset starts with a run of zero
+    bytes, the first line fused to it (a public run: 11,363 of them): text all the same."""
+    lines = "".join(f"step {s:5d} | loss {4.5 - s / 1000:.4f} | lr 3.00e-04\n" for s in range(700, 3600, 100))
+    p = tmp_path / "training.log"
+    p.write_bytes(b"\x00" * 11363 + lines.encode())
+    (run,) = load_runs(tmp_path).runs
+    assert [s for s, _ in points(run, "loss")] == list(range(700, 3600, 100))
+    from lossctl.readers.console import is_binary
+
+    assert not is_binary(b"\x00" * 11363 + lines.encode())
+    assert is_binary(b"step 1 loss 0.5\n" + bytes(range(8)) * 200)  # zeros scattered in data: binary
+
+
 def test_reader_on_bytes_with_carriage_returns_and_backspaces():
     from lossctl.readers.console import read_bytes
 

@@ -43,8 +43,10 @@ HEAD = 65536  # bytes looked at to tell a text log from binary data
 
 
 def is_binary(head: bytes) -> bool:
-    if b"\x00" in head:
-        return True
+    if b"\x00" in head:  # zeros in runs are a hole (a log truncated while its writer went on), not data
+        head = L.NUL_RUN.sub(b"", head)
+        if b"\x00" in head:
+            return True
     sample = head[:4096]
     ctrl = sum(sample.count(bytes([c])) for c in range(32) if c not in (9, 10, 13, 8, 27, 12))
     return ctrl > max(8, len(sample) // 50)

@@ -29,6 +29,7 @@ PREFIX = re.compile(
     r"(?:(?:\t[\w.\-<>]+:\d+)+(?=\t" + LEVEL + r"\b))?|"  # then host:rank, module:line (tabs)
     r"\[?" + LEVEL + r"\]?(?::[\w.<>]+(?=:))?:?|[-|] )[ \t]*)*")
 BARE_CR = re.compile(rb"\r(?!\n)")
+NUL_RUN = re.compile(rb"\x00{8,}")
 RANKS = (b"[rank", b"]<stdout>:", b"]<stderr>:", b"[default")
 
 
@@ -104,8 +105,11 @@ def read_bounded(stream) -> Loaded:
 
 
 def clean(data: bytes) -> bytes:
-    """Each state of a line redrawn with ``\\r`` a line, backspaces applied, colour codes gone
-    (log prefixes go later, per line shape)."""
+    """Each state of a line redrawn with ``\\r`` a line, backspaces applied, colour codes gone,
+    runs of zero bytes dropped (the hole a log truncated under a running writer starts with; log
+    prefixes go later, per line shape)."""
+    if b"\x00" in data:
+        data = NUL_RUN.sub(b"", data)
     if b"\r" in data:
         data = BARE_CR.sub(b"\n", data.replace(b"\r\n", b"\n"))
     if b"\x08" in data:
