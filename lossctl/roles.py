@@ -66,17 +66,26 @@ def is_loss_like(name: str) -> bool:
             or bool(YOLO_TERMS & set(ws) and YOLO_HEADS & set(ws)))
 
 
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _rl_words(name: str) -> list[str]:
+    """The words of a name, CamelCase split too (rllab's and baselines' ``SurrogateLoss``,
+    ``RawAverageReturn``, ``EpRewMean``): for the reinforcement-learning checks only."""
+    return words(_CAMEL.sub(" ", name))
+
+
 def is_objective(name: str) -> bool:
     """A loss-like series that is a reinforcement-learning (or adversarial critic) objective by
     its name: ``actor_loss``, ``train/value_loss``, ``qf1_loss``, ``policy_gradient_loss``."""
-    ws = words(name)  # qf1, qf2: the critics of SAC and TD3 (not q0..q3: a diffusion loss by quartile)
+    ws = _rl_words(name)  # qf1, qf2: the critics of SAC and TD3 (not q0..q3: a diffusion loss by quartile)
     return is_loss_like(name) and bool(OBJECTIVE_WORDS & {*ws, *(w.rstrip("0123456789") for w in ws if w[:2] == "qf")})
 
 
 def _reward_words(name: str) -> set[str]:
     """The reward words of an agent's return's name (not a preference model's reward, nor a loss
     of predicting rewards: a world model's reward_loss)."""
-    ws = set(words(name))
+    ws = set(_rl_words(name))
     return set() if ws & PREFERENCE_WORDS or is_loss_like(name) else ws & REWARD_WORDS
 
 

@@ -33,7 +33,7 @@ def analyze(path):
 
 def test_objectives_by_name():
     rl = ["actor_loss", "Critic loss", "train/value_loss", "train/policy_gradient_loss", "train/entropy_loss",
-          "qf1_loss", "td_loss", "losses/policy_loss", "pg_loss", "ppo/loss/value"]
+          "qf1_loss", "td_loss", "losses/policy_loss", "pg_loss", "ppo/loss/value", "SurrogateLoss"]  # rllab
     supervised = ["loss", "train_loss", "val_loss", "train/CrossEntropyLoss", "cross_entropy_loss", "vq_loss",
                   "loss_cls", "d_loss", "kl_loss", "loss_q0", "loss_q3"]  # improved-diffusion's quartiles
     assert [n for n in rl if not is_objective(n)] == []
@@ -44,6 +44,7 @@ def test_rewards_make_a_reinforcement_learning_run_but_not_dpo():
     assert logs_rewards(["train/loss", "rollout/ep_rew_mean"])  # stable-baselines3
     assert logs_rewards(["losses/value_loss", "charts/episodic_return"])  # CleanRL
     assert logs_rewards(["Loss", "Avg Reward (100)"])
+    assert logs_rewards(["SurrogateLoss", "RawAverageReturn"]) and logs_rewards(["EpRewMean"])  # rllab, baselines
     assert not logs_rewards(["loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies"])  # TRL DPO
     assert not logs_rewards(["loss", "eval_accuracy"])
 
