@@ -89,7 +89,8 @@ def detect(line: str, nums) -> Layout | None:
     if any(c[0] in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS for c in counters):
         # "name value" after a counter ("iter 20/500 eps 0.84"); on a bar's line only in its postfix
         # ("[55:03<00:00, 9.25s/it, loss 0.0000]"): the words before it are prose ("Fetching 2 files")
-        for p in (m for a, b in (posts if bars else [(0, len(line))]) for m in SPACED.finditer(line, a, b)):  # "loss 0.0079" after a counter ("iter 20/500")
+        spans = posts if bars else [(0, len(line))]
+        for p in (m for a, b in spans for m in SPACED.finditer(line, a, b)):
             if p.start(2) not in found and norm_key(p.group(1)) not in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS:
                 found[p.start(2)] = p.group(1)
                 counters.append((norm_key(p.group(1)), p.start(2), None))
