@@ -488,3 +488,109 @@ def fairseq_json(loss: list[float], every: int = 100, per_epoch: int = 400, hydr
             rows.append({"step": n, "valid_loss": float(g(val)), "valid_nll_loss": float(g(val * 0.9)),
                          "valid_ppl": float(g(2 ** (val * 0.9), 2))})
     return "2022-06-06 09:18:00 | INFO | fairseq_cli.train | task: TranslationTask\n" + "".join(out), csv_of(rows)
+
+
+def transfer_tutorial(train: list[float], val: list[float]):
+    """PyTorch's transfer-learning tutorial (``train_model``, copied into many repositories):
+    ``print(f'Epoch {epoch}/{num_epochs - 1}')``, ``print('-' * 10)``, then per phase
+    ``print(f'{phase} Loss: {epoch_loss:.4f} Acc: {epoch_acc:.4f}')`` and ``print()``; at the end
+    ``Training complete in ..`` and ``Best val Acc: {best_acc:4f}``. The heading's epoch is the step
+    of the lines under it, and ``Acc`` is the accuracy of the phase the line starts with."""
+    out, rows = [], []
+    n = len(train)
+    for e, (t, v) in enumerate(zip(train, val)):
+        out += [f"Epoch {e}/{n - 1}\n", "-" * 10 + "\n"]
+        for phase, loss in (("train", t), ("val", v)):
+            acc = 0.5 + 0.4 * e / n + (0.01 if phase == "val" else 0.0)
+            out.append(f"{phase} Loss: {loss:.4f} Acc: {acc:.4f}\n")
+            rows.append({"step": e, f"{phase} Loss": float(f"{loss:.4f}"), f"{phase} Acc": float(f"{acc:.4f}")})
+        out.append("\n")
+    out += [f"Training complete in {1:.0f}m {37:.0f}s\n", f"Best val Acc: {0.93:4f}\n"]
+    return "".join(out), csv_of(rows)
+
+
+def mnist_example(loss_per_epoch: list[list[float]], test: list[float], n: int = 60000, batch: int = 64,
+                  log_interval: int = 10):
+    """pytorch/examples mnist/main.py: ``print('Train Epoch: {} [{}/{} ({:.0f}%)]\\tLoss: {:.6f}'
+    .format(epoch, batch_idx * len(data), len(train_loader.dataset), 100. * batch_idx /
+    len(train_loader), loss.item()))`` every ``log_interval`` batches (epochs from 1), then
+    ``print('\\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\\n'.format(...))``: the
+    step is the examples seen, the test line sits at the last training line before it."""
+    batches = -(-n // batch)
+    out, rows = [], []
+    for e, (losses, t) in enumerate(zip(loss_per_epoch, test), start=1):
+        for b in range(0, batches, log_interval):
+            v = losses[b]
+            out.append("Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}\n".format(e, b * batch, n, 100. * b / batches, v))
+            rows.append({"step": (e - 1) * n + b * batch, "Loss": float(f"{v:.6f}")})
+        correct = 9000 + 100 * e
+        out.append("\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n\n".format(
+            t, correct, 10000, 100. * correct / 10000))
+        rows.append({"step": rows[-1]["step"], "Test Average loss": float(f"{t:.4f}"), "Test Accuracy": float(correct)})
+    return "".join(out), csv_of(rows)
+
+
+def maniskill_ppo(returns: list[float], num_envs: int = 512, num_steps: int = 50, eval_freq: int = 5):
+    """ManiSkill's examples/baselines/ppo/ppo.py: ``print(f"Epoch: {iteration}, global_step={global_step}")``
+    at each iteration, every ``eval_freq`` iterations ``Evaluating``, ``Evaluated {n} steps
+    resulting in {k} episodes`` and ``print(f"eval_{k}_mean={mean}")`` per episode statistic (a
+    0-d tensor formats as its float), and ``model saved to ..``; the arguments are printed first
+    (``args.num_iterations=.. args.num_envs=..``, read as no curve: nothing has a step yet)."""
+    out = ["####\n", f"args.num_iterations={len(returns)} args.num_envs={num_envs} args.num_eval_envs=8\n",
+           f"args.minibatch_size=800 args.batch_size={num_envs * num_steps} args.update_epochs=4\n", "####\n"]
+    rows = []
+    global_step = 0
+    for it, r in enumerate(returns, start=1):
+        out.append(f"Epoch: {it}, global_step={global_step}\n")
+        if it % eval_freq == 1:
+            out += ["Evaluating\n", "Evaluated 400 steps resulting in 8 episodes\n"]
+            stats = {"success_once": min(1.0, r / 40), "return": r, "episode_len": 50.0, "reward": r / 50}
+            for k, v in stats.items():
+                out.append(f"eval_{k}_mean={v}\n")
+            rows.append({"step": global_step, **{f"eval_{k}_mean": v for k, v in stats.items()}})
+            out.append(f"model saved to runs/PushCube-v1__ppo__1__1744899549/ckpt_{it}.pt\n")
+        global_step += num_envs * num_steps
+    return "".join(out), csv_of(rows)
+
+
+def epoch_heading_batches(loss_per_epoch: list[list[float]]):
+    """``print(f"Epoch {epoch}")`` and then ``print(f"loss: {loss.item():.4f}")`` at every batch,
+    ``print(f"val_loss: {val:.4f}")`` after each epoch: the loss lines have no counter and many
+    sit under one heading, so the lines are counted in the order printed."""
+    out, rows = [], []
+    n = 0
+    for e, losses in enumerate(loss_per_epoch, start=1):
+        out.append(f"Epoch {e}\n")
+        for v in losses:
+            out.append(f"loss: {v:.4f}\n")
+            rows.append({"step": n, "loss": float(f"{v:.4f}")})
+            n += 1
+        val = losses[-1] * 1.1
+        out.append(f"val_loss: {val:.4f}\n")
+        rows.append({"step": n, "val_loss": float(f"{val:.4f}")})
+        n += 1
+    return "".join(out), csv_of(rows)
+
+
+def mxnet_fit(loss_per_epoch: list[list[float]], val: list[float], frequent: int = 20, auto_reset: bool = True):
+    """MXNet ``Module.fit`` under ``logging.basicConfig(level=logging.INFO)``: the Speedometer's
+    ``'Epoch[%d] Batch [%d-%d]\\tSpeed: %.2f samples/sec' + '\\t%s=%f' * len(name_value)`` every
+    ``frequent`` batches (``[0-%d]`` without ``auto_reset``), then ``'Epoch[%d] Train-%s=%f'``,
+    ``'Epoch[%d] Time cost=%.3f'`` and ``'Epoch[%d] Validation-%s=%f'``; epochs from 0, the global
+    step epoch x batches + batch."""
+    out, rows = [], []
+    total = len(loss_per_epoch[0])
+    for e, losses in enumerate(loss_per_epoch):
+        for count in range(frequent, total + 1, frequent):
+            v = losses[count - 1]
+            window = "Batch [%d-%d]" % (count - frequent, count) if auto_reset else "Batch [0-%d]" % count
+            out.append("INFO:root:" + ("Epoch[%d] " % e) + window + "\tSpeed: %.2f samples/sec" % 412.05
+                       + "\t%s=%f\t%s=%f" % ("accuracy", 0.5 + 0.01 * e, "cross-entropy", v) + "\n")
+            rows.append({"step": e * total + count, "accuracy": float("%f" % (0.5 + 0.01 * e)),
+                         "cross-entropy": float("%f" % v)})
+        out.append("INFO:root:Epoch[%d] Train-%s=%f\n" % (e, "cross-entropy", losses[-1]))
+        out.append("INFO:root:Epoch[%d] Time cost=%.3f\n" % (e, 21.352))
+        out.append("INFO:root:Epoch[%d] Validation-%s=%f\n" % (e, "cross-entropy", val[e]))
+        rows.append({"step": e * total + total // frequent * frequent, "Train-cross-entropy": float("%f" % losses[-1]),
+                     "Validation-cross-entropy": float("%f" % val[e])})
+    return "".join(out), csv_of(rows)

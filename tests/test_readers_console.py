@@ -79,6 +79,19 @@ SHAPES = {
     "fairseq_json_hydra": (lambda: C.fairseq_json(C.curve(2000, diverge_at=1400), hydra=True), ["loss", "valid_ppl"]),
     "repeated_names": (lambda: C.repeated_names(C.curve(30), C.curve(30, diverge_at=20)),
                        ["Train Loss", "Val Loss", "Token Acc", "Val Token Acc"]),
+    "transfer_tutorial": (lambda: C.transfer_tutorial(C.curve(30), C.curve(30, diverge_at=20)),
+                          ["train Loss", "train Acc", "val Loss", "val Acc"]),
+    "mnist_example": (lambda: C.mnist_example([C.curve(3000)[i * 938:] for i in range(3)], [0.09, 0.06, 0.05]),
+                      ["Loss", "Test Average loss", "Test Accuracy"]),
+    "maniskill_ppo": (lambda: C.maniskill_ppo([2.0 + 30 * (1 - math.exp(-i / 40)) for i in range(200)]),
+                      ["eval_return_mean", "eval_success_once_mean"]),
+    "mxnet_fit": (lambda: C.mxnet_fit([C.curve(2000)[i * 200:(i + 1) * 200] for i in range(10)],
+                                      C.curve(10, diverge_at=6)),
+                  ["cross-entropy", "accuracy", "Train-cross-entropy", "Validation-cross-entropy"]),
+    "mxnet_fit_no_reset": (lambda: C.mxnet_fit([C.curve(2000)[i * 200:(i + 1) * 200] for i in range(10)],
+                                               C.curve(10), auto_reset=False), ["cross-entropy"]),
+    "epoch_heading_batches": (lambda: C.epoch_heading_batches([C.curve(300)[i * 100:i * 100 + 60] for i in range(3)]),
+                              ["loss", "val_loss"]),
 }
 
 
@@ -531,3 +544,48 @@ def test_an_epoch_and_a_global_step_stay_global(tmp_path):
     p.write_text("".join(f"epoch {s // 100} step {s} loss={1 / s:.4f}\n" for s in range(10, 1000, 10)))
     (run,) = load_runs(p).runs
     assert [s for s, _ in points(run, "loss")] == list(range(10, 1000, 10))
+
+
+@pytest.mark.parametrize("shape", ["transfer_tutorial", "mnist_example", "maniskill_ppo", "epoch_heading_batches"])
+def test_lines_without_a_step_are_read_at_the_step_above_them_and_nothing_else_is(tmp_path, shape):
+    """Lines without a counter take the step of the line above that has one (the heading
+    ``Epoch 3/24``, a training line): the metrics are exactly the CSV twin's, so neither the
+    arguments printed before the first step nor a remark printed once (``Best val Acc: ..``) is
+    read as a curve."""
+    console, csv = SHAPES[shape][0]()
+    a, b = both(tmp_path, console, csv)
+    assert set(a.frame["metric"].astype(str)) == set(b.frame["metric"].astype(str))
+    assert len(a.frame) == len(b.frame)
+
+
+def test_a_plain_line_without_a_step_is_read_only_under_a_heading(tmp_path):
+    """``saved best model (val_loss=0.31)`` between lines that each print their epoch is a
+    remark, not a second validation curve; ``Epoch 3`` alone on a line followed by such lines is
+    a heading, and they are read under it."""
+    remarks = "".join(f"Epoch {e + 1}/40 - Train Loss: {1 / (e + 1):.4f}\n  saved best model (val_loss={1 / (e + 1):.4f})\n"
+                      for e in range(40))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "train.log").write_text(remarks)
+    (run,) = load_runs(tmp_path / "a").runs
+    assert set(run.frame["metric"].astype(str)) == {"Train Loss"}
+    headed = "".join(f"Epoch {e + 1}/40\nTrain Loss: {1 / (e + 1):.4f}\nsaved best model (val_loss={1 / (e + 1):.4f})\n"
+                     for e in range(40))
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "train.log").write_text(headed)
+    (run,) = load_runs(tmp_path / "b").runs
+    assert set(run.frame["metric"].astype(str)) == {"Train Loss", "val_loss"}
+    assert run.frame.groupby("metric", observed=True)["step"].max().tolist() == [40, 40]
+
+
+def test_a_log_without_line_breaks_is_not_called_empty(tmp_path):
+    """VoxelNet's train.txt, written without a newline: 2.7 MB on one line, every record of it
+    over the line limit. The message says so (it said "empty file")."""
+    p = tmp_path / "train.txt"
+    p.write_text("".join(f"train: {i} @ epoch:1/2 loss: {1 / i:.4f} reg_loss: 0.5 batch time: 0.1 "
+                         for i in range(1, 4000)))
+    with pytest.raises(Exception) as err:
+        reader.read(p)
+    assert "longer than 64 KiB" in str(err.value) and "empty" not in str(err.value)
+    (tmp_path / "empty.log").write_text("\n\n")
+    with pytest.raises(Exception, match="empty file"):
+        reader.read(tmp_path / "empty.log")

@@ -162,13 +162,13 @@ class ConsoleReader:
                 start = head[0][:HEAD] if head and len(head[0]) >= HEAD else b"".join(head)[:HEAD]
                 if not start or is_binary(start):
                     if all(b.isspace() for b in itertools.chain(head, rest)):
-                        raise NotALog(where, "empty file")
+                        raise NotALog(where, _nothing(blocks))
                     raise NotALog(where, "binary data, not a text log")
                 try:
                     data = read_blocks(watched(itertools.chain(head, rest)), where)
                 except NotALog:
                     if blank:
-                        raise NotALog(where, "empty file") from None
+                        raise NotALog(where, _nothing(blocks)) from None
                     raise
         except OSError as exc:
             raise cannot_read(path, exc) from None
@@ -179,6 +179,15 @@ class ConsoleReader:
             name = path.name
             data.frame["run"] = data.frame["run"].cat.rename_categories(lambda c: f"{name}:{c}")
         return data
+
+
+def _nothing(blocks: L.Blocks) -> str:
+    """Why a file gave no line to read: it is empty, or every line was too long to be one."""
+    if not blocks.long_lines:
+        return "empty file"
+    return (f"no line to read: {blocks.long_lines:,} line{'s' * (blocks.long_lines > 1)} longer than "
+            f"{L.MAX_LINE // 1024} KiB skipped, and nothing else (a log of records not separated by line "
+            "breaks is not read)")
 
 
 def _has_points(data: bytes) -> bool:

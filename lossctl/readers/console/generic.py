@@ -10,7 +10,12 @@
     iter 20/500 eps 0.84 loss 0.0079 vs-random 0.667    and, after such a counter, ``name value`` pairs
     Epoch: [0][ 10/5005]  Time  0.123 ( 0.456)  Loss 6.9077e+00 (6.9088e+00)  Acc@1   0.00 (  0.10)
     Train: 0 [  10/1251 (  1%)]  Loss: 6.91 (6.93)  Time: 0.312s,  3282.05/s  LR: 1.000e-03
-                                           PyTorch's ImageNet example, timm: an epoch and its batch
+    Train Epoch: 1 [640/60000 (1%)]	Loss: 2.30      PyTorch's ImageNet and MNIST examples, timm: an
+                                           epoch and its batch (or its examples seen)
+    Epoch 3/24                             a step on a line of its own, and below it lines
+    train Loss: 0.51 Acc: 0.83             without one (PyTorch's transfer-learning tutorial);
+    Test set: Average loss: 0.03, Accuracy: 9898/10000 (99%)    a line starting with a split
+                                           word is about that split (the MNIST example's test)
 
 Counters within an epoch give ``step = (epoch - 1) * total + batch`` when epochs count from 1
 as printed (``epoch * total + batch`` when the file shows an epoch 0), batches as printed.
@@ -22,6 +27,9 @@ the split word of the name before it (``Val Acc``).
 from __future__ import annotations
 
 import re
+
+import numpy as np
+import pandas as pd
 
 from lossctl.readers.console.base import BATCH_KEYS, EPOCH_KEYS, NUMBER, STEP_KEYS, Layout, norm_key
 from lossctl.roles import is_loss_like
@@ -36,7 +44,7 @@ MARKER = re.compile(r"(?i)\b(?:step|iter|iteration|epoch)\b\s*[=:\[]|^Train: \d"
 # an epoch and the batch within it, written by two libraries' progress lines: PyTorch's ImageNet
 # example's ProgressMeter ("Epoch: [3][ 10/5005]", copied into many repositories) and timm's
 # train.py ("Train: 3 [  10/1251 (  1%)]")
-EPOCH_BATCH = re.compile(rf"(?i)(?<![\w.])(?:epoch\s*:\s*\[\s*{N}\s*\]|train\s*:\s*{N})\s*"
+EPOCH_BATCH = re.compile(rf"(?i)(?<![\w.])(?:epoch\s*:\s*\[\s*{N}\s*\]|train(?:\s+epoch)?\s*:\s*{N})\s*"
                          rf"\[\s*{N}\s*/\s*{N}\s*(?:\(\s*{N}\s*%\s*\))?\s*\]")
 _COUNTER_WORDS = sorted({k for k in STEP_KEYS | EPOCH_KEYS | BATCH_KEYS if " " not in k}, key=len, reverse=True)
 COUNTER = re.compile(rf"(?i)(?<![\w.])({'|'.join(map(re.escape, _COUNTER_WORDS))})\s+{N}(?:\s*/\s*{N})?(?![\w.])")
@@ -45,7 +53,10 @@ SPACED = re.compile(rf"(?<![\w.\-])({WORD})\s+{N}(?![\w.%/])")
 BAR = re.compile(rf"(?:({WORD}(?: {WORD}){{0,3}})\s*:\s*)?(\d{{1,3}})%\|[^|\n]*\|\s*(\d+)/(\d+)")
 POSTFIX = re.compile(r"\s*\[([^\]]*)\]")  # the bar's "[elapsed<remaining, rate, postfix]"
 DURATION = re.compile(r" ?(?:s|sec|secs|ms|min)\b")  # a value printed with a time unit
+CLOCK = re.compile(r"(?::\d\d){1,2}(?:\.\d+)?(?![\d.])")  # the rest of an h:mm:ss time
 SPLIT_WORDS = ("train", "training", "val", "valid", "validation", "eval", "test", "dev")
+LEADING_SPLIT = re.compile(r"(?i)^\s*(" + "|".join(SPLIT_WORDS) + r")(?=\s|:)")  # not train.py
+MIN_CARRIED = 3  # steps at which a shape without a counter is printed, for a curve
 
 
 def detect(line: str, nums) -> Layout | None:
@@ -80,6 +91,9 @@ def detect(line: str, nums) -> Layout | None:
             if rx is PAIR and DURATION.match(line, p.end(2)) and is_loss_like(p.group(1)):
                 found[p.start(2)] = None  # PaddlePaddle's "batch_cost: 5.33 s": a time, not a loss
                 continue
+            if clock := CLOCK.match(line, p.end(2)):  # "eta: 0:01:49", "Total time: 0:13:11": a duration
+                found.update({n.start(): None for n in nums if p.start(2) <= n.start() < clock.end()})
+                continue
             key = p.group(1).strip()
             total = p.start(3) if p.group(3) is not None else None
             found[p.start(2)] = key
@@ -94,8 +108,8 @@ def detect(line: str, nums) -> Layout | None:
             if p.start(2) not in found and norm_key(p.group(1)) not in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS:
                 found[p.start(2)] = p.group(1)
                 counters.append((norm_key(p.group(1)), p.start(2), None))
-    if len(found) < 2:
-        return None
+    if not any(c[0] in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS for c in counters):
+        return _carried(line, found, nums)
     _name_repeats(found)
     slots = {i: k for i, k in found.items()}
     epoch = next((c for c in counters if c[0] in EPOCH_KEYS), None)
@@ -123,11 +137,60 @@ def detect(line: str, nums) -> Layout | None:
     for p in bars:  # a bar's count that another counter stood in for is no metric
         if not str(slots.get(p.start(3))).startswith("@"):
             slots[p.start(3)] = None
+    kind = "record"
     if not any(v and not v.startswith("@") and v != "epoch" for v in slots.values()):
-        return None
-    return Layout(NAME, tuple(slots.get(x.start()) for x in nums))
+        kind = "head"  # a step on a line of its own ("Epoch 3/25"): the lines below it are at it
+    return Layout(NAME, tuple(slots.get(x.start()) for x in nums), kind=kind)
 
 
+def _carried(line: str, found: dict[int, str | None], nums) -> Layout | None:
+    """A line of ``name: value`` pairs without a counter (``val Loss: 0.21 Acc: 0.93``): its
+    points are at the step of the line with a step before it. A line that starts with a split
+    word (``Test set: Average loss: ..``) is about that split: its names take the word."""
+    names = {pos: k for pos, k in found.items() if k is not None}
+    if not names or any(norm_key(k) in SPLIT_WORDS for k in names.values()):
+        return None  # "Test:  [20/79]  loss: ..": an evaluation's progress, not its result
+    split = LEADING_SPLIT.match(line)
+    if split:
+        names = {pos: k if set(norm_key(k).replace("_", " ").split()) & set(SPLIT_WORDS) else f"{split.group(1)} {k}"
+                 for pos, k in names.items()}
+    return Layout(NAME, tuple(names.get(x.start()) for x in nums), kind="carry_step",
+                  names={"split": bool(split)})
+
+
+def readable(groups: list) -> list:
+    """The groups read from a log of hand-written shapes. Lines without a counter (see
+    :func:`_carried`) are read under a step printed on a line of its own, the heading of a block
+    (``Epoch 3/25``, then ``train Loss: .. Acc: ..``), in a log whose other lines print no step;
+    a line that starts with a split word is also read after a line with a step (the MNIST
+    example's ``Test set: Average loss: ..`` after its ``Train Epoch: ..`` lines). In a log whose
+    metric lines print their step, a heading is a remark (``[Step 10] Debug info:``)."""
+    records = any(g.layout.kind == "record" for g in groups)
+    return [g for g in groups if not (records and g.layout.kind == "head")
+            and (g.layout.kind != "carry_step" or not records or g.layout.names.get("split"))]
+
+
+def carried_steps(st: np.ndarray, carry: np.ndarray, head: np.ndarray, layout_of: np.ndarray) -> np.ndarray:
+    """The steps of lines without a counter (``carry``; records in the order written): each at
+    the step of the line before it that has one (NaN before any such: a preamble, not read).
+    When only headings (``head``) have a step and one shape is printed again and again under
+    most of them (``Epoch 3``, then a ``loss: ..`` line per batch), the lines are counted in the
+    order printed, as lines that print only their epoch are."""
+    steps = pd.Series(np.where(carry, np.nan, st)).ffill().to_numpy()
+    block = np.cumsum(~carry)  # a line with a step opens a block
+    k = np.flatnonzero(carry & (block > 0))
+    if len(k) and (head | carry).all():
+        most = pd.Series(k).groupby([block[k], layout_of[k]]).size().groupby(level=0).max()
+        if (most > 1).mean() > 0.5:
+            steps = np.where(block > 0, np.cumsum(carry & (block > 0)) - 1, np.nan)
+    # a shape printed at fewer than MIN_CARRIED steps is a remark (``Best val Acc: 0.95``, an
+    # error every rank prints once), not a curve
+    at = np.flatnonzero(carry & np.isfinite(steps))
+    if len(at):
+        seen = pd.Series(steps[at]).groupby(layout_of[at]).nunique()
+        few = seen.index[seen < MIN_CARRIED].to_numpy()
+        steps = np.where(carry & np.isin(layout_of, few), np.nan, steps)
+    return np.where(carry, steps, st)
 def _name_repeats(found: dict[int, str | None]) -> None:
     """A name printed again in the line takes the split word (``val``, ``test``, ...) of the
     nearest name before it that has one: ``Val Loss: .. | Token Acc: ..`` is ``Val Token Acc``."""

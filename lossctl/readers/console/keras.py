@@ -30,7 +30,8 @@ MARKER = re.compile(r" - [A-Za-z_][\w./-]*: \S")
 
 def detect(line: str, nums) -> Layout | None:
     if HEADER.match(line):
-        return Layout(NAME, ("@epoch", "@epochs"), kind="keras_epoch")
+        # alone, a hand-written loop's heading (``print(f"Epoch {epoch}/{num_epochs - 1}")``)
+        return Layout(NAME, ("@epoch", "@epochs"), kind="keras_epoch", activates=False)
     if not PROGRESS.match(line):
         return None
     pairs = {m.start(2): m.group(1) for m in PAIR.finditer(line)}

@@ -29,6 +29,7 @@ from lossctl.readers.console import (
     keras,
     llmc,
     megatron,
+    mxnet,
     nanogpt,
     olmo,
     openmmlab,
@@ -40,10 +41,10 @@ from lossctl.readers.console.base import Layout, named_columns, numbers
 from lossctl.readers.console.lines import strip_prefix
 
 FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, fairseq, olmo, sb3,
-            pix2pix, boosting, jsonlines]  # a tool's own shapes
+            pix2pix, boosting, mxnet, jsonlines]  # a tool's own shapes
 SHAPES = ("Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, OpenMMLab text logs, "
           "Ultralytics YOLO tables, fairseq JSON logs, OLMo step records, stable-baselines3 tables, "
-          "pix2pix/CycleGAN loss logs, XGBoost and LightGBM evaluation lines, JSON lines, key=value lines with a step")
+          "pix2pix/CycleGAN loss logs, XGBoost and LightGBM evaluation lines, MXNet Speedometer lines, JSON lines, key=value lines with a step")
 RESOLVE = [f for f in FAMILIES if hasattr(f, "resolve")]  # families that place their lines at the end
 SHOWN = [f for f in FAMILIES if hasattr(f, "shown")]  # families whose lines tell the tool only together
 
@@ -175,6 +176,9 @@ class Scanner:
             rows = order[bounds[j]:bounds[j + 1]]
             if sk.layout is not None:
                 self.groups += _read_group(layout, rows, lines, rep, self.out, base)
+                if sk.generic is not None and not self.active:  # a plain shape: also a hand-written one
+                    self.generic += _read_group(sk.generic, rows, lines, _rep(sk.generic, lines[i]),
+                                                self.generic_out, base)
             else:
                 self.generic += _read_group(layout, rows, lines, rep, self.generic_out, base)
         if self.active:
@@ -187,7 +191,7 @@ class Scanner:
                 self.headers[got[0].names["table"]] = got[0].names["columns"]
             else:
                 got = (named_columns(got[0], self.headers.get(got[0].names["table"])), *got[1:])
-        gen = (None,) if got[0] is not None else classify(line, [generic])
+        gen = (None,) if got[0] is not None and got[0].activates else classify(line, [generic])
         text = _text(line)
         body = text[strip_prefix(text):]
         markers = frozenset(f.NAME for f in FAMILIES + [generic] if f.MARKER.search(body))
@@ -204,7 +208,7 @@ class Scanner:
             families = [f.NAME for f in FAMILIES if f.NAME in active]
             unread = [sk for sk in self.skeletons.values() if sk.layout is None]
         else:  # no tool's shape anywhere: the hand-written ones
-            groups = self.generic
+            groups = generic.readable(self.generic)
             g = self.generic_out
             if g.failed:
                 _fail(out, g.failed, *g.failed_example, g.failed_family)
@@ -343,7 +347,7 @@ def _slow(g: Group, lines, out: Scan, base: int = 0) -> Group | None:
     return g
 
 
-KINDS = ["record", "keras_epoch", "keras_progress", "carry_step"]
+KINDS = ["record", "keras_epoch", "keras_progress", "carry_step", "head"]
 
 
 def _resolve(groups: list[Group]) -> list[Group]:
@@ -387,9 +391,11 @@ def _finish(out: Scan, groups: list[Group]) -> Scan:
     fam_of = per_record([fams.index(g.layout.family) for g in groups], np.int8)
     kind_of = per_record([KINDS.index(g.layout.kind) for g in groups], np.int8)
     train_of = per_record([g.layout.train for g in groups], bool)
+    shapes = {}  # the line shapes (one layout may be read in several groups)
+    layout_of = per_record([shapes.setdefault((g.layout.slots, g.layout.kind), len(shapes)) for g in groups], np.int32)
     for k, fam in enumerate(fams):
         idx = order[fam_of[order] == k] if len(fams) > 1 else order  # this family's records, in order
-        _steps(fam, idx, spec, kind_of, train_of, step, keep)
+        _steps(fam, idx, spec, kind_of, train_of, layout_of, step, keep)
     code, rec, val, names = _points(groups, rec_line)
     if not names:
         return _finish(out, [])
@@ -468,7 +474,7 @@ def _points(groups: list[Group], rec_line: np.ndarray):
     return code, rec, val, list(parts)
 
 
-def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
+def _steps(fam, idx, spec, kind_of, train_of, layout_of, step, keep) -> None:
     kinds = kind_of[idx]
     nan = np.full(len(idx), np.nan) if any(spec[s] is None for s in SPECIAL) else None
 
@@ -509,6 +515,11 @@ def _steps(fam, idx, spec, kind_of, train_of, step, keep) -> None:
         mark = ~np.isnan(slot("@mark"))
         keep[idx] &= ~(mark | np.append(False, mark[:-1]))
     carry = kinds == KINDS.index("carry_step")
+    if fam == generic.NAME and carry.any():
+        st = generic.carried_steps(st, carry, kinds == KINDS.index("head"), layout_of[idx])
+        keep[idx] &= ~(carry & np.isnan(st))  # a preamble before the first step
+        step[idx] = st
+        return
     if carry.any():
         filled = pd.Series(np.where(carry, np.nan, st)).ffill().fillna(0).to_numpy()
         st = np.where(carry, filled, st)
