@@ -594,3 +594,62 @@ def mxnet_fit(loss_per_epoch: list[list[float]], val: list[float], frequent: int
         rows.append({"step": e * total + total // frequent * frequent, "Train-cross-entropy": float("%f" % losses[-1]),
                      "Validation-cross-entropy": float("%f" % val[e])})
     return "".join(out), csv_of(rows)
+
+
+def darknet(loss: list[float], map_every: int = 100, pjreddie: bool = False):
+    """Darknet's train_detector: AlexeyAB's ``printf("\\n %d: %f, %f avg loss, %f rate, %lf
+    seconds, %d images, %f hours left\\n", ...)`` (pjreddie's ``"%ld: %f, %f avg, %f rate, %lf
+    seconds, %ld images\\n"``), with ``-map`` ``"\\n (next mAP calculation at %d iterations) "``
+    and, once one was computed, ``"\\n Last accuracy mAP@0.5 = %2.2f %%, best = %2.2f %% "`` before
+    each iteration line."""
+    out, rows = [], []
+    avg, m, best = -1.0, 0.0, 0.0
+    for i, v in enumerate(loss, start=1):
+        avg = v if avg < 0 else avg * .9 + v * .1
+        if pjreddie:
+            out.append("%d: %f, %f avg, %f rate, %lf seconds, %d images\n" % (i, v, avg, 0.001, 2.97, i * 64))
+        else:
+            out.append("\n (next mAP calculation at %d iterations) " % ((i // map_every + 1) * map_every))
+            if m > 0:
+                out.append("\n Last accuracy mAP@0.5 = %2.2f %%, best = %2.2f %% " % (m * 100, best * 100))
+                rows.append({"step": i - 1, "mAP@0.5": float("%2.2f" % (m * 100))})
+            out.append("\n %d: %f, %f avg loss, %f rate, %lf seconds, %d images, %f hours left\n"
+                       % (i, v, avg, 0.001, 3.123, i * 64, -1.0 if i == 1 else 2.5))
+            if i % map_every == 0:
+                m = min(0.9, i / len(loss))
+                best = max(best, m)
+        rows.append({"step": i, "loss": float("%f" % v), "avg loss": float("%f" % avg), "lr": 0.001})
+    return "".join(out), csv_of(rows)
+
+
+def text_recognition(train: list[float], valid: list[float], every: int = 100):
+    """clovaai/deep-text-recognition-benchmark's train.py at each validation:
+    ``f'[{iteration+1}/{opt.num_iter}] Train loss: {loss_avg.val():0.5f}, Valid loss: {valid_loss:0.5f},
+    Elapsed_time: {elapsed_time:0.5f}'`` then ``f'{"Current_accuracy":17s}: {current_accuracy:0.3f},
+    {"Current_norm_ED":17s}: {current_norm_ED:0.2f}'`` and a table of predictions: the count of the
+    total opening the line is the step."""
+    out, rows = [], []
+    n = len(train) * every
+    for k, (t, v) in enumerate(zip(train, valid)):
+        it = 1 if k == 0 else k * every
+        out.append(f"[{it}/{n}] Train loss: {t:0.5f}, Valid loss: {v:0.5f}, Elapsed_time: {3.5 + 6.6 * it:0.5f}\n")
+        out.append(f'{"Current_accuracy":17s}: {96.0 + k / 100:0.3f}, {"Current_norm_ED":17s}: {0.39:0.2f}\n')
+        out.append("-" * 80 + "\n" + f'{"Ground Truth":25s} | {"Prediction":25s} | Confidence Score & T/F\n')
+        rows.append({"step": it, "Train loss": float(f"{t:0.5f}"), "Valid loss": float(f"{v:0.5f}"),
+                     "Elapsed_time": float(f"{3.5 + 6.6 * it:0.5f}")})
+    return "".join(out), csv_of(rows)
+
+
+def step_in_brackets(train: list[float], val: list[float], every: int = 100):
+    """``print(f"{datetime.now()}: Step [{step}]  train Loss : {loss:.6f}, training accuracy :  {acc}")``
+    (a counter in brackets without its total, a space before each colon), the validation line
+    every other time."""
+    out, rows = [], []
+    for k, (t, v) in enumerate(zip(train, val)):
+        s = k * every
+        out.append(f"2019-08-19 14:{k % 60:02d}:47.783573: Step [{s}]  train Loss : {t:.6f}, training accuracy :  0.3125\n")
+        rows.append({"step": s, "train Loss": float(f"{t:.6f}"), "training accuracy": 0.3125})
+        if k % 2 == 0:
+            out.append(f"2019-08-19 14:{k % 60:02d}:54.571753: Step [{s}]  val Loss : {v:.6f}, val accuracy :  0.199597\n")
+            rows.append({"step": s, "val Loss": float(f"{v:.6f}"), "val accuracy": 0.199597})
+    return "".join(out), csv_of(rows)

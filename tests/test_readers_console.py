@@ -90,6 +90,12 @@ SHAPES = {
                   ["cross-entropy", "accuracy", "Train-cross-entropy", "Validation-cross-entropy"]),
     "mxnet_fit_no_reset": (lambda: C.mxnet_fit([C.curve(2000)[i * 200:(i + 1) * 200] for i in range(10)],
                                                C.curve(10), auto_reset=False), ["cross-entropy"]),
+    "darknet": (lambda: C.darknet(C.curve(600, diverge_at=400)), ["loss", "avg loss", "lr", "mAP@0.5"]),
+    "darknet_pjreddie": (lambda: C.darknet(C.curve(600, diverge_at=400), pjreddie=True), ["loss", "avg loss"]),
+    "text_recognition": (lambda: C.text_recognition(C.curve(40), C.curve(40, diverge_at=25)),
+                         ["Train loss", "Valid loss"]),
+    "step_in_brackets": (lambda: C.step_in_brackets(C.curve(40), C.curve(40, diverge_at=25)),
+                         ["train Loss", "val Loss", "val accuracy"]),
     "epoch_heading_batches": (lambda: C.epoch_heading_batches([C.curve(300)[i * 100:i * 100 + 60] for i in range(3)]),
                               ["loss", "val_loss"]),
 }

@@ -258,3 +258,32 @@ def test_catboost_info_tsv_and_event_folders(tmp_path):
         w.close()
     (run,) = load_runs(e).runs
     assert set(run.frame["metric"].unique()) == {"learn/RMSE", "test/RMSE"}
+
+
+def test_sacred_run_folder_is_one_run_of_its_metrics(tmp_path):
+    """A run written by Sacred's FileStorageObserver (``my_runs/1/``: metrics.json, run.json,
+    config.json, cout.txt) is one run: each ``_run.log_scalar`` series at its steps, its
+    timestamps as wall time; run.json and config.json are not histories and say nothing."""
+    sacred = pytest.importorskip("sacred")
+    from sacred.observers import FileStorageObserver
+
+    ex = sacred.Experiment("fit", save_git_info=False)
+    ex.observers.append(FileStorageObserver(str(tmp_path / "my_runs")))
+
+    @ex.main
+    def fit(_run):
+        for step in range(1, 301):
+            _run.log_scalar("training.loss", 2.0 / step ** 0.5, step)
+            if step % 50 == 0:
+                _run.log_scalar("validation.loss", 2.2 / step ** 0.5, step)
+
+    ex.run(options={"--loglevel": "ERROR"})
+    result = load_runs(tmp_path / "my_runs")
+    (run,) = result.runs
+    assert run.format == "sacred" and not result.errors
+    f = run.frame
+    loss = f[f["metric"] == "training.loss"]
+    assert loss["step"].tolist() == list(range(1, 301))
+    assert np.allclose(loss["value"], [2.0 / s ** 0.5 for s in range(1, 301)])
+    assert f[f["metric"] == "validation.loss"]["step"].tolist() == [50, 100, 150, 200, 250, 300]
+    assert loss["wall_time"].between(1.6e9, 4e9).all()

@@ -1,7 +1,8 @@
 """JSON logs: Keras ``history.history`` (plain, wrapped as ``{"history": ...}`` or a list of
 per-epoch dicts), Hugging Face ``trainer_state.json`` (``log_history``) and CatBoost's
 ``catboost_info/catboost_training.json`` (``meta`` names the sets and metrics; each entry of
-``iterations`` holds one value per metric of each set: ``learn/Logloss``, ``test/AUC``)."""
+``iterations`` holds one value per metric of each set: ``learn/Logloss``, ``test/AUC``) and
+Sacred's ``metrics.json`` (a step, timestamp and value list per metric)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ class JsonReader:
             fmt, doc = "hf_trainer", doc["log_history"]
         elif isinstance(doc, dict) and isinstance(doc.get("meta"), dict) and isinstance(doc.get("iterations"), list):
             fmt, doc = "catboost", _catboost_rows(doc["meta"], doc["iterations"])
+        elif _is_sacred(doc):
+            fmt, doc = "sacred", _sacred_rows(doc)
         elif isinstance(doc, dict) and isinstance(doc.get("history"), dict):
             doc = doc["history"]
         if isinstance(doc, dict):
@@ -84,6 +87,29 @@ class JsonReader:
             raise NotALog(path, "not a training history (no numeric values)")
         metric, step, wall, value = arrays
         return FileData(make_frame(metric, step, wall, value), fmt, warnings)
+
+
+def _is_sacred(doc) -> bool:
+    """Sacred's ``metrics.json`` (FileStorageObserver): ``{"training.loss": {"steps": [..],
+    "timestamps": [..], "values": [..]}, ...}``."""
+    return (isinstance(doc, dict) and bool(doc)
+            and all(isinstance(v, dict) and isinstance(v.get("steps"), list) and isinstance(v.get("values"), list)
+                    for v in doc.values()))
+
+
+def _sacred_rows(doc: dict) -> list[dict]:
+    """Sacred's metrics as rows: ``{"step": 3, "training.loss": .., "wall_time": ..}`` (its ISO
+    timestamps in seconds since the epoch)."""
+    rows = []
+    for name, m in doc.items():
+        times = m.get("timestamps") if isinstance(m.get("timestamps"), list) else []
+        wall = pd.to_datetime(pd.Series(times, dtype=object), errors="coerce", utc=True) if times else None
+        for i, (step, value) in enumerate(zip(m["steps"], m["values"])):
+            row = {"step": step, name: value}
+            if wall is not None and i < len(wall) and not pd.isna(wall.iloc[i]):
+                row["wall_time"] = wall.iloc[i].timestamp()
+            rows.append(row)
+    return rows
 
 
 def _catboost_rows(meta: dict, iterations: list) -> list[dict]:

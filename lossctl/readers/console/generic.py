@@ -10,6 +10,7 @@
     iter 20/500 eps 0.84 loss 0.0079 vs-random 0.667    and, after such a counter, ``name value`` pairs
     Epoch: [0][ 10/5005]  Time  0.123 ( 0.456)  Loss 6.9077e+00 (6.9088e+00)  Acc@1   0.00 (  0.10)
     Train: 0 [  10/1251 (  1%)]  Loss: 6.91 (6.93)  Time: 0.312s,  3282.05/s  LR: 1.000e-03
+    [100/200000] Train loss: 0.0041, Valid loss: 0.0066     a count of a total opening the line
     Train Epoch: 1 [640/60000 (1%)]	Loss: 2.30      PyTorch's ImageNet and MNIST examples, timm: an
                                            epoch and its batch (or its examples seen)
     Epoch 3/24                             a step on a line of its own, and below it lines
@@ -47,12 +48,14 @@ MARKER = re.compile(r"(?i)\b(?:step|iter|iteration|epoch)\b\s*[=:\[]|^Train: \d"
 EPOCH_BATCH = re.compile(rf"(?i)(?<![\w.])(?:epoch\s*:\s*\[\s*{N}\s*\]|train(?:\s+epoch)?\s*:\s*{N})\s*"
                          rf"\[\s*{N}\s*/\s*{N}\s*(?:\(\s*{N}\s*%\s*\))?\s*\]")
 _COUNTER_WORDS = sorted({k for k in STEP_KEYS | EPOCH_KEYS | BATCH_KEYS if " " not in k}, key=len, reverse=True)
-COUNTER = re.compile(rf"(?i)(?<![\w.])({'|'.join(map(re.escape, _COUNTER_WORDS))})\s+{N}(?:\s*/\s*{N})?(?![\w.])")
+COUNTER = re.compile(rf"(?i)(?<![\w.])({'|'.join(map(re.escape, _COUNTER_WORDS))})(?:\s+|\s*\[\s*)"  # "Step 5", "Step [5]"
+                     rf"{N}(?:\s*/\s*{N})?(?:\s*\])?(?![\w.])")
 SPACED = re.compile(rf"(?<![\w.\-])({WORD})\s+{N}(?![\w.%/])")
 # tqdm's bar: "{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [...]" (diffusers' "Steps:  10%|#  | 500/5000")
 BAR = re.compile(rf"(?:({WORD}(?: {WORD}){{0,3}})\s*:\s*)?(\d{{1,3}})%\|[^|\n]*\|\s*(\d+)/(\d+)")
 POSTFIX = re.compile(r"\s*\[([^\]]*)\]")  # the bar's "[elapsed<remaining, rate, postfix]"
 DURATION = re.compile(r" ?(?:s|sec|secs|ms|min)\b")  # a value printed with a time unit
+LEADING_COUNT = re.compile(r"^\[\s*(\d+)\s*/\s*(\d+)\s*\]\s+[^\W\d]")
 CLOCK = re.compile(r"(?::\d\d){1,2}(?:\.\d+)?(?![\d.])")  # the rest of an h:mm:ss time
 SPLIT_WORDS = ("train", "training", "val", "valid", "validation", "eval", "test", "dev")
 LEADING_SPLIT = re.compile(r"(?i)^\s*(" + "|".join(SPLIT_WORDS) + r")(?=\s|:)")  # not train.py
@@ -71,6 +74,12 @@ def detect(line: str, nums) -> Layout | None:
         if p.group(5) is not None:
             found[p.start(5)] = None  # the percentage done
         counters += [("epoch", e, None), ("batch", p.start(3), p.start(4))]
+    # "[100/200000] Train loss: ..": the iteration of a total (beside a loss: a bare "[ 10/782]  eta: .."
+    # opens the progress lines of a feature extraction, an evaluation)
+    leading = LEADING_COUNT.match(line) if not found else None
+    if leading:
+        found.update({leading.start(1): "step", leading.start(2): None})
+        counters.append(("step", leading.start(1), leading.start(2)))
     bars = list(BAR.finditer(line))
     for p in bars:  # a tqdm bar: its percentage is progress, its n/total the count
         desc = norm_key(p.group(1) or "")
@@ -110,6 +119,8 @@ def detect(line: str, nums) -> Layout | None:
                 counters.append((norm_key(p.group(1)), p.start(2), None))
     if not any(c[0] in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS for c in counters):
         return _carried(line, found, nums)
+    if leading and not any(k and is_loss_like(k) for k in found.values()):
+        return None
     _name_repeats(found)
     slots = {i: k for i, k in found.items()}
     epoch = next((c for c in counters if c[0] in EPOCH_KEYS), None)
