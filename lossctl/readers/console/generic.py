@@ -163,8 +163,8 @@ def _carried(line: str, found: dict[int, str | None], nums) -> Layout | None:
         return None  # "Test:  [20/79]  loss: ..": an evaluation's progress, not its result
     split = LEADING_SPLIT.match(line)
     if split:
-        names = {pos: k if set(norm_key(k).replace("_", " ").split()) & set(SPLIT_WORDS) else f"{split.group(1)} {k}"
-                 for pos, k in names.items()}
+        own = {pos for pos, k in names.items() if set(norm_key(k).replace("_", " ").split()) & set(SPLIT_WORDS)}
+        names = {pos: k if pos in own else f"{split.group(1)} {k}" for pos, k in names.items()}
     return Layout(NAME, tuple(names.get(x.start()) for x in nums), kind="carry_step",
                   names={"split": bool(split)})
 
@@ -202,6 +202,8 @@ def carried_steps(st: np.ndarray, carry: np.ndarray, head: np.ndarray, layout_of
         few = seen.index[seen < MIN_CARRIED].to_numpy()
         steps = np.where(carry & np.isin(layout_of, few), np.nan, steps)
     return np.where(carry, steps, st)
+
+
 def _name_repeats(found: dict[int, str | None]) -> None:
     """A name printed again in the line takes the split word (``val``, ``test``, ...) of the
     nearest name before it that has one: ``Val Loss: .. | Token Acc: ..`` is ``Val Token Acc``."""
