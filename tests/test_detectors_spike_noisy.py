@@ -155,6 +155,41 @@ def test_warm_restarts_with_a_logged_lr_jump_are_not_spikes():
     assert "spike" not in kinds({"train/loss": y, "lr": lr})
 
 
+def small_last_batch(seed, epochs=20, per_epoch=22, batch=64, last=3):
+    """Per-step loss of a loader that keeps the remainder: 21 batches of 64 examples, then one of 3
+    (1,347 examples), validation at each epoch's end. Per-example losses are gamma (shape 0.5,
+    the scatter of cross-entropy near convergence), so the 3-example batch scatters ~5x more."""
+    rng = np.random.default_rng(seed)
+    n = epochs * per_epoch
+    level = 0.15 + 2.2 * np.exp(-8 * np.linspace(0, 1, n))
+    sizes = np.where(np.arange(n) % per_epoch == per_epoch - 1, last, batch)
+    y = np.array([rng.gamma(0.5, level[i] / 0.5, sizes[i]).mean() for i in range(n)])
+    ends = np.arange(per_epoch - 1, n, per_epoch)
+    return {"train_loss": y, "val_loss": level[ends] * 1.05}, {"val_loss": ends}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_small_last_batch_is_judged_against_its_own_scatter(seed):
+    series, steps = small_last_batch(seed)  # without the rule, seeds 1, 2, 10, 11 report a spike
+    assert kinds(series, steps) == set()
+    # a bad full batch mid-epoch is a spike; so is a last batch far beyond its own scatter (which
+    # spans two orders of magnitude: a few examples make its loss)
+    for at, times in ((250, 10), (307, 1000)):
+        y = series["train_loss"].copy()
+        y[at] *= times
+        assert only(findings({**series, "train_loss": y}, steps), "spike").evidence["peak_step"] == at
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_last_batch_jump_that_disturbs_the_next_batches_is_a_spike(seed):
+    series, steps = small_last_batch(seed)
+    y = series["train_loss"].copy()
+    y[307] *= 5  # within the small batch's own scatter, but the update it gave hurt the model:
+    y[308:312] *= [4, 3, 2.5, 2]  # the full batches after it are raised and recover
+    f = only(findings({**series, "train_loss": y}, steps), "spike")
+    assert f.evidence["peak_step"] in (307, 308) and f.evidence["points_elevated"] >= 4
+
+
 def test_tiny_jump_near_zero_loss_invisible_on_the_curve_is_not_a_spike():
     y = decay(2000, start=0.7, floor=0.001, rate=12.0, noise=0.05, seed=3)
     y[1700] *= 8  # 0.001 -> 0.008 on a curve that starts at 0.7

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView
+from lossctl.detectors.epochs import val_period
 from lossctl.detectors.stats import line_fit, median, percentile, robust_sigma
 
 SEARCH_POINTS = 1 << 16  # the period search works on at most this many (block-averaged) points
@@ -65,7 +66,7 @@ class EpochPeriodic(Detector):
         if g is None:
             return []
         dt, z = g
-        period, source = _val_period(run, f.steps, dt)
+        period, source = val_period(run, f.steps, dt)
         if source == "per-epoch":
             return []  # validation as often as training: per-epoch logs cannot show a within-epoch pattern
         ev = None
@@ -220,24 +221,6 @@ def _grid(steps: np.ndarray, z: np.ndarray):
     if n > 4 * len(steps):
         return None
     return dt, np.interp(steps[0] + dt * np.arange(n), steps, z)
-
-
-def _val_period(run: RunView, steps: np.ndarray, dt: float):
-    """The epoch length in steps from the validation spacing, when it looks once-per-epoch."""
-    v = run.role("val_loss")
-    if v is None:
-        return None, None
-    vs = v.steps[np.isfinite(v.values)].astype(np.float64)
-    vs = vs[(vs >= steps[0]) & (vs <= steps[-1] + dt)]
-    if len(vs) < 3:
-        return None, None
-    gaps = np.diff(vs)
-    p = float(median(gaps))
-    if p <= 0 or np.mean(np.abs(gaps - p) <= 0.1 * p + dt) < 0.8:  # irregular: not an epoch clock
-        return None, None
-    if p < 1.5 * dt:
-        return None, "per-epoch"  # validation at every logged training point
-    return p, "validation spacing"
 
 
 def _detrend(z: np.ndarray, lag: float):

@@ -6,6 +6,7 @@ from typing import ClassVar
 import numpy as np
 
 from lossctl.detectors.base import Detector, RunView, Series
+from lossctl.detectors.epochs import small_last_batch
 from lossctl.detectors.schedule import lr_context
 from lossctl.detectors.spike_long import LONG_RUN_DOC, LONG_RUN_THRESHOLDS, long_run_findings
 from lossctl.detectors.stats import (
@@ -58,7 +59,14 @@ class Spike(Detector):
     (on the log scale) of its level, so a smooth curve's own bend next to a jump is not taken
     for a slow recovery. Jumps where the logged learning rate jumps up (warm
     restarts) are not counted; a rise that stays up is divergence, not a spike; more than
-    {max_spikes:.0f} jumps are noise (see `noisy`) or oscillation, not spikes.
+    {max_spikes:.0f} jumps are noise (see `noisy`) or oscillation, not spikes. A small last batch
+    (a data set that is not a whole number of batches, the remainder kept) makes its loss from
+    a few examples: when the batch logged at the end of each epoch (at the validation step or
+    next to it, over {last_batch_epochs:.0f}+ epochs) scatters at least {last_batch_ratio}x more
+    than the other batches, it is left out of the noise the others are judged by, and a jump of
+    its own counts only if it is at least {last_batch_z} of that batch's robust sigmas above the
+    level or carries into the batches after it (more than {last_batch_carry:.0f} points raised:
+    the update it gave disturbed the model).
 
     Why it matters: a spike means one update went badly wrong: a bad batch (corrupted shard,
     unnormalised inputs, binary junk, mislabeled rows) or a step too large for the curvature
@@ -79,7 +87,9 @@ class Spike(Detector):
     thresholds: ClassVar[dict[str, float]] = {"min_ratio": 1.5, "min_visible": 0.05, "significance": 2.5, "max_width": 0.05, "min_width_points": 5,
                   "max_spikes": 5, "recover_fraction": 0.5, "window": 0.1, "trend_bins": 21,
                   "max_half_high": 10, "min_points": 12, "min_before": 2, "grow_fraction": 0.1,
-                  "min_evaluations": 5, "evaluation_ratio": 3.0}
+                  "min_evaluations": 5, "evaluation_ratio": 3.0,
+                  "last_batch_ratio": 2.5, "last_batch_epochs": 8,
+                  "last_batch_carry": 2, "last_batch_z": 4.0}
 
     def detect(self, run: RunView):
         if (long := long_run_findings(self, run)) is not None:  # 100,000+ steps: spike_long.py
@@ -88,12 +98,25 @@ class Spike(Detector):
             return []
         s, f = judged
         out = []
-        events = find_spikes(f.steps, f.values, self.t, _lr_jump_steps(run))
+        events = self._spikes(run, f)
         if events and len(events) <= self.t["max_spikes"]:
             out.append(self._finding(run, s, f, events))
         if s is not (v := run.role("val_loss")) and v is not None:
             out += self._evaluation_spikes(run, v)
         return out
+
+    def _spikes(self, run: RunView, f: Series) -> list[dict]:
+        """The spikes of ``f``. A small last batch (a few examples make its loss) is left out of
+        the noise the other batches are judged by, and its own jumps count only when they are
+        extraordinary even for it or carry into the batches after it."""
+        t, lr = self.t, _lr_jump_steps(run)
+        lb = small_last_batch(run, f.steps, f.values, t["last_batch_ratio"], int(t["last_batch_epochs"]))
+        if lb is None:
+            return find_spikes(f.steps, f.values, t, lr)
+        last = lb.holds(f.steps)
+        events = find_spikes(f.steps, f.values, t, lr, own_noise=last)
+        return [e for e in events if not last[f.steps.searchsorted(e["peak_step"])]
+                or e["points"] > t["last_batch_carry"] or e["height"] >= t["last_batch_z"] * lb.sigma]
 
     def _evaluation_spikes(self, run: RunView, v: Series):
         """Single evaluations far above both neighbours (a few evaluations: the noise model of
@@ -176,11 +199,14 @@ Spike.__doc__ += LONG_RUN_DOC
 Spike.thresholds = {**Spike.thresholds, **LONG_RUN_THRESHOLDS}
 
 
-def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.ndarray | None = None) -> list[dict]:
+def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.ndarray | None = None,
+                own_noise: np.ndarray | None = None) -> list[dict]:
     """The significant, short jumps of a finite series that recover, as dicts sorted by step.
 
     Works on log values when the series is non-negative (ratios to the local level), else on
-    values divided by their 5-95% spread. ``lr_jumps``: steps where the logged lr jumps up.
+    values divided by their 5-95% spread. ``lr_jumps``: steps where the logged lr jumps up;
+    ``own_noise``: points that scatter by their own law (a small last batch), left out of the
+    ordinary noise the others are judged by.
     """
     n = len(values)
     log = bool(np.all(values >= 0) and values.max() > 0)
@@ -220,10 +246,10 @@ def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.nda
     # jump over 3 of 50 epochs and its recovery are as short as such a log can show)
     interval = float(median(np.diff(steps))) if n > 1 else 1.0
     max_width = max(t["max_width"] * span, t["min_width_points"] * interval)
-    ctx = {"steps": steps, "z": z, "r": r, "n": n, "log": log, "scale": scale, "span": span, "floor": floor,
+    ctx = {"steps": steps, "z": z, "n": n, "log": log, "scale": scale, "span": span, "floor": floor,
            "max_width": max_width,
            "window": t["window"] * span, "min_height": min_height, "trend_range": trend_range,
-           "trend": trend}
+           "trend": trend, "noise_r": r if own_noise is None else np.where(own_noise, np.nan, r)}
     out = []
     for g in order:
         e = _judge(int(starts[g]), int(ends[g]), ctx, t)
@@ -242,14 +268,14 @@ def find_spikes(steps: np.ndarray, values: np.ndarray, t: dict, lr_jumps: np.nda
 
 def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
     """One group of elevated points ``[i0, i1]``: a spike (its facts) or None."""
-    steps, z, r, n = c["steps"], c["z"], c["r"], c["n"]
+    steps, z, n = c["steps"], c["z"], c["n"]
     w = steps.dtype.type(c["window"])
     seed = (i0, i1)
     # quiet points that end an event: 3, or fewer where a spike may only be a few points wide
     gap = min(3, max(1, round(0.25 * c["max_width"] / c["span"] * (n - 1))))
     # the ordinary noise: the points before the seed and those after it beyond the longest
     # recovery a spike may have (by steps, not by value, so the sample is not truncated)
-    noise = _Noise(_noise_sample(steps, r, i0, i1, w, c["max_width"]), c["floor"])
+    noise = _Noise(_noise_sample(steps, c["noise_r"], i0, i1, w, c["max_width"]), c["floor"])
     # pass 1 measures the level next to the seed and grows the seed over the neighbouring points
     # still above the ordinary band (a jump and its slower recovery are one event); pass 2
     # measures the level again next to the grown event
@@ -318,13 +344,18 @@ def _judge(i0: int, i1: int, c: dict, t: dict) -> dict | None:
 
 
 def _noise_sample(steps, r, i0, i1, w, guard):
-    """Residuals in a window before ``i0`` and one after ``i1 + guard``, 20+ points each."""
+    """Residuals in a window before ``i0`` and one after ``i1 + guard``, 20+ points each (NaN:
+    points left out of the ordinary noise)."""
     n = len(r)
     lo = min(int(steps.searchsorted(steps[i0] - w, side="left")), max(0, i0 - 20))
     a = int(steps.searchsorted(steps[i1] + steps.dtype.type(guard), side="right"))
     b = max(int(steps.searchsorted(steps[i1] + steps.dtype.type(guard + w), side="right")), min(n, a + 20))
     sample = np.concatenate([_thin(r[lo:i0]), _thin(r[a:b])])
-    return sample if len(sample) >= 10 else r[_thin(np.arange(n))]
+    sample = sample[~np.isnan(sample)]
+    if len(sample) >= 10:
+        return sample
+    sample = r[_thin(np.arange(n))]
+    return sample[~np.isnan(sample)]
 
 
 class _Noise:
