@@ -373,6 +373,50 @@ def imagenet_meter(loss_per_epoch: list[list[float]], total: int, every: int):
     return "".join(out), csv_of(rows)
 
 
+def dino_metric_logger(loss_per_epoch: list[list[float]], total: int, every: int):
+    """DINO's main_dino.py (facebookresearch/dino): ``header = 'Epoch: [{}/{}]'.format(epoch,
+    args.epochs)`` and utils.MetricLogger.log_every, which prints every ``every`` iterations
+    ``'  '.join([header, '[{0:4d}/{1}]', 'eta: {eta}', '{meters}', 'time: {time}', 'data: {data}',
+    'max mem: {memory:.0f}'])`` with meters ``'{name}: {median:.6f} ({global_avg:.6f})'`` (loss,
+    lr, wd), then ``'{} Total time: {} ({:.6f} s / it)'`` and ``print("Averaged stats:",
+    metric_logger)``; after the run, eval_linear.py's ``"Accuracy at epoch {epoch} of the network
+    on the {len(dataset_val)} test images: {acc1:.1f}%"`` is prose, not a metric ``the``."""
+    w = len(str(total))
+    epochs = len(loss_per_epoch)
+    out, rows = [], []
+    for e, losses in enumerate(loss_per_epoch):
+        header = f"Epoch: [{e}/{epochs}]"
+        for i in [*range(0, total, every), total - 1]:
+            v, lr, wd = losses[i], 1e-4 * (e * total + i) / (epochs * total), 0.04 + 0.001 * e
+            out.append(f"{header}  [{i:{w}d}/{total}]  eta: 0:{(total - i) // 60:02d}:{(total - i) % 60:02d}  "
+                       f"loss: {v:.6f} ({v * 1.1:.6f})  lr: {lr:.6f} ({lr / 2:.6f})  wd: {wd:.6f} ({wd:.6f})  "
+                       f"time: {0.472772:.6f}  data: {0.000176:.6f}  max mem: 11482\n")
+            rows.append({"step": e * total + i, "loss": float(f"{v:.6f}"), "lr": float(f"{lr:.6f}"),
+                         "wd": float(f"{wd:.6f}"), "time": 0.472772, "data": 0.000176, "max mem": 11482.0})
+        out.append(f"{header} Total time: 0:13:11 (0.506737 s / it)\n")
+        out.append(f"Averaged stats: loss: {losses[-1]:.6f} ({sum(losses) / total:.6f})  lr: 0.000012 (0.000006)\n")
+        out.append(f"Accuracy at epoch {e} of the network on the 10000 test images: {0.7 + e:.1f}%\n")
+        rows.append({"step": rows[-1]["step"], "test images": float(f"{0.7 + e:.1f}")})
+    return "".join(out), csv_of(rows)
+
+
+def dl4j_score(loss: list[float], every: int = 100):
+    """Deeplearning4j's ScoreIterationListener through SLF4J/logback: ``log.info("Score at
+    iteration {} is {}", iterationCount, score)`` every ``every`` iterations, the score (the
+    loss) printed as Java prints a double; logback's ``HH:mm:ss.SSS [thread] LEVEL logger - ``
+    before it, and the network's other INFO lines between."""
+    out = ["06:36:51.403 [main] INFO org.nd4j.linalg.factory.Nd4jBackend - Loaded [CpuBackend] backend\n",
+           ("06:38:13.026 [main] INFO org.deeplearning4j.nn.multilayer.MultiLayerNetwork - Starting MultiLayerNetwork "
+            "with WorkspaceModes set to [training: ENABLED; inference: ENABLED], cacheMode set to [NONE]\n")]
+    rows = []
+    for i in range(0, len(loss), every):
+        t = 6 * 3600 + 38 * 60 + 16 + i
+        out.append(f"{t // 3600:02d}:{t // 60 % 60:02d}:{t % 60:02d}.402 [main] INFO "
+                   f"org.deeplearning4j.optimize.listeners.ScoreIterationListener - Score at iteration {i} is {loss[i]!r}\n")
+        rows.append({"step": i, "Score": loss[i]})
+    return "".join(out), csv_of(rows)
+
+
 def timm_train(loss_per_epoch: list[list[float]], total: int, every: int):
     """timm's train.py: ``f'Train: {epoch} [{update_idx:>4d}/{updates_per_epoch} ({pct:>3.0f}%)]
     Loss: {loss_now:#.3g} ({loss_avg:#.3g})  Time: {t:.3f}s, {rate:>7.2f}/s  ({t_avg:.3f}s,

@@ -63,6 +63,9 @@ SHAPES = {
     "modded_nanogpt": (lambda: C.modded_nanogpt(DIVERGING), ["train_loss", "val_loss"]),
     "imagenet_meter": (lambda: C.imagenet_meter([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50),
                        ["Loss", "Acc@1", "Time"]),
+    "dino_metric_logger": (lambda: C.dino_metric_logger([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 10),
+                           ["loss", "lr", "wd", "test images"]),
+    "dl4j_score": (lambda: C.dl4j_score(C.curve(3000)), ["Score"]),
     "timm_train": (lambda: C.timm_train([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50), ["Loss", "LR"]),
     **{f"ultralytics_{task}{'_v5' * v5}": (
         lambda task=task, v5=v5: C.ultralytics([[v * k for k in (1.0, 1.4, 0.9, 1.1)[:4]] for v in C.curve(30, diverge_at=20)],
@@ -595,3 +598,12 @@ def test_a_log_without_line_breaks_is_not_called_empty(tmp_path):
     (tmp_path / "empty.log").write_text("\n\n")
     with pytest.raises(Exception, match="empty file"):
         reader.read(tmp_path / "empty.log")
+
+
+def test_dino_metric_logger_reads_epoch_of_epochs_and_no_prose(tmp_path):
+    """``Epoch: [3/100]  [ 10/1562]`` is epoch 3 of 100 and batch 10 of 1562 (it was one step per
+    line, every epoch at the same steps); ``Accuracy ... on the 10000 test images: 0.7%`` reads as
+    ``test images``, with no metric called ``the``."""
+    console, csv = SHAPES["dino_metric_logger"][0]()
+    a, b = both(tmp_path, console, csv)  # the twin's "time" column is read as its wall time
+    assert set(a.frame["metric"].astype(str)) == set(b.frame["metric"].astype(str)) | {"time"}

@@ -42,11 +42,14 @@ PAIR = re.compile(rf"(?<![\w.])({WORD}(?: {WORD}){{0,3}})(?:\s*(?:=|:|：)| is)\
 BRACKET = re.compile(rf"({WORD})\s*\[\s*{N}\s*/\s*{N}\s*\]")
 LONG = re.compile(rf"^\s*{N}\s+({WORD})\s+{N}\s*$")
 MARKER = re.compile(r"(?i)\b(?:step|iter|iteration|epoch)\b\s*[=:\[]|^Train: \d")
-# an epoch and the batch within it, written by two libraries' progress lines: PyTorch's ImageNet
-# example's ProgressMeter ("Epoch: [3][ 10/5005]", copied into many repositories) and timm's
-# train.py ("Train: 3 [  10/1251 (  1%)]")
-EPOCH_BATCH = re.compile(rf"(?i)(?<![\w.])(?:epoch\s*:\s*\[\s*{N}\s*\]|train(?:\s+epoch)?\s*:\s*{N})\s*"
-                         rf"\[\s*{N}\s*/\s*{N}\s*(?:\(\s*{N}\s*%\s*\))?\s*\]")
+# an epoch and the batch within it, written by three libraries' progress lines: PyTorch's ImageNet
+# example's ProgressMeter ("Epoch: [3][ 10/5005]", copied into many repositories), its
+# MetricLogger as DINO prints it ("Epoch: [3/100]  [ 10/1562]") and timm's train.py
+# ("Train: 3 [  10/1251 (  1%)]")
+EPOCH_BATCH = re.compile(rf"(?i)(?<![\w.])(?:epoch\s*:\s*\[\s*{N}\s*(?:/\s*{N}\s*)?\]|train(?:\s+epoch)?\s*:\s*{N})"
+                         rf"\s*\[\s*{N}\s*/\s*{N}\s*(?:\(\s*{N}\s*%\s*\))?\s*\]")
+# DL4J's ScoreIterationListener: ``log.info("Score at iteration {} is {}", iteration, score)``
+AT_COUNTER = re.compile(rf"(?i)(?<![\w.])({WORD}) at (?:iteration|iter|step|epoch|batch) \d+ is {N}")
 _COUNTER_WORDS = sorted({k for k in STEP_KEYS | EPOCH_KEYS | BATCH_KEYS if " " not in k}, key=len, reverse=True)
 COUNTER = re.compile(rf"(?i)(?<![\w.])({'|'.join(map(re.escape, _COUNTER_WORDS))})(?:\s+|\s*\[\s*)"  # "Step 5", "Step [5]"
                      rf"{N}(?:\s*/\s*{N})?(?:\s*\])?(?![\w.])")
@@ -57,6 +60,10 @@ POSTFIX = re.compile(r"\s*\[([^\]]*)\]")  # the bar's "[elapsed<remaining, rate,
 DURATION = re.compile(r" ?(?:s|sec|secs|ms|min)\b")  # a value printed with a time unit
 LEADING_COUNT = re.compile(r"^\[\s*(\d+)\s*/\s*(\d+)\s*\]\s+[^\W\d]")
 CLOCK = re.compile(r"(?::\d\d){1,2}(?:\.\d+)?(?![\d.])")  # the rest of an h:mm:ss time
+# words that name nothing: before a number they are prose ("Accuracy at epoch 0 of the network on
+# the 10000 test images: 72.2%"), not a metric called "the"
+PROSE = frozenset(("a", "an", "the", "of", "on", "at", "in", "to", "for", "with", "by", "from", "and", "or",
+                   "is", "are", "was", "were", "than", "after", "over", "per", "into", "all"))
 SPLIT_WORDS = ("train", "training", "val", "valid", "validation", "eval", "test", "dev")
 LEADING_SPLIT = re.compile(r"(?i)^\s*(" + "|".join(SPLIT_WORDS) + r")(?=\s|:)")  # not train.py
 MIN_CARRIED = 3  # steps at which a shape without a counter is printed, for a curve
@@ -69,11 +76,12 @@ def detect(line: str, nums) -> Layout | None:
     found: dict[int, str | None] = {}
     counters = []  # (normalised key, value match start, total start or None)
     for p in EPOCH_BATCH.finditer(line):
-        e = p.start(1) if p.group(1) is not None else p.start(2)
-        found.update({e: "epoch", p.start(3): "batch", p.start(4): None})
-        if p.group(5) is not None:
-            found[p.start(5)] = None  # the percentage done
-        counters += [("epoch", e, None), ("batch", p.start(3), p.start(4))]
+        e = p.start(1) if p.group(1) is not None else p.start(3)
+        found.update({e: "epoch", p.start(4): "batch", p.start(5): None})
+        for extra in (2, 6):  # the epochs in all, the percentage done
+            if p.group(extra) is not None:
+                found[p.start(extra)] = None
+        counters += [("epoch", e, None), ("batch", p.start(4), p.start(5))]
     # "[100/200000] Train loss: ..": the iteration of a total (beside a loss: a bare "[ 10/782]  eta: .."
     # opens the progress lines of a feature extraction, an evaluation)
     leading = LEADING_COUNT.match(line) if not found else None
@@ -91,6 +99,8 @@ def detect(line: str, nums) -> Layout | None:
     # on a bar's line, name=value pairs count only in a bar's postfix: the rest is prose (a warning
     # printed onto the bar's line: "data.py:56: UserWarning: ... The batch size we found is 2")
     posts = [(m.start(1), m.end(1)) for b in bars if (m := POSTFIX.match(line, b.end()))]
+    for p in AT_COUNTER.finditer(line):  # "Score at iteration 100 is 1.39": the name before the counter
+        found[p.start(2)] = p.group(1)
     for rx in (BRACKET, PAIR, COUNTER):
         for p in rx.finditer(line):
             if p.start(2) in found:
@@ -114,7 +124,8 @@ def detect(line: str, nums) -> Layout | None:
         # ("[55:03<00:00, 9.25s/it, loss 0.0000]"): the words before it are prose ("Fetching 2 files")
         spans = posts if bars else [(0, len(line))]
         for p in (m for a, b in spans for m in SPACED.finditer(line, a, b)):
-            if p.start(2) not in found and norm_key(p.group(1)) not in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS:
+            if (p.start(2) not in found and norm_key(p.group(1)) not in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS
+                    and p.group(1).lower() not in PROSE):  # "on the 10000 test images": prose
                 found[p.start(2)] = p.group(1)
                 counters.append((norm_key(p.group(1)), p.start(2), None))
     if not any(c[0] in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS for c in counters):
