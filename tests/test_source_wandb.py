@@ -208,6 +208,44 @@ def test_legacy_history_jsonl(tmp_path):
     assert set(frame["metric"].astype(str)) == {"loss", "val.loss"}
 
 
+def _client_08_run(d, rows: list[dict]):
+    """A run directory as wandb 0.8 wrote it (``wandb_run.py``/``history.py`` at v0.8.36): no
+    ``files/``; ``wandb-history.jsonl`` rows with ``_runtime``, ``_timestamp`` and ``_step``
+    appended, media as ``{"_type": "video-file", ...}``; ``config.yaml`` with ``wandb_version: 1``
+    and ``{desc, value}`` entries; summary, metadata, system events and the console beside them."""
+    d.mkdir(parents=True)
+    t0 = 1582070913.25
+    (d / "wandb-history.jsonl").write_text("".join(
+        json.dumps({**row, "_runtime": 5.0 + step, "_timestamp": t0 + 5.0 + step, "_step": step}) + "\n"
+        for step, row in enumerate(rows)))
+    (d / "config.yaml").write_text("wandb_version: 1\n\n_wandb:\n  desc: null\n  value:\n    cli_version: 0.8.27\n"
+                                   "    python_version: 3.6.9\nbatch_size:\n  desc: null\n  value: 32\n"
+                                   "learning_rate:\n  desc: null\n  value: 0.003\n")
+    (d / "wandb-summary.json").write_text(json.dumps({**rows[-1], "_step": len(rows) - 1, "_runtime": 504.1}))
+    (d / "wandb-metadata.json").write_text(json.dumps({"root": "/content", "program": "train.py", "state": "finished"}))
+    (d / "wandb-events.jsonl").write_text(json.dumps({"system.cpu": 41.2, "_wandb": True, "_timestamp": t0, "_runtime": 30}) + "\n")
+    (d / "output.log").write_text("Episode 1 reward 180.0\n")
+
+
+def test_client_08_run_folders(tmp_path):
+    """wandb before 0.9 wrote each run's files into ``wandb/dryrun-<time>-<id>/`` (``run-`` when
+    synced) with no ``files/`` folder; a repository often commits such a folder alone."""
+    rows = [{"loss": 1.0 / (s + 1)} if s % 2 == 0 else {"val_loss": 2.0 / (s + 1)} for s in range(40)]
+    rows[7] = {"gameplays": {"_type": "video-file", "path": "media/videos/x.mp4", "size": 192147}}
+    _client_08_run(tmp_path / "wandb" / "dryrun-20200219_001234-3kq9xw2z", rows)
+    frame, hp = lossctl.load(tmp_path / "wandb", hparams=True)
+    assert set(frame["run"].astype(str)) == {"3kq9xw2z"}
+    assert set(frame["metric"].astype(str)) == {"loss", "val_loss"}
+    steps, values = _series(frame, "3kq9xw2z", "loss")
+    assert steps == list(range(0, 40, 2)) and values[1] == 1.0 / 3
+    assert dict(zip(hp["name"], hp["value"])) == {"batch_size": 32, "learning_rate": 0.003}
+
+    alone = tmp_path / "repo" / "wandb"  # the run folder committed on its own, under another name
+    _client_08_run(alone, rows)
+    (run,) = load_runs(alone.parent).runs
+    assert run.format == "wandb" and len(run.frame) == 39 and run.warnings == []
+
+
 CAPTURED = """
 import os, sys
 sys.path.insert(0, {tests!r})

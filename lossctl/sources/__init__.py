@@ -62,9 +62,10 @@ def _sqlite_file(blob) -> bool:
 
 
 def _wandb(listing) -> bool:
-    """A ``*.wandb`` transaction log, or a ``run-*`` / ``offline-run-*`` folder."""
-    return any(b.suffix == ".wandb" for b in listing.files) or any(
-        listing.store.basename(d).startswith(("run-", "offline-run-")) for d in listing.dirs)
+    """A ``*.wandb`` transaction log or a client's history from before it, or a ``run-*`` /
+    ``offline-run-*`` / ``dryrun-*`` folder."""
+    return any(b.suffix == ".wandb" or b.name == "wandb-history.jsonl" for b in listing.files) or any(
+        listing.store.basename(d).startswith(("run-", "offline-run-", "dryrun-")) for d in listing.dirs)
 
 
 SOURCES = [

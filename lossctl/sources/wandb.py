@@ -1,4 +1,5 @@
-"""Weights & Biases run folders: ``wandb/run-<time>-<id>/`` and ``wandb/offline-run-<time>-<id>/``.
+"""Weights & Biases run folders: ``wandb/run-<time>-<id>/`` and ``wandb/offline-run-<time>-<id>/``
+(clients before 0.9: ``wandb/dryrun-<time>-<id>/`` and ``run-..``, their files in the folder itself).
 
 Each run directory holds the transaction log ``run-<id>.wandb`` (decoded by
 :mod:`lossctl.sources.wandb_log`, without the ``wandb`` package), and ``files/`` with
@@ -37,7 +38,10 @@ from lossctl.sources.wandb_log import History, WandbLogError, read_log
 from lossctl.storage import Blob, cannot_read
 
 FORMAT = "wandb"
-RUN_DIR = re.compile(r"^(?:offline-)?run-(?:\d{8}_\d{6}-)?(?P<id>[^/]+)$")
+RUN_DIR = re.compile(r"^(?:(?:offline-)?run|dryrun)-(?:\d{8}_\d{6}-)?(?P<id>[^/]+)$")  # dryrun-: clients < 0.9
+HISTORY = "wandb-history.jsonl"
+# what a client before 0.9 wrote beside the history, in the run directory itself (no files/)
+COMPANIONS = ("wandb-summary.json", "wandb-metadata.json", "wandb-events.jsonl", "config.yaml")
 NAME_PROBE = 1 << 16
 MAX_DAMAGE_LINES = 5  # the run record (its display name) is among the first records
 
@@ -53,6 +57,11 @@ class WandbSource:
             listing.files = [b for b in listing.files if not _wandb_own(b.name)]
             listing.dirs = [x for x in listing.dirs if listing.store.basename(x) not in ("files", "logs", "tmp")]
             return self._refs(listing, {d.run_id(listing.store): [d]})
+        if (flat := _flat_run(listing.store, listing.path, listing.files)) is not None:
+            listing.files = [b for b in listing.files if not _flat_own(b.name)]
+            listing.dirs = [x for x in listing.dirs if listing.store.basename(x) not in ("media", "code")]
+            m = RUN_DIR.match(listing.store.basename(listing.path))  # else the folder is the run
+            return self._refs(listing, {m.group("id") if m else "": [flat]})
         groups: dict[str, list[_RunDir]] = {}
         for path in list(listing.dirs):
             m = RUN_DIR.match(listing.store.basename(path))
@@ -73,7 +82,7 @@ class WandbSource:
     def _refs(self, listing: Listing, groups: dict[str, list[_RunDir]]) -> list[RunRef]:
         names = {}
         for rid, dirs in groups.items():
-            dirs.sort(key=lambda d: listing.store.basename(d.path).removeprefix("offline-"))
+            dirs.sort(key=lambda d: re.sub(r"^(?:offline-)?(?:dry)?run-", "", listing.store.basename(d.path)))
             names[rid] = next((n for d in dirs if (n := d.display_name()) and "/" not in n), "")
         counts: dict[str, int] = {}
         for n in names.values():
@@ -174,7 +183,7 @@ def _run_dir(store, path: str) -> _RunDir | None:
     log = _log_in(store, blobs)
     files_dir = next((d for d in dirs if store.basename(d) == "files"), None)
     if log is None and files_dir is None:
-        return None
+        return _flat_run(store, path, blobs)
     history = config = output = None
     if files_dir is not None:
         try:
@@ -183,13 +192,26 @@ def _run_dir(store, path: str) -> _RunDir | None:
             inner = []
         for p, size in inner:
             name = store.basename(p)
-            if name == "wandb-history.jsonl":
+            if name == HISTORY:
                 history = Blob(store, p, size)
             elif name == "config.yaml":
                 config = Blob(store, p, size)
             elif name == "output.log":
                 output = Blob(store, p, size)
     return _RunDir(path, log, history, config, output)
+
+
+def _flat_run(store, path: str, blobs: list[Blob]) -> _RunDir | None:
+    """A run directory of a client before 0.9 (``wandb/dryrun-<time>-<id>/``, or such a folder
+    copied on its own): ``wandb-history.jsonl`` beside the files W&B wrote with it, no ``files/``."""
+    named = {b.name: b for b in blobs}
+    if HISTORY not in named or not any(c in named for c in COMPANIONS):
+        return None
+    return _RunDir(path, None, named[HISTORY], named.get("config.yaml"), named.get("output.log"))
+
+
+def _flat_own(name: str) -> bool:
+    return name.startswith("wandb-") or name in ("config.yaml", "output.log", "diff.patch", "requirements.txt")
 
 
 def _log_in(store, blobs: list[Blob], named: bool = False) -> Blob | None:
