@@ -2,7 +2,7 @@
 measured in the same run on the same machine; exit 1 when a target is missed.
 
 ``BENCH=pipeline``, ``BENCH=startup``, ``BENCH=read``, ``BENCH=readers``, ``BENCH=console``, ``BENCH=wandb``,
-``BENCH=mlflow`` or ``BENCH=html`` runs one of them (reading generates ~1.1 GB of inputs under bench/data/ on first
+``BENCH=visualdl``, ``BENCH=mlflow`` or ``BENCH=html`` runs one of them (reading generates ~1.1 GB of inputs under bench/data/ on first
 use and runs tbparse and EventAccumulator on them: ~7 minutes; ``readers``, the CSV and JSON
 readers against the plain parse, ~2 minutes; the W&B benchmark builds a 1,000,000-step run of
 ~250 MB once: ~2 minutes; mlflow makes a 1,000,000-point run in a SQLite and a file store and
@@ -22,6 +22,7 @@ import html_report
 import pipeline
 import read
 import read_mlflow
+import read_visualdl
 import read_wandb
 import readers
 import startup
@@ -33,6 +34,7 @@ TARGET_RSS_MB = 400.0  # lossctl's peak RSS on the 1 GB mixed file
 TARGET_X_PARSE = 1.5  # lossctl analyze vs (plain parse + analysis alone), CSV and JSON
 TARGET_X_PARSE_RSS = 2.0  # lossctl analyze's peak RSS vs the plain parse's
 TARGET_X_MLFLOW = 5.0  # MlflowClient.get_metric_history / lossctl on a 1M-point run, in-process
+TARGET_X_VISUALDL = 1.0  # lossctl / VisualDL's own LogReader on a 1M-record file, in-process
 TARGET_HTML_MB = 10.0  # the HTML report of 100 runs of 100,000 steps
 TARGET_HTML_OPEN_S = 3.0  # ...opened in headless Chromium
 
@@ -137,6 +139,22 @@ def bench_wandb() -> bool:
     return "lossctl (whole process)" in by
 
 
+def bench_visualdl() -> bool:
+    print(f"== reading a VisualDL record file: 1,010,000 scalars from LogWriter (target: <= {TARGET_X_VISUALDL:.1f}x "
+          "VisualDL's own LogReader on the same file, in-process, best of 3)")
+    try:
+        r = read_visualdl.main()
+    except ImportError as exc:
+        print(f"  skipped: {exc} (pip install -e '.[dev]')")
+        return True
+    x = r["lossctl_s"] / r["visualdl_s"]
+    same = r["points"] == r["ref_points"]
+    print(f"  {r['mb']:.0f} MB: lossctl {r['lossctl_s']:.2f} s ({r['points'] / r['lossctl_s']:,.0f} points/s), "
+          f"VisualDL's LogReader {r['visualdl_s']:.2f} s: {x:.2f}x  [{'ok' if x <= TARGET_X_VISUALDL else 'SLOW'}"
+          f"{'' if same else ', POINTS DIFFER'}]")
+    return x <= TARGET_X_VISUALDL and same
+
+
 def bench_readers() -> bool:
     print("== reading CSV and JSON: `lossctl analyze --format json` vs the plain parse of the same file "
           f"(whole processes, best of 3; targets: <= {TARGET_X_PARSE}x (parse + analysis alone), "
@@ -207,7 +225,7 @@ def bench_sweep() -> bool:
 
 
 def main() -> int:
-    which = os.environ.get("BENCH", "startup,pipeline,sweep,read,readers,console,wandb,mlflow,html").split(",")
+    which = os.environ.get("BENCH", "startup,pipeline,sweep,read,readers,console,wandb,visualdl,mlflow,html").split(",")
     ok = True
     if "startup" in which:
         ok &= bench_startup()
@@ -221,6 +239,8 @@ def main() -> int:
         ok &= bench_readers()
     if "wandb" in which:
         ok &= bench_wandb()
+    if "visualdl" in which:
+        ok &= bench_visualdl()
     if "mlflow" in which:
         ok &= bench_mlflow()
     if "sweep" in which:

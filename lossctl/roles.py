@@ -60,8 +60,14 @@ def _is_grad_norm(ws: list[str]) -> bool:
 YOLO_TERMS, YOLO_HEADS = {"box", "cls", "dfl"}, {"om", "oo"}
 
 
+# a name ending in one of these times something ("cal loss time": computing the loss), it is no loss
+TIMING_WORDS = {"time", "times", "duration", "sec", "secs", "seconds", "ms"}
+
+
 def is_loss_like(name: str) -> bool:
     ws = words(name)
+    if ws and ws[-1] in TIMING_WORDS:
+        return False
     return (bool(LOSS_WORDS & set(ws)) or any(w.endswith("loss") for w in ws)
             or bool(YOLO_TERMS & set(ws) and YOLO_HEADS & set(ws)))
 

@@ -45,6 +45,12 @@ def test_gan_losses_are_each_judged_alone():
         assert pairs_of(d, g) == [LossPair(d, None), LossPair(g, None)]
 
 
+def test_the_time_a_loss_takes_is_no_loss():
+    # a VisualDL log of a Paddle GAN port times its steps beside its losses ("train/cal loss time")
+    assert pairs_of("train/loss", "test/loss", "train/cal loss time", "train/loss_time_ms") == [
+        LossPair("train/loss", "test/loss")]
+
+
 def test_multi_task_heads():
     assert pairs_of("loss_task1", "val_loss_task1", "loss_task2", "val_loss_task2") == [
         LossPair("loss_task1", "val_loss_task1"), LossPair("loss_task2", "val_loss_task2")]

@@ -81,6 +81,7 @@ def one_object_per_line(path, head: bytes) -> bool:
 READERS = [
     LazyReader("tensorboard", "lossctl.readers.tensorboard",
                lambda p, head: "tfevents" in p.name or tfrecord_header(head)),
+    LazyReader("visualdl", "lossctl.readers.visualdl", lambda p, head: "vdlrecords" in p.name),
     # wandb_export before csv: a W&B chart export is a CSV whose columns name runs
     LazyReader("wandb_export", "lossctl.readers.wandb_export", lambda p, head: _suffix(p) in (".csv", "")),
     LazyReader("csv", "lossctl.readers.csv_reader",
