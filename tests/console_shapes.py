@@ -359,7 +359,9 @@ def imagenet_meter(loss_per_epoch: list[list[float]], total: int, every: int):
     """pytorch/examples imagenet/main.py's ProgressMeter (copied into many repositories):
     ``'\\t'.join([prefix + '[' + fmt + '/' + fmt.format(num_batches) + ']'] + [str(meter) ...])``
     with prefix ``"Epoch: [{}]".format(epoch)``, meters ``'{name} {val:fmt} ({avg:fmt})'`` (Time
-    ``:6.3f``, Loss ``:.4e``, Acc@1 ``:6.2f``) and ``progress.display(i + 1)``."""
+    ``:6.3f``, Loss ``:.4e``, Acc@1 ``:6.2f``) and ``progress.display(i + 1)``; validate() then
+    prints its own progress (prefix ``'Test: '``) and ``' * Acc@1 {top1.avg:.3f} Acc@5
+    {top5.avg:.3f}'``, read as ``Test Acc@1`` and ``Test Acc@5`` at the last training step."""
     w = len(str(total))
     out, rows = [], []
     for e, losses in enumerate(loss_per_epoch):
@@ -369,7 +371,10 @@ def imagenet_meter(loss_per_epoch: list[list[float]], total: int, every: int):
                        f"({0.01:6.3f})\tLoss {v:.4e} ({v * 1.01:.4e})\tAcc@1 {acc:6.2f} ({acc - 1:6.2f})\n")
             rows.append({"step": e * total + i + 1, "Time": 0.123, "Data": 0.001, "Loss": float(f"{v:.4e}"),
                          "Acc@1": float(f"{acc:6.2f}")})
-        out.append(f" * Acc@1 {12.5 + e:.3f} Acc@5 {30.0 + e:.3f}\n")
+        out += ["Test: [ 0/196]\tTime  1.234 ( 1.234)\tLoss 9.0000e-01 (9.0000e-01)\tAcc@1  75.00 ( 75.00)\n",
+                f" * Acc@1 {12.5 + e:.3f} Acc@5 {30.0 + e:.3f}\n"]  # validate(): the evaluation's result
+        rows.append({"step": rows[-1]["step"], "Test Acc@1": float(f"{12.5 + e:.3f}"),
+                     "Test Acc@5": float(f"{30.0 + e:.3f}")})
     return "".join(out), csv_of(rows)
 
 

@@ -62,7 +62,7 @@ SHAPES = {
     "iter_spaced": (lambda: C.iter_spaced(DIVERGING), ["loss", "eps", "buf", "vs-random"]),
     "modded_nanogpt": (lambda: C.modded_nanogpt(DIVERGING), ["train_loss", "val_loss"]),
     "imagenet_meter": (lambda: C.imagenet_meter([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50),
-                       ["Loss", "Acc@1", "Time"]),
+                       ["Loss", "Acc@1", "Time", "Test Acc@1", "Test Acc@5"]),
     "dino_metric_logger": (lambda: C.dino_metric_logger([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 10),
                            ["loss", "lr", "wd", "test images"]),
     "dl4j_score": (lambda: C.dl4j_score(C.curve(3000)), ["Score"]),

@@ -18,7 +18,7 @@ from lossctl.report import report_dict
 from lossctl.sweep import separate, sweep_dict, sweep_of_rows
 from lossctl.sweep.association import average_ranks, spearman
 from lossctl.sweep.table import Row
-from lossctl.sweep.text import fmt_value
+from lossctl.sweep.text import fmt_value, vs_best
 from tests.synth import decay, run_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -332,3 +332,20 @@ def test_a_confounded_hyperparameter_is_named():
     assert sep["hparam"] == "lr" and sep["equally"] == ["warmup"]
     assert sep["sentence"].endswith("keep lr at or below 1e-3. warmup separates them as well: the sweep cannot "
                                     "tell which matters.")
+
+
+def test_a_verdict_on_another_loss_than_the_final_value_says_which():
+    """A run ranked by its validation loss, judged against a best run that logs none, is judged on
+    the training loss both log: its cell says so, or "better" would sit beside a final value
+    three times the best's."""
+    n = 400
+    a = run_of({"loss": decay(n, floor=0.5, seed=1)}, name="no_val")
+    b = run_of({"loss": decay(n, floor=0.05, seed=2), "val_loss": decay(n, floor=1.5, seed=3)}, name="with_val")
+    reports = [analyze_run(r, Config()) for r in (a, b)]
+    s = sweep_dict(reports)
+    by = {r["run"]: r for r in s["table"]}
+    assert s["best"]["run"] == "no_val" and by["with_val"]["role"] == "val_loss"
+    assert by["with_val"]["vs_best"] == "better" and by["with_val"]["vs_best_role"] == "loss"
+    assert "vs_best_role" not in by["no_val"]
+    assert vs_best(by["with_val"], "no_val") == "better (training loss)"
+    assert vs_best(by["no_val"], "no_val") == "best"

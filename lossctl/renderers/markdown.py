@@ -13,7 +13,7 @@ from lossctl.renderers.ci import by_severity, failing_count, pair_text, run_labe
 from lossctl.renderers.sweep import ranked_by, shown_hparams
 from lossctl.report import summary_line
 from lossctl.sweep import sweep_dict
-from lossctl.sweep.text import fmt_value
+from lossctl.sweep.text import fmt_value, vs_best
 
 ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
 VERDICT = {"worse": "❌ worse", "same": "✅ same", "better": "✅ better"}
@@ -77,7 +77,7 @@ def sweep_lines(sweep: dict | None) -> list[str]:
            "| ---: | --- | ---: | --- | --- | --- |" + " ---: |" * len(hp)]
     for row in sweep["table"][:MAX_SWEEP_ROWS]:
         final = row["final"]
-        vs = "best" if row["run"] == best else row["vs_best"] or "n/a"
+        vs = vs_best(row, best)
         out.append(f"| {row['rank']} | {code(row['run'])} | {fmt(final) if isinstance(final, float) else final} | "
                    f"{ICON[row['status']]} {row['status']} | {', '.join(row['kinds']) or '-'} | {vs} |"
                    + "".join(f" {cell(fmt_value(row['hparams'][k])) if k in row['hparams'] else '-'} |"

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossctl.detectors.stats import fmt
-from lossctl.sweep.text import fmt_value
+from lossctl.sweep.text import fmt_value, vs_best
 
 MAX_ROWS = 30
 MAX_HPARAMS = 6  # columns; JSON has them all
@@ -49,9 +49,9 @@ def _table(sweep: dict, hp: list[str]) -> Table:
     for k in hp:
         t.add_column(k, justify="right")
     for row in sweep["table"][:MAX_ROWS]:
-        vs = row["vs_best"]
-        verdict = Text("best", style="bold green") if sweep["best"] and row["run"] == sweep["best"]["run"] \
-            else Text(vs or "n/a", style=VERDICT_STYLE.get(vs, "dim"))
+        best = sweep["best"]["run"] if sweep["best"] else None
+        verdict = Text(vs_best(row, best), style="bold green" if row["run"] == best
+                       else VERDICT_STYLE.get(row["vs_best"], "dim"))
         t.add_row(str(row["rank"]), row["run"], _final(row["final"]), Text(row["status"], style=STYLE[row["status"]]),
                   ", ".join(row["kinds"]) or "-", verdict,
                   *[fmt_value(row["hparams"][k]) if k in row["hparams"] else "-" for k in hp])

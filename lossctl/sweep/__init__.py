@@ -36,9 +36,11 @@ def sweep_dict(reports: list) -> dict | None:
     if best is not None:
         v = verdicts(reports, best.pop("_index"))
         for entry, i in zip(out["table"], rank(rows)):
-            entry["vs_best"], reason = v[i]
+            entry["vs_best"], reason, role = v[i]
             if entry["vs_best"] is None and reason is not None:
                 entry["vs_best_note"] = reason
+            if role is not None and role != entry["role"]:  # not the loss its final value is of
+                entry["vs_best_role"] = role
         judged = [entry for entry in out["table"] if entry["vs_best"] is not None]
         best["judged"] = len(judged)
         best["worse"] = [e["run"] for e in judged if e["vs_best"] == "worse"]

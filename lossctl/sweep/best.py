@@ -15,18 +15,21 @@ from lossctl.compare.verdict import pair_metric
 from lossctl.errors import InputError
 
 
-def verdicts(reports: list, best: int | None) -> list[tuple[str | None, str | None]]:
-    """``(verdict, reason)`` per report against ``reports[best]``; ``(None, None)`` for the best."""
-    out: list[tuple[str | None, str | None]] = []
+def verdicts(reports: list, best: int | None) -> list[tuple[str | None, str | None, str | None]]:
+    """``(verdict, reason, role judged)`` per report against ``reports[best]``; Nones for the best.
+    The role is the one both runs log (the training loss when one of them has no validation
+    loss), which may differ from the role a run is ranked by."""
+    out: list[tuple[str | None, str | None, str | None]] = []
     memo: dict = {}  # the best run's curve statistics, once per step range
     for i, r in enumerate(reports):
         if best is None or i == best:
-            out.append((None, None))
+            out.append((None, None, None))
             continue
         try:
-            v = judge(reports[best], r, metric=pair_metric(reports[best], r, memo=memo, brief=True))
+            m = pair_metric(reports[best], r, memo=memo, brief=True)
+            v = judge(reports[best], r, metric=m)
         except InputError as e:
-            out.append((None, e.problem))
+            out.append((None, e.problem, None))
             continue
-        out.append((v.verdict, v.reason))
+        out.append((v.verdict, v.reason, m.key))
     return out

@@ -30,6 +30,22 @@ def did(kinds) -> tuple[str, str]:
     return text, aux
 
 
+def vs_best(row: dict, best: str | None) -> str:
+    """The table's "vs best" cell: the verdict, naming the loss it was judged on when that is not
+    the one the row's final value is of (a run ranked by its validation loss judged against a
+    best run that logs none: "better (training loss)")."""
+    if row["run"] == best:
+        return "best"
+    if row["vs_best"] is None:
+        return "n/a"
+    if "vs_best_role" not in row:
+        return row["vs_best"]
+    from lossctl.compare.align import JUDGED_ROLES
+
+    label = {role: label for role, label, _ in JUDGED_ROLES}.get(row["vs_best_role"], row["vs_best_role"])
+    return f"{row['vs_best']} ({label})"
+
+
 def fmt_value(v) -> str:
     """A hyperparameter value, exactly enough to tell values apart: ``64``, ``0.03``, ``3e-3``,
     ``sgd``, ``true``. Numbers below 0.01 (learning rates, weight decays) are written

@@ -48,6 +48,10 @@ MARKER = re.compile(r"(?i)\b(?:step|iter|iteration|epoch)\b\s*[=:\[]|^Train: \d"
 # ("Train: 3 [  10/1251 (  1%)]")
 EPOCH_BATCH = re.compile(rf"(?i)(?<![\w.])(?:epoch\s*:\s*\[\s*{N}\s*(?:/\s*{N}\s*)?\]|train(?:\s+epoch)?\s*:\s*{N})"
                          rf"\s*\[\s*{N}\s*/\s*{N}\s*(?:\(\s*{N}\s*%\s*\))?\s*\]")
+# the evaluation summary PyTorch's ImageNet example (``' * Acc@1 {top1.avg:.3f} Acc@5 {top5.avg:.3f}'``)
+# and its MetricLogger copies (DeiT, DINO: ``'* Acc@1 .. Acc@5 .. loss {losses.global_avg:.3f}'``)
+# print after the progress lines of their evaluation, whose header is "Test:"
+STAR_SUMMARY = re.compile(rf"^\s*\*(?:\s+{WORD}\s+{NUMBER})+\s*$")
 # DL4J's ScoreIterationListener: ``log.info("Score at iteration {} is {}", iteration, score)``
 AT_COUNTER = re.compile(rf"(?i)(?<![\w.])({WORD}) at (?:iteration|iter|step|epoch|batch) \d+ is {N}")
 _COUNTER_WORDS = sorted({k for k in STEP_KEYS | EPOCH_KEYS | BATCH_KEYS if " " not in k}, key=len, reverse=True)
@@ -73,6 +77,9 @@ def detect(line: str, nums) -> Layout | None:
     m = LONG.match(line)
     if m and len(nums) == 2:
         return Layout(NAME, ("@step", m.group(2)))
+    if STAR_SUMMARY.match(line):  # " * Acc@1 75.1 Acc@5 92.4": the result of the "Test:" lines above
+        names = {p.start(2): f"Test {p.group(1)}" for p in SPACED.finditer(line)}
+        return Layout(NAME, tuple(names.get(x.start()) for x in nums), kind="carry_step", names={"split": True})
     found: dict[int, str | None] = {}
     counters = []  # (normalised key, value match start, total start or None)
     for p in EPOCH_BATCH.finditer(line):
