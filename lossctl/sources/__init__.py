@@ -74,6 +74,8 @@ SOURCES = [
     LazySource("mlflow_sqlite", "lossctl.sources.mlflow.sqlite", lambda listing: any(map(_sqlite_file, listing.files))),
     LazySource("mlflow_files", "lossctl.sources.mlflow.files", lambda listing: listing.file("meta.yaml") is not None),
     LazySource("wandb", "lossctl.sources.wandb", _wandb),
+    LazySource("sb3_monitor", "lossctl.sources.sb3_monitor", lambda listing: any(
+        b.name.endswith("monitor.csv") for b in listing.files)),
     LazySource("files", "lossctl.sources.files", None),
 ]
 BY_NAME = {s.name: s for s in SOURCES}
