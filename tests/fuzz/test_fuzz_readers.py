@@ -32,6 +32,7 @@ from lossctl.readers.console import reader as console_reader
 from lossctl.readers.csv_reader import reader as csv_reader
 from lossctl.readers.json_reader import reader as json_reader
 from lossctl.readers.tensorboard import reader as tb_reader
+from lossctl.readers.visualdl import reader as vdl_reader
 from lossctl.renderers import RENDERERS
 from lossctl.runs import load_runs
 from lossctl.watch.follow import follower_for
@@ -153,6 +154,34 @@ def test_console_mutated(work, name, ops):
     path = work / name
     path.write_bytes(mutate(CONSOLE_SEEDS[name].encode(), ops))
     read_or_input_error(console_reader.read, path, "console")
+
+
+@functools.cache
+def vdl_seed() -> bytes:
+    """A record file VisualDL's LogWriter wrote: scalars, an add_scalars group, an image."""
+    LogWriter = pytest.importorskip("visualdl", reason="visualdl is a dev extra").LogWriter
+    with tempfile.TemporaryDirectory() as d:
+        with LogWriter(logdir=d) as w:
+            for s in range(12):
+                w.add_scalar(tag="train/loss", step=s, value=1.0 / (s + 1))
+                w.add_scalars(main_tag="lr", tag_scalar_dict={"a": 0.1, "b": 0.0}, step=s)
+            w.add_image(tag="img", img=np.zeros((2, 2, 3), dtype=np.uint8), step=0)
+        (path,) = Path(d).glob("vdlrecords.*")
+        return path.read_bytes()
+
+
+@given(data=st.binary(max_size=4096))
+def test_visualdl_arbitrary_bytes(work, data):
+    path = work / "vdlrecords.1.log"
+    path.write_bytes(data)
+    read_or_input_error(vdl_reader.read, path, "visualdl")
+
+
+@given(ops=st.lists(OPS, min_size=1, max_size=6))
+def test_visualdl_mutated(work, ops):
+    path = work / "vdlrecords.2.log"
+    path.write_bytes(mutate(vdl_seed(), ops))
+    read_or_input_error(vdl_reader.read, path, "visualdl")
 
 
 PIECES = [*"0123456789.e-+:=|, {}'\"[]/\r\x08", "nan", "inf", "loss", "step", "iter ", "Epoch ", " - ",
