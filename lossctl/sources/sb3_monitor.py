@@ -104,7 +104,7 @@ def _table(blob: Blob) -> pd.DataFrame:
                          "expected r, l, t)")
     for c in table.columns:
         table[c] = pd.to_numeric(table[c], errors="coerce")
-    table = table.dropna(subset=["l", "t"])
+    table = table[table["l"].between(0, 2**53) & np.isfinite(table["t"])]  # a length is a count of steps
     table["t"] += t_start
     return table
 
