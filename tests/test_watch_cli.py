@@ -1,5 +1,5 @@
 """`lossctl watch` end to end: writers append to a run in a background thread (tensorboardX's
-SummaryWriter, a Keras-style CSV) while watch follows it. A divergence is reported shortly after
+SummaryWriter, VisualDL's LogWriter, a Keras-style CSV) while watch follows it. A divergence is reported shortly after
 the diverging points are flushed, with exit 1 under --exit-on error; a healthy run exits 0 at
 --timeout or --idle; a restart's new event file is picked up; Ctrl-C exits 130 cleanly; the
 logs are never opened for writing."""
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from bad_inputs.guard import guarded
+from extras import need
 from impls import impl_params
 from typer.testing import CliRunner
 
@@ -48,6 +49,11 @@ class Writer(threading.Thread):
 
             w = SummaryWriter(logdir=str(self.d), flush_secs=0.01, filename_suffix=f".{n}")
             return (lambda s, v: w.add_scalar("train/loss", v, s)), w.flush, w.close
+        if self.kind == "visualdl":
+            from visualdl import LogWriter
+
+            w = LogWriter(logdir=str(self.d), flush_secs=0.01, max_queue=1)
+            return (lambda s, v: w.add_scalar(tag="train/loss", value=v, step=s)), w.flush, w.close
         f = open(self.d / "training.log", "a" if n else "w")  # noqa: SIM115 - closed by the caller
         if not n:
             f.write("epoch,loss\n")
@@ -82,10 +88,10 @@ def watch(d, *args, impl="c"):
     return r
 
 
-@pytest.mark.parametrize("kind,impl", impl_params(("tensorboardx",)) + [("csv", "python")])
+@pytest.mark.parametrize("kind,impl", impl_params(("tensorboardx",)) + [("csv", "python"), ("visualdl", "python")])
 def test_divergence_reported_shortly_after_it_is_written(tmp_path, kind, impl):
-    if kind == "tensorboardx":
-        pytest.importorskip("tensorboardX")
+    if kind in ("tensorboardx", "visualdl"):
+        need(kind if kind == "visualdl" else "tensorboardX", "dev")
     w = Writer(kind, tmp_path, diverge=True, steps=10**6)
     w.start()
     try:

@@ -2,8 +2,8 @@
 
 An event file resumes at the byte after its last complete record (a partial last record is not
 complete yet, so it is not an error); TF2 plugin metadata seen so far carries over. A CSV keeps
-its header and the byte offset after its last complete line. A JSON history is re-read whole
-when its size or modification time changes (writers rewrite it). A file that shrank, or whose
+its header and the byte offset after its last complete line. A JSON history, and any other
+format (VisualDL's records), is re-read whole when its size or modification time changes. A file that shrank, or whose
 first line changed, was rewritten: it is read again from the start.
 
 ``poll()`` returns True when new points arrived; ``data()`` is everything read so far as one
@@ -148,8 +148,14 @@ class CsvFollower(Follower):
         return self._add(csv_reader.parse(text, self.path, first_row=first))
 
 
-class JsonFollower(Follower):
-    format = "keras_json"
+class RereadFollower(Follower):
+    """A file read again whole when it changes: a JSON history (writers rewrite it), a format
+    with no follower of its own (VisualDL's records)."""
+
+    def __init__(self, path: Path, reader=json_reader):
+        self.reader = reader
+        self.format = reader.format
+        super().__init__(path)
 
     def _reset(self) -> None:
         super()._reset()
@@ -157,7 +163,7 @@ class JsonFollower(Follower):
 
     def _read(self, sig) -> bool:
         try:
-            data = json_reader.read(self.path)
+            data = self.reader.read(self.path)
         except NotALog:
             raise
         except InputError:
@@ -299,7 +305,14 @@ class StreamFollower(ConsoleFollower):
         return self.feed(chunk[:cut]) if cut else False
 
 
+JsonFollower = RereadFollower  # its reader by default
+
+
 def follower_for(path: Path, fmt: str, verify: bool = True) -> Follower:
     if fmt == "tensorboard":
         return EventFollower(path, verify)
-    return {"csv": CsvFollower, "keras_json": JsonFollower, "console": ConsoleFollower}[fmt](path)
+    if fmt in ("csv", "console"):
+        return {"csv": CsvFollower, "console": ConsoleFollower}[fmt](path)
+    from lossctl.readers import BY_FORMAT
+
+    return RereadFollower(path, BY_FORMAT[fmt])
