@@ -351,6 +351,20 @@ def test_epoch_periodic_not_raised_on_autocorrelated_drift():
         assert not flagged("epoch_periodic", {"train/loss": y})
 
 
+def test_epoch_periodic_not_raised_on_a_fine_tuning_staircase():
+    """Multi-epoch fine-tuning logged as the Hugging Face Trainer logs it (the mean loss of the
+    last 500 steps, epochs of 2,800 steps: 5.6 points an epoch): the loss drops each time the
+    model sees its examples again and is flat between. An epoch-wide moving average turns the
+    steps into a ramp that repeats every epoch; too few points to see batch-order detail."""
+    rng = np.random.default_rng(0)
+    per_step = 0.8 * 0.62 ** (np.arange(28_000) // 2800) * np.exp(rng.normal(0, 0.3, 28_000))  # a stair an epoch
+    steps = np.arange(500, 28_000, 500)
+    y = per_step[:27_500].reshape(-1, 500).mean(axis=1)  # each logged value: the mean of the last 500 steps
+    ev = np.arange(1, 11) * 2800
+    series = {"loss": y, "eval_loss": 0.5 * 1.1 ** np.arange(10)}
+    assert not flagged("epoch_periodic", series, {"loss": steps, "eval_loss": ev})
+
+
 def test_epoch_periodic_not_raised_on_per_epoch_logs():
     y = unshuffled(period=5, epochs=8, noise=0.0)  # 40 points, validation beside each: a Keras log
     assert not flagged("epoch_periodic", {"loss": y, "val_loss": y * 1.1})

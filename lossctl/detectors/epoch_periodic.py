@@ -25,7 +25,10 @@ class EpochPeriodic(Detector):
     class blocks also correlates a block off but not half a block off), with a pattern of at least
     {min_amplitude:.0%} of the loss level that is not one odd batch per epoch (a small last
     batch). It needs at least {min_points_per_epoch:.0f} logged points per epoch and
-    {min_epochs:.0f} epochs; per-epoch logs cannot show it. Not flagged: a logged learning rate
+    {min_epochs:.0f} epochs; per-epoch logs cannot show it, and fewer points per epoch cannot
+    tell it from a staircase (a loss that drops at each epoch boundary, as a fine-tuned model
+    sees its examples again, and is flat between: the moving average below turns such steps
+    into a ramp that repeats every epoch). Not flagged: a logged learning rate
     that restarts or cycles with the same period (a schedule), and a loss averaged since the
     start of each epoch (Keras batch-level logs), whose step-to-step change shrinks like 1/k.
 
@@ -53,7 +56,7 @@ class EpochPeriodic(Detector):
     severity = "warning"
     summary = "a saw-tooth repeating every epoch (data not shuffled)"
     thresholds = {"min_corr": 0.5, "min_z": 4.0, "min_contrast": 0.4, "min_amplitude": 0.1,
-                  "min_points_per_epoch": 4, "min_epochs": 3,
+                  "min_points_per_epoch": 8, "min_epochs": 3,
                   "search_min_corr": 0.6, "search_min_z": 6.0, "search_min_diff_corr": 0.5}
 
     def detect(self, run: RunView):
