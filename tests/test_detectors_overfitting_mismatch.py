@@ -156,10 +156,20 @@ def test_the_stronger_the_rise_the_shorter_it_may_last(rise, best_at, found):
 
 
 def test_small_rise_is_not_overfitting():
-    # a healthy validation floor that creeps up 10% (common with long runs)
+    # a validation floor that creeps up under 10% by its last fifth (common with long runs)
     series, steps = overfit_run(best_at=0.1, rise=0.1, noise=0.005)
     assert "overfitting" not in mine(series, steps)
-    assert "overfitting" in mine(series, steps, min_ratio=1.05)
+    assert "overfitting" in mine(series, steps, mild_ratio=1.05)
+
+
+@pytest.mark.parametrize(("best_at", "found"), [(0.2, True), (0.45, False)])
+def test_a_mild_rise_counts_when_it_lasts_longer(best_at, found):
+    """+15% by the end (1.13x over the last fifth): below the 1.2x that needs 60% of the run, so
+    it needs more (the same line in the log of the ratio: about 67% here). Over the last 80% of
+    the run it is overfitting (a public YOLOv8 fine-tune: val/box_loss 1.23 -> 1.39 over 98%);
+    over the last 55% not yet."""
+    series, steps = overfit_run(best_at=best_at, rise=0.15, noise=0.005)
+    assert ("overfitting" in mine(series, steps)) is found
 
 
 def test_single_validation_bump_is_not_overfitting():

@@ -41,11 +41,12 @@ def log_(x):
 # finding's evidence and the thresholds of its kind
 
 def _stretch_needed(e, t):
-    """60% of the run at 1.2x, down to 35% at 1.5x and beyond (log scale of the ratio)."""
+    """60% of the run at 1.2x, down to 35% at 1.5x and beyond, more below 1.2x (log scale of the
+    ratio, one line)."""
     r = e.get("rise_ratio")
     if r is None:
         return t["short_stretch"]
-    a = min(max(math.log(r / t["min_ratio"]) / math.log(t["strong_ratio"] / t["min_ratio"]), 0.0), 1.0)
+    a = min(math.log(r / t["min_ratio"]) / math.log(t["strong_ratio"] / t["min_ratio"]), 1.0)
     return t["min_stretch"] + a * (t["short_stretch"] - t["min_stretch"])
 
 
@@ -147,7 +148,7 @@ CLAIMS: dict[str, list[tuple[str, object]]] = {
     ],
     "overfitting": [
         (r"rises from its best", lambda e, t: e["val_last"] > e["val_best"]
-         and (e.get("rise_ratio") is None or e["rise_ratio"] >= t["min_ratio"])),
+         and (e.get("rise_ratio") is None or e["rise_ratio"] >= t["mild_ratio"])),
         (r"over the last", lambda e, t: e["stretch_fraction"] >= _stretch_needed(e, t)),
         (r"keeps falling", lambda e, t: e["train_last"] < e["train_at_best"]
          and (e.get("train_change") is None or e["train_change"] <= t["max_train_change"])),

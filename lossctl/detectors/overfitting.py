@@ -11,14 +11,15 @@ class Overfitting(Detector):
     """Validation loss rises for a sustained stretch while training loss keeps falling.
 
     What it flags: a validation loss whose level over the last {tail_fraction:.0%} of its
-    points is at least {min_ratio}x its best level and has stayed up
+    points is at least {mild_ratio}x its best level and has stayed up
     since the rise began, while the training loss over the same steps fell to at most
     {max_train_change}x its level at the validation best. The rise must exceed {noise_k} times
     the validation curve's own point-to-point noise (measured over the whole curve, around the
     best and over the tail, whichever is largest), and it must last: at least {min_stretch:.0%}
     of the run when the validation loss ends {min_ratio}x above its best, down to
-    {short_stretch:.0%} when it ends {strong_ratio}x or more above it (in between on a log scale
-    of the ratio: the stronger the rise, the less of the run it needs). An ordinary noisy
+    {short_stretch:.0%} when it ends {strong_ratio}x or more above it, and longer than
+    {min_stretch:.0%} for a milder rise, down to {mild_ratio}x (on one line in the log of the
+    ratio through those two points: the stronger the rise, the less of the run it needs). An ordinary noisy
     validation curve wobbling around its floor, a single bump, or a rise at the end of a run
     that also shows in the training loss (divergence) is not flagged. Runs that log only one
     of the two losses are not judged.
@@ -57,7 +58,7 @@ class Overfitting(Detector):
     kind = "overfitting"
     severity = "warning"
     summary = "validation loss rises for a sustained stretch while training loss keeps falling"
-    thresholds = {"min_ratio": 1.2, "strong_ratio": 1.5, "min_stretch": 0.6,
+    thresholds = {"mild_ratio": 1.1, "min_ratio": 1.2, "strong_ratio": 1.5, "min_stretch": 0.6,
                   "short_stretch": 0.35, "tail_fraction": 0.2, "noise_k": 4.0, "min_sustained": 0.8,
                   "max_train_change": 0.95, "min_points": 6, "min_evaluations": 4, "max_few_evaluations": 12,
                   "few_min_moves": 4, "few_min_ratio": 1.1, "quality_band": 0.01}
@@ -149,7 +150,7 @@ class Overfitting(Detector):
         if positive:
             ratio = float(np.exp(rise))
             strong = ratio >= self.t["strong_ratio"]
-            if ratio < self.t["min_ratio"]:
+            if ratio < self.t["mild_ratio"]:
                 return []
         else:  # a loss that can go negative: judge the rise against the progress made to the best
             head = float(median(z[: max(1, min(k, i_best + 1))]))
@@ -285,13 +286,13 @@ def safe_log(x: np.ndarray) -> np.ndarray:
 
 
 def _needed_stretch(ratio, strong: bool, t: dict) -> float:
-    """How long a rise must last (share of the run): from min_stretch at min_ratio down to
-    short_stretch at strong_ratio, on a log scale of the ratio, and short_stretch beyond."""
+    """How long a rise must last (share of the run): min_stretch at min_ratio, short_stretch at
+    strong_ratio and beyond, on the line through them in the log of the ratio, which continues
+    below min_ratio to mild_ratio (a milder rise must last longer)."""
     if ratio is None:
         return t["short_stretch"] if strong else t["min_stretch"]
     a = (np.log(ratio) - np.log(t["min_ratio"])) / (np.log(t["strong_ratio"]) - np.log(t["min_ratio"]))
-    a = min(max(a, 0.0), 1.0)
-    return float(t["min_stretch"] + a * (t["short_stretch"] - t["min_stretch"]))
+    return float(t["min_stretch"] + min(a, 1.0) * (t["short_stretch"] - t["min_stretch"]))
 
 
 def curve_noise(z: np.ndarray) -> float:
