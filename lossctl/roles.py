@@ -36,11 +36,16 @@ def words(name: str) -> list[str]:
     return list(_words(name))
 
 
+# a capitalised word glued to the one before it (TrainLoss, ValLoss, learningRate), not an
+# acronym (mAP50, AUC): split there
+_CAMEL_WORD = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+
+
 @lru_cache(maxsize=4096)
 def _words(name: str) -> tuple[str, ...]:
     """Cached: a sweep's runs share their metric names, and each name is looked at many times.
     ``cross_entropy`` is one word, ``crossentropy``, as Keras spells it."""
-    ws = [w for w in _SPLIT.split(name.lower()) if w]
+    ws = [w for w in _SPLIT.split(_CAMEL_WORD.sub(" ", name).lower()) if w]
     for i in range(len(ws) - 1, 0, -1):
         if ws[i - 1] == "cross" and ws[i] == "entropy":
             ws[i - 1:i + 1] = ["crossentropy"]

@@ -51,6 +51,15 @@ def test_the_time_a_loss_takes_is_no_loss():
         LossPair("train/loss", "test/loss")]
 
 
+def test_camel_case_names_pair_like_spaced_ones():
+    # a custom CSV history of a cross-validation fold: TrainLoss, ValLoss, LR, ValSpearman
+    counts = dict.fromkeys(("TrainLoss", "ValLoss", "LR", "ValSpearman"), 11)
+    roles = assign_roles(counts)
+    assert roles["loss"] == "TrainLoss" and roles["val_loss"] == "ValLoss" and roles["lr"] == "LR"
+    assert assign_roles(dict.fromkeys(("trainLoss", "valLoss", "learningRate"), 11))["lr"] == "learningRate"
+    assert pairs_of("TrainLoss", "ValLoss") == [LossPair("TrainLoss", "ValLoss")]
+
+
 def test_multi_task_heads():
     assert pairs_of("loss_task1", "val_loss_task1", "loss_task2", "val_loss_task2") == [
         LossPair("loss_task1", "val_loss_task1"), LossPair("loss_task2", "val_loss_task2")]
