@@ -422,6 +422,33 @@ def dl4j_score(loss: list[float], every: int = 100):
     return "".join(out), csv_of(rows)
 
 
+def arguments_then_epochs(train: list[float], test: list[float]):
+    """A research script's logging (Ranked-List-Truncation run.py, ``logging.basicConfig(level=INFO)``):
+    ``logging.info('{}'.format(vars(args)))`` first (a dict of text, flags and numbers: no log
+    line), then per epoch a dashed rule, tqdm's ``Training for epoch_{}`` bar on stderr (``\\r``
+    states), ``'\\nEpoch: {} | Epoch Time: {:.2f} s'``, ``'\\tTrain: loss = {} | f1 = {:.6f} | dcg =
+    {:.6f}\\n'``, the test bar and ``'\\tTest: loss = {} | ...'``; the best metrics once at the end."""
+    args = {"dataset_name": "drmm_tks", "batch_size": 63, "workers": 4, "model_name": "mtattncut",
+            "criterion": "f1", "ft": False, "epochs": len(train), "lr": 3e-05, "dropout": 0.0, "cuda": False}
+    out = [f"INFO:root:{args}\n", "INFO:root:\nTrain the mtattncut model: \n\n"]
+    rows = []
+    for e, (tr, te) in enumerate(zip(train, test)):
+        out.append("INFO:root:" + "-" * 100 + "\n")
+        out.append("".join(f"\rTraining for epoch_{e}: {25 * k:3d}%|{'#' * (k * 2):10s}| {k}/4 [00:0{k}<00:1{k}, "
+                           f" 5.{k}4s/it]" for k in range(5)) + "\n")
+        f1, dcg = 0.4 + e / 1000, 4.0 + e / 100
+        out.append(f"INFO:root:\nEpoch: {e} | Epoch Time: {16.82 - e / 100:.2f} s\n")
+        out.append(f"INFO:root:\tTrain: loss = {tr} | f1 = {f1:.6f} | dcg = {dcg:.6f}\n\n")
+        out.append(f"\rTest after epoch_{e}:   0%|          | 0/1 [00:00<?, ?it/s]"
+                   f"\rTest after epoch_{e}: 100%|##########| 1/1 [00:01<00:00,  1.02s/it]\n")
+        out.append(f"INFO:root:\tTest: loss = {te} | f1 = {f1 + 0.2:.6f} | dcg = {dcg + 4:.6f}\n\n")
+        rows.append({"step": e, "Epoch Time": float(f"{16.82 - e / 100:.2f}"), "Train loss": tr,
+                     "Train f1": float(f"{f1:.6f}"), "Train dcg": float(f"{dcg:.6f}"), "Test loss": te,
+                     "Test f1": float(f"{f1 + 0.2:.6f}"), "Test dcg": float(f"{dcg + 4:.6f}")})
+    out.append("INFO:root:the best metric of this model: f1: 0.71 | dcg: 9.12\n")
+    return "".join(out), csv_of(rows)
+
+
 def timm_train(loss_per_epoch: list[list[float]], total: int, every: int):
     """timm's train.py: ``f'Train: {epoch} [{update_idx:>4d}/{updates_per_epoch} ({pct:>3.0f}%)]
     Loss: {loss_now:#.3g} ({loss_avg:#.3g})  Time: {t:.3f}s, {rate:>7.2f}/s  ({t_avg:.3f}s,

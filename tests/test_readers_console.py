@@ -66,6 +66,8 @@ SHAPES = {
     "dino_metric_logger": (lambda: C.dino_metric_logger([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 10),
                            ["loss", "lr", "wd", "test images"]),
     "dl4j_score": (lambda: C.dl4j_score(C.curve(3000)), ["Score"]),
+    "arguments_then_epochs": (lambda: C.arguments_then_epochs(C.curve(40), C.curve(40, diverge_at=25)),
+                              ["Train loss", "Test loss", "Train f1", "Epoch Time"]),
     "timm_train": (lambda: C.timm_train([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50), ["Loss", "LR"]),
     **{f"ultralytics_{task}{'_v5' * v5}": (
         lambda task=task, v5=v5: C.ultralytics([[v * k for k in (1.0, 1.4, 0.9, 1.1)[:4]] for v in C.curve(30, diverge_at=20)],
@@ -555,7 +557,8 @@ def test_an_epoch_and_a_global_step_stay_global(tmp_path):
     assert [s for s, _ in points(run, "loss")] == list(range(10, 1000, 10))
 
 
-@pytest.mark.parametrize("shape", ["transfer_tutorial", "mnist_example", "maniskill_ppo", "epoch_heading_batches"])
+@pytest.mark.parametrize("shape", ["transfer_tutorial", "mnist_example", "maniskill_ppo", "epoch_heading_batches",
+                                   "arguments_then_epochs"])
 def test_lines_without_a_step_are_read_at_the_step_above_them_and_nothing_else_is(tmp_path, shape):
     """Lines without a counter take the step of the line above that has one (the heading
     ``Epoch 3/24``, a training line): the metrics are exactly the CSV twin's, so neither the

@@ -20,6 +20,7 @@ import math
 import re
 
 from lossctl.readers.console.base import NUMBER, Layout
+from lossctl.roles import is_loss_like
 
 NAME = "hf_trainer"
 MARKER = re.compile(r"^\{'[^']+': ")
@@ -82,6 +83,8 @@ def detect(line: str, nums) -> Layout | None:
         return None
     if "train_runtime" in doc:  # the summary after training: not a point
         return Layout(NAME, tuple(None for _ in nums), kind="skip")
+    if _arguments(doc):
+        return Layout(NAME, tuple(None for _ in nums), kind="skip")
     train = _is_train(doc)
     off = len(line) - len(line.lstrip())
     pairs = {m.start(2) + off: m.group(1) for m in PAIR.finditer(s)}
@@ -91,6 +94,16 @@ def detect(line: str, nums) -> Layout | None:
                       for m in nums)
         return Layout(NAME, slots, train=train)
     return Layout(NAME, (), parse=parse, train=train)
+
+
+def _arguments(doc: dict) -> bool:
+    """The arguments a script prints first (``{'model_name': 'bert', 'lr': 3e-05, 'cuda': False}``),
+    not a log line: text or flags among the values and no loss, evaluation or step among the
+    numbers (the Trainer logs numbers, or numbers as strings, which ``literal`` made numbers)."""
+    if not any(isinstance(v, (bool, str)) for v in doc.values()):
+        return False
+    numeric = [k for k, v in doc.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return not any(is_loss_like(k) or k.startswith(EVAL) or k in STEP for k in numeric)
 
 
 def _name(key: str, train: bool) -> str | None:
