@@ -449,6 +449,109 @@ def arguments_then_epochs(train: list[float], test: list[float]):
     return "".join(out), csv_of(rows)
 
 
+def caffe_solver(loss: list[float], display: int = 40, test_interval: int = 240):
+    """BVLC Caffe's solver through glog (``I0712 22:28:04.844131 32223 solver.cpp:189] ``), as
+    ``caffe train`` writes ``caffe.INFO``: every ``display`` iterations ``LOG(INFO) << "Iteration "
+    << iter_ << ", loss = " << smoothed_loss`` and each output ``"    Train net output #" << k <<
+    ": " << name << " = " << value`` (a loss output adds ``" (* " << weight << " = " << weight * value
+    << " loss)"``), then sgd_solver's ``"Iteration " << iter_ << ", lr = " << rate``; every
+    ``test_interval`` iterations, before that iteration's display, ``"Iteration " << iter_ << ",
+    Testing net (#0)"`` and ``"    Test net output #" << i << ": " << name << " = " << mean``.
+    Numbers as a C++ stream prints them (6 significant digits). A test result sits at the step
+    of the training line before it (its ``Testing net`` line has no value)."""
+    def g(v: float) -> str:
+        return f"{v:.6g}"
+
+    out = ["Log file created at: 2015/07/12 22:28:04\n", "Running on machine: gpu01\n",
+           "I0712 22:28:04.000001 32223 caffe.cpp:113] Use GPU with device ID 0\n"]
+    rows, last = [], None
+    for it in range(0, len(loss), display):
+        head = f"I0712 22:{28 + it // 1000 % 30:02d}:04.{it:06d} 32223 solver.cpp:"
+        if it % test_interval == 0 and last is not None:
+            acc = min(0.99, 0.1 + it / len(loss))
+            out += [head + f"294] Iteration {it}, Testing net (#0)\n",
+                    head + f"343]     Test net output #0: accuracy = {g(acc)}\n",
+                    head + f"343]     Test net output #1: loss = {g(loss[it] * 1.1)} (* 1 = {g(loss[it] * 1.1)} loss)\n"]
+            rows.append({"step": last, "Test accuracy": float(g(acc)), "Test loss": float(g(loss[it] * 1.1))})
+        lr = 0.01 * 0.96 ** (it // 1000)
+        out += [head + f"189] Iteration {it}, loss = {g(loss[it])}\n",
+                head + f"204]     Train net output #0: loss = {g(loss[it])} (* 1 = {g(loss[it])} loss)\n",
+                head.replace("solver.cpp:", "sgd_solver.cpp:") + f"106] Iteration {it}, lr = {g(lr)}\n"]
+        rows.append({"step": it, "loss": float(g(loss[it])), "Train loss": float(g(loss[it])), "lr": float(g(lr))})
+        last = it
+    return "".join(out), csv_of(rows)
+
+
+def paddleseg_train(loss: list[float], iters: int = 80000, log_iters: int = 10):
+    """PaddleSeg's paddleseg/core/train.py: ``logger.info("[TRAIN] epoch: {}, iter: {}/{}, loss:
+    {:.4f}, lr: {:.6f}, batch_cost: {:.4f}, reader_cost: {:.5f}, ips: {:.4f} samples/sec | ETA
+    {}".format(...))`` with PaddleSeg's logger prefix ``2021-11-23 20:45:58 [INFO]\\t``, written
+    to the launcher's ``log/workerlog.0``; ``ETA 24:15:14`` is a duration, not a value."""
+    out, rows = [], []
+    for k, v in enumerate(loss):
+        it = (k + 1) * log_iters
+        lr = 0.01 * (1 - it / iters) ** 0.9
+        eta = (iters - it) * 1.09
+        out.append(f"2021-11-23 20:{45 + k // 60 % 14:02d}:{k % 60:02d} [INFO]\t[TRAIN] epoch: {it // 2975 + 1}, "
+                   f"iter: {it}/{iters}, loss: {v:.4f}, lr: {lr:.6f}, batch_cost: 1.0917, reader_cost: 0.00013, "
+                   f"ips: 1.8320 samples/sec | ETA {int(eta) // 3600:02d}:{int(eta) // 60 % 60:02d}:{int(eta) % 60:02d}\n")
+        rows.append({"step": it, "loss": float(f"{v:.4f}"), "lr": float(f"{lr:.6f}"), "batch_cost": 1.0917,
+                     "reader_cost": 0.00013, "ips": 1.832})
+    return "".join(out), csv_of(rows)
+
+
+def ppdet_train(loss_per_epoch: list[list[float]], steps_per_epoch: int = 727, every: int = 50):
+    """PaddleDetection's LogPrinter (ppdet/engine/callbacks.py): ``'Epoch: [{}] [{' + space_fmt +
+    '}/{}]'``, ``'learning_rate: {lr:.6f}'``, the losses (``{:.6f}``), ``'eta: {eta}'``
+    (str(timedelta): ``4 days, 0:31:22``), ``batch_cost``, ``data_cost``, ``ips: .. images/s``,
+    behind ppdet's logger prefix ``[03/08 11:21:02] ppdet.engine INFO: ``; its evaluation prints
+    ``Eval iter: 100`` (progress, not a curve)."""
+    out, rows = [], []
+    w = len(str(steps_per_epoch))
+    for e, losses in enumerate(loss_per_epoch):
+        for i in range(0, steps_per_epoch, every):
+            v = losses[i]
+            lr = 1e-4 * min(1.0, (e * steps_per_epoch + i + 1) / 2000)
+            eta = (len(loss_per_epoch) - e) * 93_000 - i * 120
+            out.append(f"[03/08 {11 + e:02d}:{i // 60 % 60:02d}:02] ppdet.engine INFO: Epoch: [{e}] "
+                       f"[{i:>{w}}/{steps_per_epoch}] learning_rate: {lr:.6f} loss_class: {v * 0.4:.6f} "
+                       f"loss_bbox: {v * 0.6:.6f} loss: {v:.6f} eta: {eta // 86400} day{'s' if eta // 86400 != 1 else ''}, "
+                       f"{eta % 86400 // 3600}:{eta % 3600 // 60:02d}:{eta % 60:02d} batch_cost: 2.5055 data_cost: 0.0018 "
+                       f"ips: 1.5965 images/s\n")
+            rows.append({"step": e * steps_per_epoch + i, "learning_rate": float(f"{lr:.6f}"),
+                         "loss_class": float(f"{v * 0.4:.6f}"), "loss_bbox": float(f"{v * 0.6:.6f}"),
+                         "loss": float(f"{v:.6f}"), "batch_cost": 2.5055, "data_cost": 0.0018, "ips": 1.5965})
+        out += [f"[03/08 {11 + e:02d}:59:00] ppdet.engine INFO: Eval iter: {k}\n" for k in (0, 100, 200)]
+    return "".join(out), csv_of(rows)
+
+
+def yolox_trainer(loss_per_epoch: list[list[float]], max_iter: int = 1849, every: int = 10):
+    """YOLOX's Trainer.after_iter (yolox/core/trainer.py) through loguru
+    (``{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}``):
+    ``"{}, mem: {:.0f}Mb, {}, {}, lr: {:.3e}".format(progress_str, mem, time_str, loss_str, lr) +
+    ", size: {:d}, {}".format(size, eta_str)`` with ``progress_str = "epoch: {}/{}, iter: {}/{}"``,
+    the time meters ``"{}: {:.3f}s"``, the losses ``"{}: {:.1f}"`` and ``eta_str = "ETA: {}"`` of a
+    timedelta (``1 day, 2:03:04``)."""
+    out, rows = [], []
+    epochs = len(loss_per_epoch)
+    for e, losses in enumerate(loss_per_epoch, start=1):
+        for i in range(every, max_iter + 1, every):
+            v = losses[i - 1]
+            parts = {"iou_loss": v * 0.3, "l1_loss": 0.0, "conf_loss": v * 0.5, "cls_loss": v * 0.2}
+            lr = 1e-2 * min(1.0, ((e - 1) * max_iter + i) / 5000)
+            eta = (epochs - e + 1) * max_iter * 2 - i * 2
+            eta_str = (f"{eta // 86400} day{'s' if eta // 86400 != 1 else ''}, " if eta >= 86400 else "") + \
+                f"{eta % 86400 // 3600}:{eta % 3600 // 60:02d}:{eta % 60:02d}"
+            loss_str = ", ".join(f"{k}: {x:.1f}" for k, x in {"total_loss": v, **parts}.items())
+            out.append(f"2023-11-27 14:{12 + i // 600:02d}:27.669 | INFO     | yolox.core.trainer:after_iter:278 - "
+                       f"epoch: {e}/{epochs}, iter: {i}/{max_iter}, mem: 2783Mb, iter_time: 0.512s, data_time: 0.003s, "
+                       f"{loss_str}, lr: {lr:.3e}, size: 640, ETA: {eta_str}\n")
+            rows.append({"step": (e - 1) * max_iter + i, "mem": 2783.0, "iter_time": 0.512, "data_time": 0.003,
+                         **{k: float(f"{x:.1f}") for k, x in {"total_loss": v, **parts}.items()},
+                         "lr": float(f"{lr:.3e}"), "size": 640.0})
+    return "".join(out), csv_of(rows)
+
+
 def timm_train(loss_per_epoch: list[list[float]], total: int, every: int):
     """timm's train.py: ``f'Train: {epoch} [{update_idx:>4d}/{updates_per_epoch} ({pct:>3.0f}%)]
     Loss: {loss_now:#.3g} ({loss_avg:#.3g})  Time: {t:.3f}s, {rate:>7.2f}/s  ({t_avg:.3f}s,

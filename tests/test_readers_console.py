@@ -68,6 +68,12 @@ SHAPES = {
     "dl4j_score": (lambda: C.dl4j_score(C.curve(3000)), ["Score"]),
     "arguments_then_epochs": (lambda: C.arguments_then_epochs(C.curve(40), C.curve(40, diverge_at=25)),
                               ["Train loss", "Test loss", "Train f1", "Epoch Time"]),
+    "caffe_solver": (lambda: C.caffe_solver(C.curve(2400, diverge_at=1800)), ["loss", "Train loss", "lr", "Test loss"]),
+    "paddleseg_train": (lambda: C.paddleseg_train(C.curve(600)), ["loss", "lr", "ips"]),
+    "ppdet_train": (lambda: C.ppdet_train([C.curve(2181)[i * 727:(i + 1) * 727] for i in range(3)]),
+                    ["loss", "loss_class", "learning_rate", "batch_cost"]),
+    "yolox_trainer": (lambda: C.yolox_trainer([C.curve(3698)[i * 1849:(i + 1) * 1849] for i in range(2)]),
+                      ["total_loss", "iou_loss", "lr", "mem"]),
     "timm_train": (lambda: C.timm_train([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50), ["Loss", "LR"]),
     **{f"ultralytics_{task}{'_v5' * v5}": (
         lambda task=task, v5=v5: C.ultralytics([[v * k for k in (1.0, 1.4, 0.9, 1.1)[:4]] for v in C.curve(30, diverge_at=20)],
@@ -106,11 +112,15 @@ SHAPES = {
 }
 
 
+# the names these tools give their logs (glog's <program>.INFO, PaddlePaddle's launcher's workerlog.N)
+LOG_NAMES = {"detectron2": "metrics.json", "caffe_solver": "caffe.INFO", "paddleseg_train": "workerlog.0"}
+
+
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_shape_reads_as_its_csv_twin(tmp_path, shape):
     make, metrics = SHAPES[shape]
     console, csv = make()
-    name = "metrics.json" if shape == "detectron2" else "train.log"
+    name = LOG_NAMES.get(shape, "train.log")
     a, b = both(tmp_path, console, csv, name)
     same_points(a, b, metrics)
     assert findings(a) == findings(b)
@@ -603,10 +613,16 @@ def test_a_log_without_line_breaks_is_not_called_empty(tmp_path):
         reader.read(tmp_path / "empty.log")
 
 
-def test_dino_metric_logger_reads_epoch_of_epochs_and_no_prose(tmp_path):
-    """``Epoch: [3/100]  [ 10/1562]`` is epoch 3 of 100 and batch 10 of 1562 (it was one step per
-    line, every epoch at the same steps); ``Accuracy ... on the 10000 test images: 0.7%`` reads as
-    ``test images``, with no metric called ``the``."""
-    console, csv = SHAPES["dino_metric_logger"][0]()
-    a, b = both(tmp_path, console, csv)  # the twin's "time" column is read as its wall time
-    assert set(a.frame["metric"].astype(str)) == set(b.frame["metric"].astype(str)) | {"time"}
+@pytest.mark.parametrize("shape", ["dino_metric_logger", "caffe_solver", "paddleseg_train", "ppdet_train",
+                                   "yolox_trainer"])
+def test_nothing_but_the_twins_metrics(tmp_path, shape):
+    """No metric the twin lacks: not ``the`` (DINO's ``Accuracy ... on the 10000 test images``),
+    not glog's ``I0712`` or ``solver.cpp`` (Caffe), not an ``ETA`` of 24 (PaddleSeg's ``ETA
+    24:15:14``) or an ``eta`` of 4 (PaddleDetection's ``eta: 4 days, 0:31:22``), not
+    ``ppdet.engine INFO`` or the evaluation's progress ``Eval iter``, not loguru's ``after_iter``
+    (YOLOX's ``yolox.core.trainer:after_iter:278 - ``) or its ``ETA: 1 day, 2:03:04``. (DINO's ``Epoch: [3/100]  [
+    10/1562]`` is epoch 3 of 100 and batch 10 of 1562.)"""
+    console, csv = SHAPES[shape][0]()
+    a, b = both(tmp_path, console, csv, LOG_NAMES.get(shape, "train.log"))
+    extra = {"time"} if shape == "dino_metric_logger" else set()  # a twin's "time" column is its wall time
+    assert set(a.frame["metric"].astype(str)) == set(b.frame["metric"].astype(str)) | extra

@@ -18,6 +18,14 @@ CSV_SUFFIXES = {".csv", ".tsv", ".log", ".txt"}  # what the CSV reader claims by
 CONSOLE_SUFFIXES = {"", ".log", ".out", ".txt", ".err", ".jsonl", ".ndjson", ".json", ".stdout", ".stderr"}
 
 
+def console_name(path) -> bool:
+    """A name a console log may have: the suffixes above; glog's ``<program>.INFO`` (Caffe's
+    ``caffe.INFO``); a number (PaddlePaddle's per-worker ``workerlog.0``, a rotated ``train.log.1``,
+    glog's ``caffe.host.user.log.INFO.20150712-222804.32223``)."""
+    s = path.suffix.lower()
+    return s in CONSOLE_SUFFIXES or s == ".info" or s[1:].isdigit()
+
+
 class LazyReader:
     """A reader known by its module until a file passes ``may_claim``; then the module's
     ``reader``, to which every other attribute (``read``, ``scan``...) is handed on."""
@@ -87,7 +95,7 @@ READERS = [
     LazyReader("csv", "lossctl.readers.csv_reader",
                lambda p, head: _suffix(p) in CSV_SUFFIXES | {""} and b"\x00" not in head),
     LazyReader("console", "lossctl.readers.console",  # a .json file only when it is JSON lines
-               lambda p, head: bool(head) and _suffix(p) in CONSOLE_SUFFIXES
+               lambda p, head: bool(head) and console_name(p)
                and (_suffix(p) != ".json" or one_object_per_line(p, head))),
     LazyReader("keras_json", "lossctl.readers.json_reader", lambda p, head: _suffix(p) in (".json", "")),
 ]

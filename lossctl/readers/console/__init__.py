@@ -28,13 +28,12 @@ import pandas as pd
 
 from lossctl.errors import InputError, NotALog
 from lossctl.frame import make_frame
-from lossctl.readers import one_object_per_line
+from lossctl.readers import console_name, one_object_per_line
 from lossctl.readers.base import FileData
 from lossctl.readers.console import lines as L
 from lossctl.readers.console.scanner import SHAPES, Scan, Scanner, scan
 from lossctl.storage import as_blob, cannot_read
 
-SUFFIXES = {"", ".log", ".out", ".txt", ".err", ".jsonl", ".ndjson", ".json", ".stdout", ".stderr"}
 SNIFF_MAX = 256 << 10  # scanned for metric lines
 SNIFF_FAR = 4 << 20  # a job's preamble (nvidia-smi, compilation, pip, data bars) can pass 256 KB
 FAR_WINDOWS = 4  # places past it tried (each a 256 KB scan)
@@ -112,7 +111,7 @@ class ConsoleReader:
     format = "console"
 
     def sniff(self, path, head: bytes) -> bool:
-        if path.suffix.lower() not in SUFFIXES or not head or is_binary(head):
+        if not console_name(path) or not head or is_binary(head):
             return False
         if path.suffix.lower() == ".json" and not one_object_per_line(path, head):
             return False  # a JSON document (history, trainer_state.json): the JSON reader's

@@ -63,7 +63,8 @@ BAR = re.compile(rf"(?:({WORD}(?: {WORD}){{0,3}})\s*:\s*)?(\d{{1,3}})%\|[^|\n]*\
 POSTFIX = re.compile(r"\s*\[([^\]]*)\]")  # the bar's "[elapsed<remaining, rate, postfix]"
 DURATION = re.compile(r" ?(?:s|sec|secs|ms|min)\b")  # a value printed with a time unit
 LEADING_COUNT = re.compile(r"^\[\s*(\d+)\s*/\s*(\d+)\s*\]\s+[^\W\d]")
-CLOCK = re.compile(r"(?::\d\d){1,2}(?:\.\d+)?(?![\d.])")  # the rest of an h:mm:ss time
+# the rest of an h:mm:ss time, or of "1 day, 2:03:04" (PaddleDetection's eta, as str(timedelta))
+CLOCK = re.compile(r"(?::\d\d){1,2}(?:\.\d+)?(?![\d.])| days?, \d+(?::\d\d){2}(?![\d.])")
 # words that name nothing: before a number they are prose ("Accuracy at epoch 0 of the network on
 # the 10000 test images: 72.2%"), not a metric called "the"
 PROSE = frozenset(("a", "an", "the", "of", "on", "at", "in", "to", "for", "with", "by", "from", "and", "or",
@@ -131,6 +132,9 @@ def detect(line: str, nums) -> Layout | None:
         # ("[55:03<00:00, 9.25s/it, loss 0.0000]"): the words before it are prose ("Fetching 2 files")
         spans = posts if bars else [(0, len(line))]
         for p in (m for a, b in spans for m in SPACED.finditer(line, a, b)):
+            if p.start(2) not in found and (clock := CLOCK.match(line, p.end(2))):  # "ETA 34:13:14"
+                found.update({n.start(): None for n in nums if p.start(2) <= n.start() < clock.end()})
+                continue
             if (p.start(2) not in found and norm_key(p.group(1)) not in EPOCH_KEYS | STEP_KEYS | BATCH_KEYS
                     and p.group(1).lower() not in PROSE):  # "on the 10000 test images": prose
                 found[p.start(2)] = p.group(1)
@@ -177,14 +181,23 @@ def _carried(line: str, found: dict[int, str | None], nums) -> Layout | None:
     points are at the step of the line with a step before it. A line that starts with a split
     word (``Test set: Average loss: ..``) is about that split: its names take the word."""
     names = {pos: k for pos, k in found.items() if k is not None}
-    if not names or any(norm_key(k) in SPLIT_WORDS for k in names.values()):
-        return None  # "Test:  [20/79]  loss: ..": an evaluation's progress, not its result
+    if not names:
+        return None
+    if any(norm_key(k) in SPLIT_WORDS or _progress(k) for k in names.values()):
+        # "Test:  [20/79]  loss: ..", "Eval iter: 100": an evaluation's progress, not its result
+        return Layout(NAME, (None,) * len(nums), kind="skip")
     split = LEADING_SPLIT.match(line)
     if split:
         own = {pos for pos, k in names.items() if set(norm_key(k).replace("_", " ").split()) & set(SPLIT_WORDS)}
         names = {pos: k if pos in own else f"{split.group(1)} {k}" for pos, k in names.items()}
     return Layout(NAME, tuple(names.get(x.start()) for x in nums), kind="carry_step",
                   names={"split": bool(split)})
+
+
+def _progress(name: str) -> bool:
+    """A split word and a counter (``Eval iter``, ``Test step``): where an evaluation is."""
+    ws = norm_key(name).replace("_", " ").split()
+    return len(ws) > 1 and ws[0] in SPLIT_WORDS and " ".join(ws[1:]) in STEP_KEYS | BATCH_KEYS | EPOCH_KEYS
 
 
 def readable(groups: list) -> list:

@@ -27,7 +27,10 @@ PREFIX = re.compile(
     r"^[ \t]*(?:(?:\[rank\d+\]:|\[default\d+\]:|\[\d+,\d+\]<std(?:out|err)>:|"
     r"\[?\d{4}([-/])\d\d\1\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?"  # 2022-12-12, 2022/12/12
     r"(?:(?:\t[\w.\-<>]+:\d+)+(?=\t" + LEVEL + r"\b))?|"  # then host:rank, module:line (tabs)
-    r"\[?" + LEVEL + r"\]?(?::[\w.<>]+(?=:))?:?|[-|] )[ \t]*)*")
+    r"\[\d\d/\d\d \d\d:\d\d:\d\d\]|"  # [03/08 09:42:44] (PaddleDetection, detectron2: no year)
+    r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w.\-]+:\d+\]|"  # glog (Caffe): I0712 22:28:04.844131 32223 solver.cpp:189]
+    r"[\w.<>]+:[\w<>]+:\d+ - |"  # loguru's {name}:{function}:{line} - (YOLOX: yolox.core.trainer:after_iter:278 - )
+    r"(?:[A-Za-z_][\w.]* (?=" + LEVEL + r":))?\[?" + LEVEL + r"\]?(?::[\w.<>]+(?=:))?:?|[-|] )[ \t]*)*")  # ppdet.engine INFO:
 BARE_CR = re.compile(rb"\r(?!\n)")
 NUL_RUN = re.compile(rb"\x00{8,}")
 RANKS = (b"[rank", b"]<stdout>:", b"]<stderr>:", b"[default")
