@@ -552,6 +552,27 @@ def yolox_trainer(loss_per_epoch: list[list[float]], max_iter: int = 1849, every
     return "".join(out), csv_of(rows)
 
 
+def fastai_table(train: list[float], valid: list[float], v2: bool = False):
+    """fastai's table through fastprogress's ConsoleProgressBar.write(line, table=True): the names
+    padded to 8 characters (``name + ' ' * (8 - len(name))``) joined by two spaces, then each row's
+    values padded to their name's width plus two (``t + ' ' * (2 + len(name) - len(t))``); values
+    ``str()`` of the int epoch and ``f'{v:.6f}'``; fastai v1's Recorder counts epochs from 1 and
+    ends with ``Total time: 02:25``, v2 from 0 with a ``time`` column (``format_time``: ``00:12``)."""
+    names = ["epoch", "train_loss", "valid_loss", "accuracy"] + (["time"] if v2 else [])
+    padded = [n + " " * (8 - len(n)) if len(n) < 8 else n for n in names]
+    out, rows = ["  ".join(padded) + "\n"], []
+    for k, (t, v) in enumerate(zip(train, valid)):
+        e = k if v2 else k + 1
+        acc = 0.5 + k / (2 * len(train))
+        vals = [str(e), f"{t:.6f}", f"{v:.6f}", f"{acc:.6f}"] + ([f"00:{12 + k % 40:02d}"] if v2 else [])
+        out.append("".join(x + " " * (2 + len(n) - len(x)) for x, n in zip(vals, padded)) + "\n")
+        rows.append({"step": e, "train_loss": float(f"{t:.6f}"), "valid_loss": float(f"{v:.6f}"),
+                     "accuracy": float(f"{acc:.6f}")})
+    if not v2:
+        out.append("Total time: 1:11:26\n")
+    return "".join(out), csv_of(rows)
+
+
 def timm_train(loss_per_epoch: list[list[float]], total: int, every: int):
     """timm's train.py: ``f'Train: {epoch} [{update_idx:>4d}/{updates_per_epoch} ({pct:>3.0f}%)]
     Loss: {loss_now:#.3g} ({loss_avg:#.3g})  Time: {t:.3f}s, {rate:>7.2f}/s  ({t_avg:.3f}s,
