@@ -573,6 +573,39 @@ def fastai_table(train: list[float], valid: list[float], v2: bool = False):
     return "".join(out), csv_of(rows)
 
 
+def marian_train(cost: list[float], valid: list[float], new: bool = False, disp: int = 1000, valid_freq: int = 5000):
+    """Marian NMT (src/training/scheduler.h) behind spdlog's ``[2018-11-28 03:23:11] ``: ``"Ep. {} :
+    Up. {} : Sen. {} : {} : Time {:.2f}s : {:.2f} words/s : L.r. {:.4e}"`` (1.6: ``Cost {:.2f}``;
+    later ``formatLoss``'s 8 decimals, with ``--disp-label-counts`` ``* {labels} @ {batch} after
+    {total}``, a logical epoch ``1.234`` and ``gNorm {:.4f}``), thousands in commas; each
+    validation ``[valid] Ep. {} : Up. {} : {type} : {value} : new best`` or ``: stalled {} times
+    (last best: {})``."""
+    out = [f"[2018-11-28 03:16:41] [config] {k}: {v}\n" for k, v in
+           (("after-batches", 0), ("after-epochs", 0), ("allow-unk", "false"), ("disp-freq", disp),
+            ("learn-rate", 0.0003), ("valid-freq", valid_freq), ("valid-metrics", ""), ("  - cross-entropy", ""))]
+    out += ["[2018-11-28 03:16:45] [data] Loading vocabulary from JSON/Yaml file model/vocab.cs.yml\n",
+            "[2018-11-28 03:17:02] Training started\n"]
+    rows, best = [], None
+    for k, c in enumerate(cost):
+        up = (k + 1) * disp
+        ep = f"{1 + up / 40000:.3f}" if new else str(1 + up // 40000)
+        sen = f"{up * 70:,}"
+        lr = 3e-4 * min(1.0, up / 16000)
+        loss = (f"Cost {c:.8f} * {up * 31:,} @ {2200 + k % 7:,} after {up * 31 * 50:,}" if new else f"Cost {c:.2f}")
+        out.append(f"[2018-11-28 0{3 + k // 60 % 6}:{k % 60:02d}:11] Ep. {ep} : Up. {up} : Sen. {sen} : {loss} : "
+                   f"Time 186.64s : 11087.31 words/s" + (" : gNorm 0.8123" if new else "") + f" : L.r. {lr:.4e}\n")
+        rows.append({"step": up, "Cost": float(f"{c:.8f}" if new else f"{c:.2f}"), "words/s": 11087.31, "lr": float(f"{lr:.4e}"),
+                     **({"gNorm": 0.8123} if new else {})})
+        if up % valid_freq == 0:
+            v = valid[up // valid_freq - 1]
+            tail = "new best" if best is None or v < best else f"stalled 1 times (last best: {best:g})"
+            best = v if best is None else min(best, v)
+            out.append(f"[2018-11-28 0{3 + k // 60 % 6}:{k % 60:02d}:45] [valid] Ep. {ep} : Up. {up} : cross-entropy : "
+                       f"{v:g} : {tail}\n")
+            rows.append({"step": up, "valid cross-entropy": float(f"{v:g}")})
+    return "".join(out), csv_of(rows)
+
+
 def timm_train(loss_per_epoch: list[list[float]], total: int, every: int):
     """timm's train.py: ``f'Train: {epoch} [{update_idx:>4d}/{updates_per_epoch} ({pct:>3.0f}%)]
     Loss: {loss_now:#.3g} ({loss_avg:#.3g})  Time: {t:.3f}s, {rate:>7.2f}/s  ({t_avg:.3f}s,

@@ -30,6 +30,7 @@ from lossctl.readers.console import (
     jsonlines,
     keras,
     llmc,
+    marian,
     megatron,
     mxnet,
     nanogpt,
@@ -43,10 +44,10 @@ from lossctl.readers.console.base import Layout, named_columns, numbers
 from lossctl.readers.console.lines import strip_prefix
 
 FAMILIES = [openmmlab, hf_trainer, keras, nanogpt, llmc, megatron, ultralytics, fairseq, olmo, sb3,
-            pix2pix, boosting, mxnet, darknet, fastai, jsonlines]  # a tool's own shapes
+            pix2pix, boosting, mxnet, darknet, fastai, marian, jsonlines]  # a tool's own shapes
 SHAPES = ("Hugging Face Trainer dicts, Keras fit, nanoGPT, llm.c, Megatron-LM, OpenMMLab text logs, "
           "Ultralytics YOLO tables, fairseq JSON logs, OLMo step records, stable-baselines3 tables, "
-          "pix2pix/CycleGAN loss logs, XGBoost and LightGBM evaluation lines, MXNet Speedometer lines, Darknet iteration lines, fastai tables, JSON lines, key=value lines with a step")
+          "pix2pix/CycleGAN loss logs, XGBoost and LightGBM evaluation lines, MXNet Speedometer lines, Darknet iteration lines, fastai tables, Marian NMT lines, JSON lines, key=value lines with a step")
 RESOLVE = [f for f in FAMILIES if hasattr(f, "resolve")]  # families that place their lines at the end
 SHOWN = [f for f in FAMILIES if hasattr(f, "shown")]  # families whose lines tell the tool only together
 
