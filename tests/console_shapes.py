@@ -606,6 +606,43 @@ def marian_train(cost: list[float], valid: list[float], new: bool = False, disp:
     return "".join(out), csv_of(rows)
 
 
+def pyslowfast(loss_per_epoch: list[list[float]], iters: int = 316, every: int = 10, eval_period: int = 2):
+    """PySlowFast (slowfast/utils/logging.py ``log_json_stats``: ``logger.info("json_stats:
+    {:s}".format(simplejson.dumps(stats, sort_keys=True, use_decimal=True)))`` with floats as
+    ``Decimal("{:.5f}")``) behind its ``[06/21 17:58:49][INFO] logging.py:   99: `` prefix: the
+    train meter's ``train_iter_`` stats every ``every`` iterations, ``"epoch": "{}/{}"`` and
+    ``"iter": "{}/{}"`` as strings; ``train_epoch`` means, and every ``eval_period`` epochs
+    ``val_iter`` progress and the ``val_epoch`` result."""
+    def dumps(d: dict) -> str:
+        return "{" + ", ".join(f'"{k}": ' + (f'"{v}"' if isinstance(v, str) else f"{v:.5f}")
+                               for k, v in sorted(d.items())) + "}"
+
+    pre = "[06/21 17:58:49][INFO] logging.py:   99: json_stats: "
+    epochs = len(loss_per_epoch)
+    last = iters // every * every
+    out, rows = [], []
+    for e, losses in enumerate(loss_per_epoch, start=1):
+        for i in range(every, iters + 1, every):
+            v = losses[i - 1]
+            d = {"_type": "train_iter_", "dt": 1.21416, "dt_data": 0.00076, "dt_net": 1.21341, "epoch": f"{e}/{epochs}",
+                 "eta": "0:12:10", "gpu_mem": "19.35G", "grad_norm": 6.5 + v, "iter": f"{i}/{iters}", "loss": v,
+                 "lr": 0.01 * (1 - ((e - 1) * iters + i) / (epochs * iters)), "top1_err": 80.0 - e, "top5_err": 59.375}
+            out.append(pre + dumps(d) + "\n")
+            rows.append({"step": (e - 1) * last + i, **{k: float(f"{x:.5f}") for k, x in d.items()
+                                                      if not isinstance(x, str)}})
+        out.append(pre + dumps({"_type": "train_epoch", "epoch": f"{e}/{epochs}", "dt": 1.2, "loss": 3.0,
+                                "lr": 0.009, "top1_err": 70.0, "gpu_mem": "19.35G", "RAM": "12.3/125.8G"}) + "\n")
+        if e % eval_period == 0:
+            out.append(pre + dumps({"_type": "val_iter", "cur_iter": 5, "epoch": f"{e}/{epochs}", "eta": "0:00:10",
+                                    "iter": "5/40", "time_diff": 0.4, "top1_err": 75.0, "top5_err": 50.0}) + "\n")
+            val = {"min_top1_err": 76.5 - e / 10, "min_top5_err": 50.1, "time_diff": 12.3, "top1_err": 76.5 - e / 10,
+                   "top5_err": 50.1}
+            out.append(pre + dumps({"_type": "val_epoch", "epoch": f"{e}/{epochs}", "gpu_mem": "19.35G",
+                                    "RAM": "12.3/125.8G", **val}) + "\n")
+            rows.append({"step": (e - 1) * last + last, **{f"val/{k}": float(f"{x:.5f}") for k, x in val.items()}})
+    return "".join(out), csv_of(rows)
+
+
 def timm_train(loss_per_epoch: list[list[float]], total: int, every: int):
     """timm's train.py: ``f'Train: {epoch} [{update_idx:>4d}/{updates_per_epoch} ({pct:>3.0f}%)]
     Loss: {loss_now:#.3g} ({loss_avg:#.3g})  Time: {t:.3f}s, {rate:>7.2f}/s  ({t_avg:.3f}s,

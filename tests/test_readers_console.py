@@ -80,6 +80,8 @@ SHAPES = {
     "marian_1.6": (lambda: C.marian_train(C.curve(300), C.curve(60, diverge_at=40)), ["Cost", "lr", "valid cross-entropy"]),
     "marian": (lambda: C.marian_train(C.curve(300), C.curve(60, diverge_at=40), new=True),
                ["Cost", "gNorm", "lr", "valid cross-entropy"]),
+    "pyslowfast": (lambda: C.pyslowfast([C.curve(1264)[i * 316:(i + 1) * 316] for i in range(4)]),
+                   ["loss", "lr", "top1_err", "val/top1_err"]),
     "timm_train": (lambda: C.timm_train([C.curve(3000)[i * 1000:] for i in range(3)], 1000, 50), ["Loss", "LR"]),
     **{f"ultralytics_{task}{'_v5' * v5}": (
         lambda task=task, v5=v5: C.ultralytics([[v * k for k in (1.0, 1.4, 0.9, 1.1)[:4]] for v in C.curve(30, diverge_at=20)],
@@ -620,7 +622,7 @@ def test_a_log_without_line_breaks_is_not_called_empty(tmp_path):
 
 
 @pytest.mark.parametrize("shape", ["dino_metric_logger", "caffe_solver", "paddleseg_train", "ppdet_train",
-                                   "yolox_trainer", "fastai_v1", "fastai_v2", "marian_1.6", "marian"])
+                                   "yolox_trainer", "fastai_v1", "fastai_v2", "marian_1.6", "marian", "pyslowfast"])
 def test_nothing_but_the_twins_metrics(tmp_path, shape):
     """No metric the twin lacks: not ``the`` (DINO's ``Accuracy ... on the 10000 test images``),
     not glog's ``I0712`` or ``solver.cpp`` (Caffe), not an ``ETA`` of 24 (PaddleSeg's ``ETA

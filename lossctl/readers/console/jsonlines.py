@@ -36,7 +36,7 @@ from lossctl.roles import VAL_WORDS, is_loss_like, words
 NAME = "jsonlines"
 ORDER = ["step", "global_step", "current_steps", "iteration", "iter", "it", "epoch"]
 PROGRESS = {"current_steps": ("total_steps", "percentage")}  # a counter's companions: not metrics
-MARKER = re.compile(r'^\{\s*"[^"]+"\s*:')
+MARKER = re.compile(r'^(?:json_stats: )?\{\s*"[^"]+"\s*:')
 EVAL_MODES = ("val", "eval", "test")
 MMENGINE_EVAL_TAIL = ["data_time", "time", "step"]  # LogProcessor.get_log_after_epoch + add_scalars
 
@@ -88,12 +88,29 @@ def _names(doc: dict) -> tuple[dict[str, str | None], bool] | None:
     return out, False
 
 
+LABELLED = re.compile(r'^json_stats: (\{".*\})\s*$')  # Detectron's and PySlowFast's logged stats
+FRACTION = re.compile(r"^(\d+)/(\d+)$")  # PySlowFast's "epoch": "3/20", "iter": "10/316"
+SKIP_TYPES = {"val_iter", "test_iter", "train_epoch"}  # PySlowFast: an evaluation's progress; epoch means
+
+
 def _load(line: str) -> dict | None:
+    """The object of a line (after a ``json_stats: `` label), with counters printed as ``n/total``
+    strings made numbers (``iter`` then counts within the epoch, as ``"mode"`` says for mmcv)."""
+    if m := LABELLED.match(line.strip()):
+        line = m.group(1)
     try:
         doc = json.loads(line)
     except (ValueError, RecursionError):
         return None
-    return doc if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        return None
+    for k in ("epoch", "iter"):
+        if isinstance(doc.get(k), str) and (f := FRACTION.match(doc[k])):
+            doc[k] = int(f.group(1))
+            doc.setdefault("mode", "train")  # a counter of a total: within its epoch
+    if isinstance(doc.get("_type"), str):  # PySlowFast: train_iter_, val_epoch, ...
+        doc["mode"] = "val" if doc["_type"].startswith("val") else "train"
+    return doc
 
 
 def parse(line: str) -> dict[str, float] | None:
@@ -106,11 +123,13 @@ def parse(line: str) -> dict[str, float] | None:
 
 def detect(line: str, nums) -> Layout | None:
     s = line.strip()
-    if not (s.startswith('{"') and s.endswith("}")):
+    if not (s.startswith('{"') and s.endswith("}")) and not LABELLED.match(s):
         return None
     doc = _load(s)
     if doc is None:
         return None
+    if doc.get("_type") in SKIP_TYPES:
+        return Layout(NAME, tuple(None for _ in nums), kind="skip")
     got = _names(doc)
     if got is None:
         return Layout(NAME, tuple(None for _ in nums), kind="skip")  # a header (env_info, config)
