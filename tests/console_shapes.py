@@ -429,7 +429,8 @@ def arguments_then_epochs(train: list[float], test: list[float]):
     states), ``'\\nEpoch: {} | Epoch Time: {:.2f} s'``, ``'\\tTrain: loss = {} | f1 = {:.6f} | dcg =
     {:.6f}\\n'``, the test bar and ``'\\tTest: loss = {} | ...'``; the best metrics once at the end."""
     args = {"dataset_name": "drmm_tks", "batch_size": 63, "workers": 4, "model_name": "mtattncut",
-            "criterion": "f1", "ft": False, "epochs": len(train), "lr": 3e-05, "dropout": 0.0, "cuda": False}
+            "criterion": "f1", "ft": False, "epochs": len(train), "lr": 3e-05, "dropout": 0.0, "cuda": False,
+            "eval_interval": 5}
     out = [f"INFO:root:{args}\n", "INFO:root:\nTrain the mtattncut model: \n\n"]
     rows = []
     for e, (tr, te) in enumerate(zip(train, test)):

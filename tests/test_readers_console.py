@@ -634,3 +634,20 @@ def test_nothing_but_the_twins_metrics(tmp_path, shape):
     a, b = both(tmp_path, console, csv, LOG_NAMES.get(shape, "train.log"))
     extra = {"time"} if shape == "dino_metric_logger" else set()  # a twin's "time" column is its wall time
     assert set(a.frame["metric"].astype(str)) == set(b.frame["metric"].astype(str)) | extra
+
+
+@pytest.mark.parametrize("prefix", [
+    "2022-12-12 13:25:40 INFO ",
+    "[03/08 11:21:02] ppdet.engine INFO: ",  # PaddleDetection: a logger name before its level
+    "I0712 22:28:04.844131 32223 solver.cpp:189] ",  # glog (Caffe)
+    "2023-11-27 14:12:27.669 | INFO     | yolox.core.trainer:after_iter:278 - ",  # loguru (YOLOX)
+    "[06/21 17:58:49][INFO] logging.py:   99: ",  # %(filename)s: %(lineno)4d: (PySlowFast)
+    "[03.24.23|09:56:11] ",  # mmskeleton's torchlight (ST-GCN)
+])
+def test_logger_prefixes_hold_no_metric(tmp_path, prefix):
+    """The loggers' prefixes are not read: their dates, thread ids, file names and line numbers
+    are no metrics and no steps."""
+    console, csv = C.generic_kv(DIVERGING)
+    a, b = both(tmp_path, "".join(prefix + line for line in console.splitlines(keepends=True)), csv)
+    same_points(a, b, ["loss", "lr"])
+    assert set(a.frame["metric"].astype(str)) == set(b.frame["metric"].astype(str))

@@ -195,9 +195,11 @@ def _carried(line: str, found: dict[int, str | None], nums) -> Layout | None:
 
 
 def _progress(name: str) -> bool:
-    """A split word and a counter (``Eval iter``, ``Test step``): where an evaluation is."""
+    """An evaluation's split word and a counter within it (``Eval iter``, ``Test step``): where an
+    evaluation is (``Training epoch``, ``Eval epoch`` say which epoch a block is about)."""
     ws = norm_key(name).replace("_", " ").split()
-    return len(ws) > 1 and ws[0] in SPLIT_WORDS and " ".join(ws[1:]) in STEP_KEYS | BATCH_KEYS | EPOCH_KEYS
+    return (len(ws) > 1 and ws[0] in SPLIT_WORDS and ws[0] not in ("train", "training")
+            and " ".join(ws[1:]) in STEP_KEYS | BATCH_KEYS)
 
 
 def readable(groups: list) -> list:

@@ -98,12 +98,13 @@ def detect(line: str, nums) -> Layout | None:
 
 def _arguments(doc: dict) -> bool:
     """The arguments a script prints first (``{'model_name': 'bert', 'lr': 3e-05, 'cuda': False}``),
-    not a log line: text or flags among the values and no loss, evaluation or step among the
-    numbers (the Trainer logs numbers, or numbers as strings, which ``literal`` made numbers)."""
+    not a log line: text or flags among the values and no loss or step among the numbers (the
+    Trainer logs numbers, or numbers as strings, which ``literal`` made numbers; an argument
+    such as ``eval_interval`` is no evaluation)."""
     if not any(isinstance(v, (bool, str)) for v in doc.values()):
         return False
     numeric = [k for k, v in doc.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return not any(is_loss_like(k) or k.startswith(EVAL) or k in STEP for k in numeric)
+    return not any(is_loss_like(k) or k in STEP for k in numeric)
 
 
 def _name(key: str, train: bool) -> str | None:

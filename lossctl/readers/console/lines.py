@@ -28,6 +28,7 @@ PREFIX = re.compile(
     r"\[?\d{4}([-/])\d\d\1\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?"  # 2022-12-12, 2022/12/12
     r"(?:(?:\t[\w.\-<>]+:\d+)+(?=\t" + LEVEL + r"\b))?|"  # then host:rank, module:line (tabs)
     r"\[\d\d/\d\d \d\d:\d\d:\d\d\]|"  # [03/08 09:42:44] (PaddleDetection, detectron2: no year)
+    r"\[\d\d\.\d\d\.\d\d\|\d\d:\d\d:\d\d\]|"  # [03.24.23|09:56:11] (mmskeleton's torchlight, ST-GCN)
     r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w.\-]+:\d+\]|"  # glog (Caffe): I0712 22:28:04.844131 32223 solver.cpp:189]
     r"[\w.<>]+:[\w<>]+:\d+ - |"  # loguru's {name}:{function}:{line} - (YOLOX: yolox.core.trainer:after_iter:278 - )
     r"[\w\-]+\.py: *\d+: |"  # %(filename)s: %(lineno)4d: (PySlowFast: logging.py:   99: )
