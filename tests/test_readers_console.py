@@ -643,6 +643,7 @@ def test_nothing_but_the_twins_metrics(tmp_path, shape):
     "2023-11-27 14:12:27.669 | INFO     | yolox.core.trainer:after_iter:278 - ",  # loguru (YOLOX)
     "[06/21 17:58:49][INFO] logging.py:   99: ",  # %(filename)s: %(lineno)4d: (PySlowFast)
     "[03.24.23|09:56:11] ",  # mmskeleton's torchlight (ST-GCN)
+    "[2023-04-18 08:48:36,035] [INFO] [logging.py:96:log_dist] [Rank 0] ",  # DeepSpeed's log_dist
 ])
 def test_logger_prefixes_hold_no_metric(tmp_path, prefix):
     """The loggers' prefixes are not read: their dates, thread ids, file names and line numbers

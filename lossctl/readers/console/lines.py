@@ -32,6 +32,7 @@ PREFIX = re.compile(
     r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w.\-]+:\d+\]|"  # glog (Caffe): I0712 22:28:04.844131 32223 solver.cpp:189]
     r"[\w.<>]+:[\w<>]+:\d+ - |"  # loguru's {name}:{function}:{line} - (YOLOX: yolox.core.trainer:after_iter:278 - )
     r"[\w\-]+\.py: *\d+: |"  # %(filename)s: %(lineno)4d: (PySlowFast: logging.py:   99: )
+    r"\[[\w\-]+\.py:\d+:\w+\]|\[Rank \d+\]|"  # DeepSpeed's [logging.py:96:log_dist] [Rank 0]
     r"(?:[A-Za-z_][\w.]* (?=" + LEVEL + r":))?\[?" + LEVEL + r"\]?(?::[\w.<>]+(?=:))?:?|[-|] )[ \t]*)*")  # ppdet.engine INFO:
 BARE_CR = re.compile(rb"\r(?!\n)")
 NUL_RUN = re.compile(rb"\x00{8,}")
